@@ -32,14 +32,19 @@ function workspaceAliases(): { find: string; replacement: string }[] {
     }
   }
   // Longest specifier first so `@prodprobe/logger/query` wins over `@prodprobe/logger`.
-  return aliases.sort((a, b) => b.find.length - a.find.length).map((a) => ({
-    find: new RegExp(`^${a.find.replace(/[/@.-]/g, '\\$&')}$`) as unknown as string,
-    replacement: a.replacement,
-  }));
+  return aliases
+    .sort((a, b) => b.find.length - a.find.length)
+    .map((a) => ({
+      find: new RegExp(`^${a.find.replace(/[/@.-]/g, '\\$&')}$`) as unknown as string,
+      replacement: a.replacement,
+    }));
 }
 
 /** The vitest project config every package and app uses: `defineWorkspaceProject('drift')`. */
-export function defineWorkspaceProject(name: string, extra: UserWorkspaceConfig['test'] = {}): UserWorkspaceConfig {
+export function defineWorkspaceProject(
+  name: string,
+  extra: UserWorkspaceConfig['test'] = {},
+): UserWorkspaceConfig {
   return defineProject({
     resolve: { alias: workspaceAliases() },
     test: {

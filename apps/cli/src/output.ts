@@ -29,7 +29,14 @@ export function colorEnabled(stream: Stream, env: NodeJS.ProcessEnv = process.en
   return stream.isTTY === true;
 }
 
-const codes = { bold: [1, 22], dim: [2, 22], red: [31, 39], green: [32, 39], yellow: [33, 39], cyan: [36, 39] } as const;
+const codes = {
+  bold: [1, 22],
+  dim: [2, 22],
+  red: [31, 39],
+  green: [32, 39],
+  yellow: [33, 39],
+  cyan: [36, 39],
+} as const;
 export type Style = keyof typeof codes;
 
 /** A colouring function that is the identity when colour is off. */
@@ -46,14 +53,20 @@ export interface Io {
 }
 
 /** The process's own streams. */
-export const processIo = (): Io => ({ stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() });
+export const processIo = (): Io => ({
+  stdout: process.stdout,
+  stderr: process.stderr,
+  env: process.env,
+  cwd: process.cwd(),
+});
 
 /** Prints a value as JSON (non-finite numbers as strings, so NaN never silently turns into null). */
 export function printJson(io: Io, value: unknown): void {
   io.stdout.write(
     `${JSON.stringify(
       value,
-      (_key, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : typeof v === 'bigint' ? v.toString() : v),
+      (_key, v) =>
+        typeof v === 'number' && !Number.isFinite(v) ? String(v) : typeof v === 'bigint' ? v.toString() : v,
       2,
     )}\n`,
   );

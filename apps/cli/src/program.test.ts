@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { colorEnabled, ExitCode } from './output.js';
+import { run } from './program.js';
+import { memoryIo } from './test-io.js';
+
+const cli = (args: string[], options?: Parameters<typeof memoryIo>[0]) => {
+  const mem = memoryIo(options);
+  return run(['node', 'prodprobe', ...args], mem.io).then((code) => ({ code, ...mem }));
+};
+
+describe('prodprobe CLI conventions', () => {
+  it('--help lists the commands and exits 0', async () => {
+    const r = await cli(['--help']);
+    expect(r.code).toBe(ExitCode.ok);
+    expect(r.stdout()).toContain('Usage: prodprobe');
+    expect(r.stdout()).toContain('demo');
+  });
+
+  it('--version prints the version and exits 0', async () => {
+    const r = await cli(['--version']);
+    expect(r.code).toBe(0);
+    expect(r.stdout().trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+
+  it('an unknown option or command is a usage error: exit 2 with a message on stderr', async () => {
+    const option = await cli(['--bogus']);
+    expect(option.code).toBe(ExitCode.usage);
+    expect(option.stderr()).toContain("unknown option '--bogus'");
+    const command = await cli(['nonsense']);
+    expect(command.code).toBe(ExitCode.usage);
+    expect(command.stderr()).toContain('nonsense');
+  });
+
+  it('colours only on a TTY and never with NO_COLOR', () => {
+    expect(colorEnabled({ isTTY: true, write: () => true }, {})).toBe(true);
+    expect(colorEnabled({ isTTY: false, write: () => true }, {})).toBe(false);
+    expect(colorEnabled({ isTTY: true, write: () => true }, { NO_COLOR: '1' })).toBe(false);
+    expect(colorEnabled({ isTTY: true, write: () => true }, { NO_COLOR: '' })).toBe(false);
+    expect(colorEnabled({ isTTY: true, write: () => true }, { TERM: 'dumb' })).toBe(false);
+  });
+
+  it('usage errors are not coloured when NO_COLOR is set, even on a TTY', async () => {
+    const r = await cli(['--bogus'], { tty: true, env: { NO_COLOR: '1' } });
+    expect(r.stderr()).not.toContain('\u001b[');
+    const coloured = await cli(['--bogus'], { tty: true, env: {} });
+    expect(coloured.stderr()).toContain('\u001b[31m');
+  });
+
+  it('demo --json scores the committed fraud model', async () => {
+    const r = await cli(['--json', 'demo', '--rows', '1000']);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout()) as {
+      modelVersion: string;
+      metrics: { accuracy: number; n: number };
+    };
+    expect(report.modelVersion).toBe('fraud-v1');
+    expect(report.metrics.n).toBe(1000);
+    expect(report.metrics.accuracy).toBeGreaterThan(0.9);
+  });
+});
