@@ -1,0 +1,34 @@
+export {
+  type CodecLimits,
+  type CodecOptions,
+  DEFAULT_CODEC_LIMITS,
+  decode,
+  encode,
+  fromStorable,
+  TAG,
+  toStorable,
+} from './codec.js';
+export {
+  createDetector,
+  DETECTOR_NAMES,
+  DETECTOR_PLACEHOLDERS,
+  type DetectorName,
+  ibanValid,
+  luhnValid,
+  redactPii,
+} from './detectors.js';
+export { SanitizeError, type SanitizeErrorCode } from './errors.js';
+export { inputHash } from './input-hash.js';
+export {
+  RULE_TYPES,
+  type Rule,
+  RuleSchema,
+  type RuleType,
+  type SanitizeLimits,
+  SanitizeLimitsSchema,
+  type SanitizePolicyInput,
+  SanitizePolicySchema,
+  SHORTHAND_RULES,
+} from './policy.js';
+export { roundSignificant } from './round.js';
+export { createSanitizer, type Sanitizer, sanitize } from './sanitizer.js';
