@@ -1,0 +1,284 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { decode } from '@prodprobe/sanitize';
+import { CaptureError } from './errors.js';
+import { type CaptureRecord, parseCaptureRecord } from './record.js';
+import { encodeCaptureRecord } from './record-codec.js';
+import { byTime, type CaptureFilter, type CaptureStore, compileFilter } from './store.js';
+
+/** Retention and reporting options of `createFileCaptureStore`. */
+export interface FileCaptureStoreOptions {
+  /** Keep at most this many records; the oldest are deleted first. @default 10_000 */
+  maxRecords?: number;
+  /** Keep at most this many bytes of records; the oldest are deleted first. @default 104_857_600 (100 MiB) */
+  maxBytes?: number;
+  /** Called for each record file that is skipped because it is corrupt or truncated. */
+  onWarning?: (warning: SkippedFile) => void;
+}
+
+/** A record file that could not be read as a `CaptureRecord`. */
+export interface SkippedFile {
+  /** File name inside the store directory. */
+  file: string;
+  /** Why it was skipped (JSON error or the fields that failed validation). */
+  reason: string;
+}
+
+/** Counters of one file store since it was created. */
+export interface FileCaptureStoreStats {
+  /** Records written. */
+  written: number;
+  /** Record files deleted by retention. */
+  deleted: number;
+  /** Corrupt or truncated files skipped while reading. */
+  skipped: number;
+}
+
+/** A `CaptureStore` over one directory with one JSON file per record. */
+export interface FileCaptureStore extends CaptureStore {
+  /** The directory the records live in. */
+  readonly dir: string;
+  /** Like `list`, and also returns the files it had to skip. */
+  scan(filter?: CaptureFilter): Promise<{ records: CaptureRecord[]; skipped: SkippedFile[] }>;
+  /** Deletes the oldest records until both limits hold (also run after every write). */
+  enforceRetention(): Promise<{ deleted: number }>;
+  /** Counters since creation. */
+  stats(): FileCaptureStoreStats;
+}
+
+const RECORD_SUFFIX = '.json';
+const TEMP_PREFIX = '.tmp-';
+/** A temp file older than this belongs to a writer that died between write and rename. */
+const STALE_TEMP_MS = 10 * 60_000;
+const READ_CONCURRENCY = 16;
+const ID_RE = /^[A-Za-z0-9_-]{1,128}$/;
+
+function positiveInt(value: number | undefined, fallback: number, field: string): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < 1) {
+    throw new CaptureError(
+      'INVALID_OPTIONS',
+      `createFileCaptureStore: ${field}: expected a positive integer, got ${value}`,
+    );
+  }
+  return value;
+}
+
+function errnoCode(error: unknown): string | undefined {
+  return typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : undefined;
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
+/**
+ * A capture store writing one file per record (`<id>.json`, lossless encoding of
+ * `@prodprobe/sanitize`) into `dir`, created on first write. Writes are atomic (temp file + rename),
+ * so a reader never sees half a record; retention deletes the oldest records beyond
+ * `maxRecords`/`maxBytes`; corrupt or truncated files are skipped, reported and counted.
+ * @throws CaptureError `INVALID_OPTIONS` for a non-positive limit.
+ */
+export function createFileCaptureStore(dir: string, options: FileCaptureStoreOptions = {}): FileCaptureStore {
+  const maxRecords = positiveInt(options.maxRecords, 10_000, 'maxRecords');
+  const maxBytes = positiveInt(options.maxBytes, 100 * 1024 * 1024, 'maxBytes');
+  const counters: FileCaptureStoreStats = { written: 0, deleted: 0, skipped: 0 };
+  let dirReady: Promise<unknown> | undefined;
+  let retention: Promise<{ deleted: number }> | undefined;
+  let retentionAgain = false;
+
+  const ensureDir = () => {
+    dirReady ??= mkdir(dir, { recursive: true }).catch((error: unknown) => {
+      dirReady = undefined;
+      throw new CaptureError('STORE_IO', `cannot create capture directory ${dir}: ${message(error)}`, {
+        cause: error,
+      });
+    });
+    return dirReady;
+  };
+
+  const readNames = async (): Promise<string[]> => {
+    try {
+      return await readdir(dir);
+    } catch (error) {
+      const code = errnoCode(error);
+      if (code === 'ENOENT') {
+        throw new CaptureError('DIR_NOT_FOUND', `capture directory ${dir} does not exist`, { cause: error });
+      }
+      if (code === 'ENOTDIR') {
+        throw new CaptureError('DIR_NOT_FOUND', `capture directory ${dir} is not a directory`, {
+          cause: error,
+        });
+      }
+      throw new CaptureError('STORE_IO', `cannot read capture directory ${dir}: ${message(error)}`, {
+        cause: error,
+      });
+    }
+  };
+
+  const runRetention = async (): Promise<{ deleted: number }> => {
+    const names = await readNames();
+    const now = Date.now();
+    const files = (
+      await mapLimit(names, READ_CONCURRENCY, async (name) => {
+        const isTemp = name.startsWith(TEMP_PREFIX);
+        if (!isTemp && !name.endsWith(RECORD_SUFFIX)) return undefined;
+        try {
+          const s = await stat(join(dir, name));
+          if (isTemp) {
+            if (now - s.mtimeMs > STALE_TEMP_MS) await unlink(join(dir, name)).catch(() => undefined);
+            return undefined;
+          }
+          return { name, size: s.size, mtimeMs: s.mtimeMs };
+        } catch {
+          return undefined; // deleted meanwhile by another writer's retention
+        }
+      })
+    ).filter((f): f is { name: string; size: number; mtimeMs: number } => f !== undefined);
+    files.sort((a, b) => a.mtimeMs - b.mtimeMs || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    let count = files.length;
+    let bytes = files.reduce((sum, f) => sum + f.size, 0);
+    let deleted = 0;
+    for (const f of files) {
+      if (count <= maxRecords && bytes <= maxBytes) break;
+      try {
+        await unlink(join(dir, f.name));
+        deleted++;
+      } catch (error) {
+        if (errnoCode(error) !== 'ENOENT') throw error;
+      }
+      count--;
+      bytes -= f.size;
+    }
+    counters.deleted += deleted;
+    return { deleted };
+  };
+
+  // Concurrent writes coalesce into one running pass plus at most one more after it.
+  const enforceRetention = (): Promise<{ deleted: number }> => {
+    if (retention) {
+      retentionAgain = true;
+      return retention;
+    }
+    retention = (async () => {
+      let deleted = 0;
+      try {
+        do {
+          retentionAgain = false;
+          deleted += (await runRetention()).deleted;
+        } while (retentionAgain);
+      } finally {
+        retention = undefined;
+      }
+      return { deleted };
+    })();
+    return retention;
+  };
+
+  const readRecord = async (name: string): Promise<CaptureRecord | SkippedFile | undefined> => {
+    let text: string;
+    try {
+      text = await readFile(join(dir, name), 'utf8');
+    } catch (error) {
+      if (errnoCode(error) === 'ENOENT') return undefined; // removed by retention while listing
+      return { file: name, reason: `unreadable: ${message(error)}` };
+    }
+    try {
+      const record = parseCaptureRecord(decode(text), `capture record ${name}`);
+      if (`${record.id}${RECORD_SUFFIX}` !== name) {
+        return { file: name, reason: `record id ${record.id} does not match its file name` };
+      }
+      return record;
+    } catch (error) {
+      const truncated = text.length === 0 || !text.endsWith('\n') ? ' (file looks truncated)' : '';
+      return { file: name, reason: `${message(error)}${truncated}` };
+    }
+  };
+
+  const skip = (skipped: SkippedFile) => {
+    counters.skipped++;
+    options.onWarning?.(skipped);
+  };
+
+  const scan = async (filter?: CaptureFilter) => {
+    const match = compileFilter(filter);
+    const names = (await readNames()).filter((n) => n.endsWith(RECORD_SUFFIX) && !n.startsWith(TEMP_PREFIX));
+    const results = await mapLimit(names, READ_CONCURRENCY, readRecord);
+    const records: CaptureRecord[] = [];
+    const skipped: SkippedFile[] = [];
+    for (const r of results) {
+      if (r === undefined) continue;
+      if ('file' in r) {
+        skipped.push(r);
+        skip(r);
+      } else if (match(r)) records.push(r);
+    }
+    return { records: records.sort(byTime), skipped };
+  };
+
+  return {
+    dir,
+    async write(record) {
+      const text = `${encodeCaptureRecord(record)}\n`;
+      await ensureDir();
+      const finalPath = join(dir, `${record.id}${RECORD_SUFFIX}`);
+      const tempPath = join(
+        dir,
+        `${TEMP_PREFIX}${record.id}-${process.pid}-${randomBytes(4).toString('hex')}`,
+      );
+      try {
+        await writeFile(tempPath, text, { flag: 'wx' });
+        await rename(tempPath, finalPath);
+      } catch (error) {
+        await unlink(tempPath).catch(() => undefined);
+        throw new CaptureError('STORE_IO', `cannot write capture record ${finalPath}: ${message(error)}`, {
+          cause: error,
+        });
+      }
+      counters.written++;
+      await enforceRetention();
+    },
+    async list(filter) {
+      return (await scan(filter)).records;
+    },
+    scan,
+    async get(id) {
+      if (!ID_RE.test(id)) {
+        throw new CaptureError(
+          'INVALID_OPTIONS',
+          `capture id ${JSON.stringify(id)}: expected 1-128 characters of A-Z, a-z, 0-9, "_" or "-"`,
+        );
+      }
+      const name = `${id}${RECORD_SUFFIX}`;
+      const result = await readRecord(name);
+      if (result === undefined) {
+        await readNames(); // a missing directory is a clearer error than a missing record
+        return undefined;
+      }
+      if ('file' in result) {
+        skip(result);
+        throw new CaptureError(
+          'CORRUPT_RECORD',
+          `capture record ${join(dir, name)} is corrupt: ${result.reason}`,
+        );
+      }
+      return result;
+    },
+    enforceRetention,
+    stats: () => ({ ...counters }),
+  };
+}

@@ -1,0 +1,311 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createSanitizer, inputHash } from '@prodprobe/sanitize';
+import { defaultIsFailure, failureReason, type IsFailure } from './bad-output.js';
+import { CaptureError } from './errors.js';
+import { CAPTURE_SCHEMA_VERSION, type CapturedError, type CaptureRecord, type Failure } from './record.js';
+import { sealInput, sealKeyId, toSealKey } from './seal.js';
+import type { CaptureStore } from './store.js';
+
+// biome-ignore lint/suspicious/noExplicitAny: a predict function may take and return anything
+type AnyFunction = (...args: any[]) => any;
+
+/** Options of `withCapture`. */
+export interface WithCaptureOptions<F extends AnyFunction = AnyFunction> {
+  /** Where records go (e.g. `createFileCaptureStore(dir)`). */
+  store: CaptureStore;
+  /** The model version this predict function serves; replay loads the same version. */
+  modelVersion: string;
+  /**
+   * Whether an output is a failure (`true` or a reason string) or fine (`false`/`undefined`).
+   * @default defaultIsFailure (null/undefined output or any non-finite number in it)
+   */
+  isFailure?: IsFailure<Awaited<ReturnType<F>>>;
+  /**
+   * Removes PII from the input (and a bad output) before it is stored.
+   * @default createSanitizer() of @prodprobe/sanitize (default policy)
+   */
+  sanitizer?: { sanitize(value: unknown): unknown };
+  /**
+   * Which part of the call's arguments is "the input" that is stored and replayed.
+   * @default (args) => args[0]
+   */
+  selectInput?: (args: Parameters<F>) => unknown;
+  /**
+   * The request id stored with the record (e.g. read from the input or a header).
+   * @default crypto.randomUUID()
+   */
+  requestId?: (input: unknown, args: Parameters<F>) => string | undefined;
+  /**
+   * Environment fingerprint merged into `record.environment` (over `node`, `platform`, `arch`),
+   * called once per captured failure.
+   */
+  environment?: () => Record<string, unknown>;
+  /** A 32-byte AES-256 key: when given, the raw input is also stored, sealed with AES-256-GCM. Never stored without it. */
+  encryptionKey?: Uint8Array;
+  /** Called when a record could not be built or stored (the prediction itself is unaffected). */
+  onError?: (error: unknown, record: CaptureRecord | undefined) => void;
+  /** Records waiting to be written beyond this are dropped and counted. @default 1000 */
+  maxPending?: number;
+}
+
+/** Counters of one wrapped predict function. */
+export interface CaptureStats {
+  /** Failing calls seen (throws and bad outputs). */
+  failures: number;
+  /** Records the store accepted. */
+  written: number;
+  /** Records lost because building or storing them failed (each also passed to `onError`). */
+  failed: number;
+  /** Records dropped because `maxPending` writes were already waiting. */
+  dropped: number;
+  /** Records built and not yet written. */
+  pending: number;
+}
+
+/** The wrapped function: same signature as `predict`, plus capture counters and `flush`. */
+export type CapturedPredict<F extends AnyFunction> = F & {
+  /** Counters since wrapping. */
+  stats(): CaptureStats;
+  /** Resolves once every record captured so far has been written or has failed. Never rejects. */
+  flush(): Promise<void>;
+};
+
+let idCounter = 0;
+
+/** A new record id: time first (base 36) so ids sort by capture time, then a counter and randomness. */
+export function newCaptureId(now: number = Date.now()): string {
+  idCounter = (idCounter + 1) % 1_679_616;
+  return `${now.toString(36).padStart(9, '0')}-${idCounter.toString(36).padStart(4, '0')}-${randomBytes(4).toString('hex')}`;
+}
+
+function captureError(error: unknown): CapturedError {
+  if (error instanceof Error) {
+    const out: CapturedError = { name: error.name, message: error.message };
+    if (typeof error.stack === 'string') out.stack = error.stack;
+    return out;
+  }
+  return { name: 'NonError', message: `thrown value: ${safeString(error)}` };
+}
+
+function safeString(value: unknown): string {
+  try {
+    return typeof value === 'string' ? value : String(value);
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
+}
+
+/**
+ * Wraps a sync or async predict function so every failing call (a throw or a bad output) is
+ * captured as a `CaptureRecord`: sanitized input, hash of the raw input, the error or bad-output
+ * reason, model version, environment fingerprint, and the raw input sealed with AES-256-GCM when
+ * an encryption key is given. The caller sees exactly what `predict` returns or throws: a sync
+ * predict stays sync, and the store is written asynchronously off the call path; a failing store
+ * is counted in `stats()` and reported to `onError`, never thrown.
+ * @throws CaptureError `INVALID_OPTIONS` or `INVALID_KEY` at wrap time for bad options.
+ */
+export function withCapture<F extends AnyFunction>(
+  predict: F,
+  options: WithCaptureOptions<F>,
+): CapturedPredict<F> {
+  if (typeof predict !== 'function') {
+    throw new CaptureError(
+      'INVALID_OPTIONS',
+      `withCapture: predict: expected a function, got ${typeof predict}`,
+    );
+  }
+  const { store, modelVersion } = options;
+  if (store === null || typeof store !== 'object' || typeof store.write !== 'function') {
+    throw new CaptureError(
+      'INVALID_OPTIONS',
+      'withCapture: options.store: expected a CaptureStore with a write(record) method',
+    );
+  }
+  if (typeof modelVersion !== 'string' || modelVersion.length === 0) {
+    throw new CaptureError(
+      'INVALID_OPTIONS',
+      'withCapture: options.modelVersion: expected a non-empty string',
+    );
+  }
+  for (const hook of ['isFailure', 'selectInput', 'requestId', 'environment', 'onError'] as const) {
+    if (options[hook] !== undefined && typeof options[hook] !== 'function') {
+      throw new CaptureError('INVALID_OPTIONS', `withCapture: options.${hook}: expected a function`);
+    }
+  }
+  const maxPending = options.maxPending ?? 1000;
+  if (!Number.isInteger(maxPending) || maxPending < 1) {
+    throw new CaptureError(
+      'INVALID_OPTIONS',
+      `withCapture: options.maxPending: expected a positive integer, got ${maxPending}`,
+    );
+  }
+  const key = options.encryptionKey === undefined ? undefined : toSealKey(options.encryptionKey);
+  const keyId = key === undefined ? undefined : sealKeyId(key);
+  const sanitizer = options.sanitizer ?? createSanitizer();
+  const isFailure: IsFailure = (options.isFailure as IsFailure | undefined) ?? defaultIsFailure;
+  const { selectInput, requestId, environment, onError } = options;
+  const runtime = { node: process.version, platform: process.platform, arch: process.arch };
+
+  const counters = { failures: 0, written: 0, failed: 0, dropped: 0 };
+  let queue: CaptureRecord[] = [];
+  let scheduled = false;
+  const inflight = new Set<Promise<void>>();
+  const idle: (() => void)[] = [];
+
+  const report = (error: unknown, record: CaptureRecord | undefined) => {
+    if (onError === undefined) return;
+    try {
+      onError(error, record);
+    } catch {
+      // A throwing onError must not reach the caller of predict either.
+    }
+  };
+
+  const settleIdle = () => {
+    if (queue.length === 0 && inflight.size === 0 && !scheduled) {
+      for (const resolve of idle.splice(0)) resolve();
+    }
+  };
+
+  const drain = () => {
+    scheduled = false;
+    const batch = queue;
+    queue = [];
+    for (const record of batch) {
+      let write: Promise<void>;
+      try {
+        write = Promise.resolve(store.write(record));
+      } catch (error) {
+        write = Promise.reject(error);
+      }
+      const tracked: Promise<void> = write.then(
+        () => {
+          counters.written++;
+        },
+        (error: unknown) => {
+          counters.failed++;
+          report(error, record);
+        },
+      );
+      inflight.add(tracked);
+      void tracked.finally(() => {
+        inflight.delete(tracked);
+        settleIdle();
+      });
+    }
+    settleIdle();
+  };
+
+  const enqueue = (record: CaptureRecord) => {
+    if (queue.length + inflight.size >= maxPending) {
+      counters.dropped++;
+      report(
+        new CaptureError('STORE_IO', `capture queue full (${maxPending} records pending): record dropped`),
+        record,
+      );
+      return;
+    }
+    queue.push(record);
+    if (!scheduled) {
+      scheduled = true;
+      // Writes start on a later turn of the event loop, never inside the failing call.
+      setImmediate(drain);
+    }
+  };
+
+  const capture = (args: Parameters<F>, failure: (sanitize: (v: unknown) => unknown) => Failure) => {
+    counters.failures++;
+    let record: CaptureRecord | undefined;
+    try {
+      const input = selectInput ? selectInput(args) : args[0];
+      const now = Date.now();
+      const sanitize = (v: unknown) => sanitizer.sanitize(v);
+      let env: Record<string, unknown> = runtime;
+      if (environment) {
+        try {
+          env = { ...runtime, ...environment() };
+        } catch (error) {
+          env = {
+            ...runtime,
+            environmentHookError: safeString(error instanceof Error ? error.message : error),
+          };
+        }
+      }
+      record = {
+        schemaVersion: CAPTURE_SCHEMA_VERSION,
+        id: newCaptureId(now),
+        requestId: requestId?.(input, args) || randomUUID(),
+        timestamp: new Date(now).toISOString(),
+        modelVersion,
+        input: sanitize(input),
+        inputHash: inputHash(input),
+        failure: failure(sanitize),
+        environment: env,
+      };
+      if (key !== undefined) record.sealedInput = sealInput(input, key, keyId);
+    } catch (error) {
+      counters.failed++;
+      report(error, undefined);
+      return;
+    }
+    enqueue(record);
+  };
+
+  const onThrow = (args: Parameters<F>, error: unknown) => {
+    try {
+      capture(args, () => ({ kind: 'error', error: captureError(error) }));
+    } catch {
+      // capture() already contains its own failures; this guards the rethrow of the caller's error.
+    }
+  };
+
+  const checkOutput = (args: Parameters<F>, output: unknown) => {
+    let reason: string | undefined;
+    try {
+      reason = failureReason(isFailure(output));
+    } catch (error) {
+      counters.failed++;
+      report(error, undefined);
+      return;
+    }
+    if (reason !== undefined) {
+      const r = reason;
+      capture(args, (sanitize) => ({ kind: 'bad-output', reason: r, output: sanitize(output) }));
+    }
+  };
+
+  const wrapped = function (this: unknown, ...args: Parameters<F>): ReturnType<F> {
+    let output: ReturnType<F>;
+    try {
+      output = predict.apply(this, args);
+    } catch (error) {
+      onThrow(args, error);
+      throw error;
+    }
+    if (output !== null && typeof output === 'object' && typeof output.then === 'function') {
+      return output.then(
+        (value: unknown) => {
+          checkOutput(args, value);
+          return value;
+        },
+        (error: unknown) => {
+          onThrow(args, error);
+          throw error;
+        },
+      );
+    }
+    checkOutput(args, output);
+    return output;
+  };
+
+  Object.defineProperty(wrapped, 'name', { value: predict.name, configurable: true });
+  Object.defineProperty(wrapped, 'length', { value: predict.length, configurable: true });
+  return Object.assign(wrapped as unknown as F, {
+    stats: (): CaptureStats => ({ ...counters, pending: queue.length + inflight.size }),
+    flush: (): Promise<void> =>
+      new Promise<void>((resolve) => {
+        idle.push(resolve);
+        settleIdle();
+      }),
+  });
+}
