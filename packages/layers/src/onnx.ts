@@ -1,0 +1,326 @@
+import { readFile } from 'node:fs/promises';
+import ort from 'onnxruntime-node';
+import { diffTensors } from './compare.js';
+import { LayersError } from './errors.js';
+import { checkFeeds, type FeedSpec } from './feeds.js';
+import { analyseModel, initializerValues, type ModelInfo, withExtraOutputs } from './onnx-graph.js';
+import type {
+  FirstNonFinite,
+  InspectedNode,
+  InspectedOutput,
+  NotInspected,
+  ObserverEffect,
+  OnnxInspection,
+} from './schemas.js';
+import {
+  encodeTensorData,
+  hasNonFinite,
+  isFloatDtype,
+  type NumericData,
+  numericView,
+  type TensorStats,
+  tensorStats,
+} from './tensor-stats.js';
+
+/** Options of {@link inspectOnnx}. */
+export interface InspectOptions {
+  /**
+   * Most intermediate outputs read per run. Each batch is its own session and run, so memory holds
+   * at most this many intermediate tensors at once; more batches cost more time.
+   * @default 512
+   */
+  batchSize?: number;
+  /**
+   * Keep full tensor data in the report (needed for an element-wise `compareRuns`); `true` for every
+   * output or a list of output names.
+   * @default false
+   */
+  keepTensors?: boolean | string[];
+  /**
+   * Tolerance of the observer-effect check (instrumented vs plain final outputs).
+   * @default { rtol: 1e-5, atol: 1e-5 }
+   */
+  observerTolerance?: { rtol?: number; atol?: number };
+  /** Session options passed to onnxruntime (graph optimization level, threads, ...). */
+  sessionOptions?: ort.InferenceSession.SessionOptions;
+  /** Called after each batch, for progress display. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** A feed: an onnxruntime tensor or plain data (see `parseFeeds`). */
+export type Feed = ort.Tensor | FeedSpec;
+
+function toTensor(name: string, feed: Feed): ort.Tensor {
+  if (feed instanceof ort.Tensor) return feed;
+  const f = feed as FeedSpec;
+  try {
+    return new ort.Tensor(f.type as 'float32', f.data as Float32Array, f.dims);
+  } catch (cause) {
+    throw new LayersError('BAD_FEED', `feed "${name}": ${(cause as Error).message}`, { cause });
+  }
+}
+
+const unsupported = /No Op registered|Could not find an implementation|is not a registered function\/op|Unrecognized attribute|opset .* not supported|Unsupported/i;
+
+function runtimeError(stage: string, cause: unknown): LayersError {
+  const message = cause instanceof Error ? cause.message : String(cause);
+  if (unsupported.test(message)) {
+    return new LayersError('UNSUPPORTED_OP', `onnxruntime cannot run this model (${stage}): ${message}`, { cause });
+  }
+  return new LayersError('RUNTIME_ERROR', `onnxruntime failed (${stage}): ${message}`, { cause });
+}
+
+async function createSession(bytes: Uint8Array, options: ort.InferenceSession.SessionOptions | undefined, stage: string) {
+  try {
+    return await ort.InferenceSession.create(bytes, options ?? {});
+  } catch (cause) {
+    throw runtimeError(stage, cause);
+  }
+}
+
+function statsOf(tensor: ort.Tensor): TensorStats | null {
+  const view = numericView(tensor.data, tensor.type);
+  return view ? tensorStats(view) : null;
+}
+
+function keptData(tensor: ort.Tensor): InspectedOutput['data'] {
+  if (tensor.type === 'string') return [...(tensor.data as string[])];
+  return encodeTensorData(tensor.data as ArrayBufferView);
+}
+
+/**
+ * Runs an ONNX model with every intermediate node output exposed and reports, per node in topological
+ * order, each output's dtype, shape and stats; names the first node that produced NaN/Inf from finite
+ * inputs; lists what could not be inspected and why; and checks that instrumenting did not change the
+ * final outputs. `model` is a file path or the model bytes.
+ */
+export async function inspectOnnx(
+  model: string | Uint8Array,
+  feeds: Record<string, Feed>,
+  options: InspectOptions = {},
+): Promise<OnnxInspection> {
+  const started = performance.now();
+  const batchSize = options.batchSize ?? 512;
+  if (!Number.isInteger(batchSize) || batchSize < 1) {
+    throw new LayersError('BAD_OPTIONS', `batchSize must be a positive integer, got ${batchSize}`);
+  }
+  let bytes: Uint8Array;
+  if (typeof model === 'string') {
+    try {
+      bytes = await readFile(model);
+    } catch (cause) {
+      throw new LayersError('NOT_ONNX', `cannot read model file ${model}: ${(cause as Error).message}`, { cause });
+    }
+  } else bytes = model;
+  const info = analyseModel(bytes);
+  const tensors: Record<string, ort.Tensor> = {};
+  for (const [name, feed] of Object.entries(feeds)) tensors[name] = toTensor(name, feed);
+  checkFeeds(info.inputs, tensors);
+
+  // Plain run first: the reference for the observer-effect check, and the clearest errors.
+  const t0 = performance.now();
+  const plain = await createSession(bytes, options.sessionOptions, 'loading the model');
+  let plainOut: ort.InferenceSession.ReturnType;
+  try {
+    plainOut = await plain.run(tensors);
+  } catch (cause) {
+    throw runtimeError('running the model', cause);
+  } finally {
+    await plain.release();
+  }
+  const plainRunMs = performance.now() - t0;
+
+  const keep = options.keepTensors ?? false;
+  const keepSet = Array.isArray(keep) ? new Set(keep) : null;
+  const shouldKeep = (name: string) => keep === true || (keepSet?.has(name) ?? false);
+  const graphOutputs = new Set(info.outputs);
+  const notInspected: NotInspected[] = [...info.notInspected];
+  const results = new Map<string, InspectedOutput>();
+  const record = (name: string, tensor: ort.Tensor) => {
+    const out: InspectedOutput = {
+      name,
+      dtype: tensor.type,
+      shape: [...tensor.dims],
+      stats: statsOf(tensor),
+      graphOutput: graphOutputs.has(name),
+    };
+    if (shouldKeep(name)) out.data = keptData(tensor);
+    results.set(name, out);
+  };
+
+  const toAdd = info.candidates.filter((c) => !graphOutputs.has(c.output));
+  const batches: (typeof toAdd)[] = [];
+  for (let i = 0; i < toAdd.length; i += batchSize) batches.push(toAdd.slice(i, i + batchSize));
+  if (batches.length === 0) batches.push([]);
+  const t1 = performance.now();
+  let instrumentedFinal: Record<string, ort.Tensor> = {};
+  for (const [b, batch] of batches.entries()) {
+    const names = batch.map((c) => c.output);
+    const session = await createSession(withExtraOutputs(bytes, names), options.sessionOptions, 'loading the instrumented model');
+    try {
+      const fetch: string[] = [];
+      const meta = session.outputMetadata;
+      const isTensor = new Map(meta.map((m) => [m.name, m.isTensor]));
+      for (const c of batch) {
+        if (isTensor.get(c.output) === false) {
+          notInspected.push({
+            node: c.node.name,
+            opType: c.node.opType,
+            output: c.output,
+            reason: 'non-tensor',
+            detail: 'onnxruntime reports a non-tensor value (sequence, map or optional)',
+          });
+        } else fetch.push(c.output);
+      }
+      // Graph outputs are read once, with the first batch.
+      const finals = b === 0 ? info.outputs.filter((o) => o && isTensor.get(o) !== false) : [];
+      let out: ort.InferenceSession.ReturnType;
+      try {
+        out = await session.run(tensors, [...finals, ...fetch]);
+      } catch (cause) {
+        if (b === 0 && fetch.length === 0) throw runtimeError('running the instrumented model', cause);
+        const message = cause instanceof Error ? cause.message : String(cause);
+        for (const c of batch) {
+          notInspected.push({
+            node: c.node.name,
+            opType: c.node.opType,
+            output: c.output,
+            reason: 'runtime-refused',
+            detail: `onnxruntime failed to run with this batch of outputs: ${message}`,
+          });
+        }
+        continue;
+      }
+      for (const name of [...finals, ...fetch]) {
+        const tensor = out[name];
+        if (tensor) record(name, tensor);
+      }
+      if (b === 0) for (const name of finals) if (out[name]) instrumentedFinal[name] = out[name];
+    } finally {
+      await session.release();
+    }
+    options.onProgress?.(b + 1, batches.length);
+  }
+  const instrumentedRunMs = performance.now() - t1;
+  // Graph outputs that onnxruntime refused are listed rather than silently missing.
+  for (const o of info.outputs) {
+    if (o && !results.has(o) && !notInspected.some((n) => n.output === o)) {
+      notInspected.push({ node: '', opType: '', output: o, reason: 'non-tensor', detail: 'graph output is not a tensor' });
+    }
+  }
+
+  const observerEffect = checkObserverEffect(plainOut, instrumentedFinal, options.observerTolerance ?? {});
+  instrumentedFinal = {};
+
+  const nodes: InspectedNode[] = info.nodes.map((n) => ({
+    index: n.index,
+    name: n.name,
+    opType: n.opType,
+    domain: n.domain,
+    inputs: n.inputs,
+    outputs: n.outputs.flatMap((o) => {
+      const r = results.get(o);
+      return r ? [r] : [];
+    }),
+  }));
+  const feedReport = Object.entries(tensors).map(([name, t]) => ({
+    name,
+    dtype: t.type,
+    shape: [...t.dims],
+    stats: statsOf(t),
+  }));
+  const firstNonFinite = findFirstNonFinite(info, nodes, feedReport);
+  const opsets = (info.proto.opsetImport ?? []).map((o) => ({ domain: o.domain ?? '', version: Number(o.version ?? 0) }));
+  return {
+    schemaVersion: 1,
+    kind: 'onnx-inspection',
+    model: {
+      path: typeof model === 'string' ? model : null,
+      sha256: info.sha256,
+      irVersion: Number(info.proto.irVersion ?? 0),
+      producer: [info.proto.producerName, info.proto.producerVersion].filter(Boolean).join(' '),
+      opsets,
+    },
+    feeds: feedReport,
+    nodes,
+    notInspected,
+    firstNonFinite,
+    observerEffect,
+    batches: batches.length,
+    timing: { totalMs: performance.now() - started, plainRunMs, instrumentedRunMs },
+  };
+}
+
+function checkObserverEffect(
+  plain: ort.InferenceSession.ReturnType,
+  instrumented: Record<string, ort.Tensor>,
+  tolerance: { rtol?: number; atol?: number },
+): ObserverEffect {
+  const rtol = tolerance.rtol ?? 1e-5;
+  const atol = tolerance.atol ?? 1e-5;
+  const outputs: ObserverEffect['outputs'] = [];
+  for (const [name, p] of Object.entries(plain)) {
+    const i = instrumented[name];
+    const pv = numericView(p.data, p.type);
+    const iv = i ? numericView(i.data, i.type) : null;
+    if (!i || !pv || !iv) continue;
+    const sameShape = p.dims.length === i.dims.length && p.dims.every((d, k) => d === i.dims[k]);
+    if (!sameShape) {
+      const inf = Number.POSITIVE_INFINITY;
+      outputs.push({ name, equal: false, maxAbsError: inf, maxRelError: inf });
+      continue;
+    }
+    // NaN in the same place in both runs is the model's behaviour, not an observer effect.
+    const d = diffTensors(pv as NumericData, iv as NumericData, !isFloatDtype(p.type), { rtol, atol, equalNan: true });
+    outputs.push({ name, equal: d.mismatches === 0, maxAbsError: d.maxAbsError, maxRelError: d.maxRelError });
+  }
+  const checked = outputs.length > 0;
+  const equal = checked && outputs.every((o) => o.equal);
+  const note = !checked
+    ? 'no numeric final output to compare; the observer effect was not checked'
+    : equal
+      ? `instrumented final outputs equal the plain run's within rtol=${rtol}, atol=${atol}`
+      : 'instrumented final outputs differ from the plain run: exposing intermediate outputs changed which kernels ran (e.g. fusions); intermediate values may not be exactly those of production';
+  return { checked, equal, rtol, atol, outputs, note };
+}
+
+function findFirstNonFinite(
+  info: ModelInfo,
+  nodes: InspectedNode[],
+  feeds: { name: string; stats: TensorStats | null }[],
+): FirstNonFinite | null {
+  const stats = new Map<string, TensorStats | null>();
+  for (const f of feeds) stats.set(f.name, f.stats);
+  for (const n of nodes) for (const o of n.outputs) stats.set(o.name, o.stats);
+  const initStats = (name: string): TensorStats | null | undefined => {
+    const t = info.initializers.get(name);
+    if (!t) return undefined;
+    const values = initializerValues(t);
+    return values ? tensorStats(values) : null;
+  };
+  const health = (name: string) => {
+    const s = stats.has(name) ? stats.get(name)! : initStats(name);
+    if (s === undefined) return { name, health: 'unknown' as const, stats: null };
+    // Integer tensors (stats always finite) and strings (null stats) cannot carry NaN.
+    if (s === null) return { name, health: 'finite' as const, stats: null };
+    return { name, health: hasNonFinite(s) ? ('non-finite' as const) : ('finite' as const), stats: s };
+  };
+  for (const node of nodes) {
+    const bad = node.outputs.find((o) => o.stats && hasNonFinite(o.stats));
+    if (!bad) continue;
+    const inputs = node.inputs.filter(Boolean).map(health);
+    if (inputs.some((i) => i.health === 'non-finite')) continue;
+    return {
+      node: node.name,
+      opType: node.opType,
+      output: bad.name,
+      inputs,
+      outputs: node.outputs.map((o) => ({
+        name: o.name,
+        health: o.stats && hasNonFinite(o.stats) ? ('non-finite' as const) : ('finite' as const),
+        stats: o.stats,
+      })),
+    };
+  }
+  return null;
+}

@@ -1,0 +1,198 @@
+import { Buffer } from 'node:buffer';
+import { LayersError } from './errors.js';
+
+/** Element types the inspector understands, named as onnxruntime names them. */
+export type TensorDtype =
+  | 'float32'
+  | 'float64'
+  | 'float16'
+  | 'bfloat16'
+  | 'int8'
+  | 'uint8'
+  | 'int16'
+  | 'uint16'
+  | 'int32'
+  | 'uint32'
+  | 'int64'
+  | 'uint64'
+  | 'bool'
+  | 'string'
+  | 'unknown';
+
+/** ONNX `TensorProto.DataType` numbers mapped to dtype names. */
+export const onnxElemTypes: Readonly<Record<number, TensorDtype>> = {
+  1: 'float32',
+  2: 'uint8',
+  3: 'int8',
+  4: 'uint16',
+  5: 'int16',
+  6: 'int32',
+  7: 'int64',
+  8: 'string',
+  9: 'bool',
+  10: 'float16',
+  11: 'float64',
+  12: 'uint32',
+  13: 'uint64',
+  16: 'bfloat16',
+};
+
+/** Whether values of this dtype can be NaN or infinite (floating point) or compare exactly (ints, bool). */
+export function isFloatDtype(dtype: string): boolean {
+  return dtype === 'float32' || dtype === 'float64' || dtype === 'float16' || dtype === 'bfloat16';
+}
+
+/**
+ * Summary of one tensor. `min`, `max`, `mean` and `std` (population) are over the finite elements only,
+ * and null when there is none; the NaN and infinity counts say how many elements were left out.
+ */
+export interface TensorStats {
+  count: number;
+  min: number | null;
+  max: number | null;
+  mean: number | null;
+  std: number | null;
+  nan: number;
+  posInf: number;
+  negInf: number;
+  zero: number;
+}
+
+/** A tensor's numbers as JS numbers: typed arrays of any numeric kind, or a plain array. */
+export type NumericData = ArrayLike<number> | ArrayLike<bigint>;
+
+const halfTable = (() => {
+  const table = new Float32Array(65536);
+  for (let h = 0; h < 65536; h++) {
+    const sign = h & 0x8000 ? -1 : 1;
+    const exp = (h >> 10) & 0x1f;
+    const frac = h & 0x3ff;
+    if (exp === 0) table[h] = sign * 2 ** -14 * (frac / 1024);
+    else if (exp === 31) table[h] = frac === 0 ? sign * Number.POSITIVE_INFINITY : Number.NaN;
+    else table[h] = sign * 2 ** (exp - 15) * (1 + frac / 1024);
+  }
+  return table;
+})();
+
+/**
+ * Turns the raw data of a float16 or bfloat16 tensor (16-bit patterns) into float32 values, so stats
+ * and comparisons see real numbers rather than bit patterns.
+ */
+export function widenHalf(data: Uint16Array, dtype: 'float16' | 'bfloat16'): Float32Array {
+  const out = new Float32Array(data.length);
+  if (dtype === 'float16') {
+    for (let i = 0; i < data.length; i++) out[i] = halfTable[data[i]!]!;
+  } else {
+    const bits = new Uint32Array(out.buffer);
+    for (let i = 0; i < data.length; i++) bits[i] = data[i]! << 16;
+  }
+  return out;
+}
+
+/** Numeric view of tensor data for stats: half floats are widened, everything else is used as is. */
+export function numericView(data: unknown, dtype: string): NumericData | null {
+  if (dtype === 'string' || dtype === 'unknown') return null;
+  if ((dtype === 'float16' || dtype === 'bfloat16') && data instanceof Uint16Array) return widenHalf(data, dtype);
+  if (ArrayBuffer.isView(data) && !(data instanceof DataView)) return data as unknown as NumericData;
+  if (Array.isArray(data)) return data.map((v) => (typeof v === 'boolean' ? Number(v) : v)) as number[];
+  return null;
+}
+
+/** Counts and moments of a tensor in one pass, without copying it. */
+export function tensorStats(data: NumericData): TensorStats {
+  const n = data.length;
+  let nan = 0;
+  let posInf = 0;
+  let negInf = 0;
+  let zero = 0;
+  let finite = 0;
+  let min = Number.POSITIVE_INFINITY;
+  let max = Number.NEGATIVE_INFINITY;
+  // Sums are shifted by the first finite value so std keeps its precision when the mean is large.
+  let shift = Number.NaN;
+  let sum = 0;
+  let sumSq = 0;
+  const big = n > 0 && typeof data[0] === 'bigint';
+  for (let i = 0; i < n; i++) {
+    const x = big ? Number(data[i] as bigint) : (data[i] as number);
+    if (x !== x) {
+      nan++;
+      continue;
+    }
+    if (x === Number.POSITIVE_INFINITY) {
+      posInf++;
+      continue;
+    }
+    if (x === Number.NEGATIVE_INFINITY) {
+      negInf++;
+      continue;
+    }
+    if (x === 0) zero++;
+    if (finite === 0) shift = x;
+    finite++;
+    if (x < min) min = x;
+    if (x > max) max = x;
+    const d = x - shift;
+    sum += d;
+    sumSq += d * d;
+  }
+  if (finite === 0) return { count: n, min: null, max: null, mean: null, std: null, nan, posInf, negInf, zero };
+  const meanShifted = sum / finite;
+  const variance = Math.max(0, sumSq / finite - meanShifted * meanShifted);
+  return {
+    count: n,
+    min,
+    max,
+    mean: shift + meanShifted,
+    std: Math.sqrt(variance),
+    nan,
+    posInf,
+    negInf,
+    zero,
+  };
+}
+
+/** Whether stats saw any NaN or infinity. */
+export function hasNonFinite(stats: Pick<TensorStats, 'nan' | 'posInf' | 'negInf'>): boolean {
+  return stats.nan + stats.posInf + stats.negInf > 0;
+}
+
+const byteCtors = {
+  float32: Float32Array,
+  float64: Float64Array,
+  float16: Uint16Array,
+  bfloat16: Uint16Array,
+  int8: Int8Array,
+  uint8: Uint8Array,
+  int16: Int16Array,
+  uint16: Uint16Array,
+  int32: Int32Array,
+  uint32: Uint32Array,
+  int64: BigInt64Array,
+  uint64: BigUint64Array,
+  bool: Uint8Array,
+} as const;
+
+/** Raw little-endian bytes of a numeric tensor as base64: compact and exact, NaN payloads included. */
+export function encodeTensorData(data: ArrayBufferView): string {
+  return Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('base64');
+}
+
+/** Inverse of {@link encodeTensorData}: the typed array onnxruntime would use for this dtype. */
+export function decodeTensorData(base64: string, dtype: string): ArrayBufferView {
+  const ctor = byteCtors[dtype as keyof typeof byteCtors];
+  if (!ctor) throw new LayersError('BAD_REPORT', `cannot decode tensor data of dtype "${dtype}"`);
+  const bytes = Buffer.from(base64, 'base64');
+  if (bytes.byteLength % ctor.BYTES_PER_ELEMENT !== 0) {
+    throw new LayersError('BAD_REPORT', `tensor data of dtype "${dtype}" has ${bytes.byteLength} bytes`);
+  }
+  // Copy into a fresh buffer: Buffer's pool offset may not be aligned for the element size.
+  const copy = new Uint8Array(bytes.byteLength);
+  copy.set(bytes);
+  return new ctor(copy.buffer);
+}
+
+/** Typed array constructor for a dtype, or undefined for string/unknown. */
+export function typedArrayFor(dtype: string): (typeof byteCtors)[keyof typeof byteCtors] | undefined {
+  return byteCtors[dtype as keyof typeof byteCtors];
+}
