@@ -1,0 +1,134 @@
+/**
+ * Speed of the default sanitizer and of `encode`, each against JSON.stringify of the same value
+ * measured in the same run. Targets (issue 3): default sanitizer ≥ 300,000 records/s on one core
+ * and ≤ 3× the cost of JSON.stringify; encode close to JSON.stringify.
+ *
+ * Run: pnpm --filter @prodprobe/sanitize bench
+ */
+import { createSanitizer, encode, inputHash } from '../src/index.js';
+
+const PAYMENT = ['card', 'paypal', 'bank_transfer', 'buy_now_pay_later'];
+const COUNTRIES = ['DE', 'FR', 'US', 'GB', 'NL', 'ES'];
+
+/** A 20-field transaction record, like the fraud model's input. */
+function makeRecord(i: number): Record<string, unknown> {
+  return {
+    transaction_id: `tx-${100000 + i}`,
+    customer_name: `Customer Number ${i}`,
+    email: `customer${i}@example.com`,
+    country: COUNTRIES[i % COUNTRIES.length],
+    payment_method: PAYMENT[i % PAYMENT.length],
+    merchant: `Merchant ${i % 97}`,
+    device: i % 2 === 0 ? 'mobile' : 'desktop',
+    ip: `10.0.${i % 256}.${(i * 7) % 256}`,
+    amount: 12.34 + i * 1.7,
+    account_age_days: 30 + (i % 900),
+    transactions_last_24h: i % 13,
+    avg_amount_30d: 55.5 + (i % 50),
+    distance_from_home_km: 3.14159 * (i % 40),
+    hour_of_day: i % 24,
+    risk_score_prev: 0.123456 + (i % 10) / 100,
+    card_present: i % 3 === 0,
+    is_international: i % 5 === 0,
+    failed_logins: i % 4,
+    latitude: 52.520008 + i / 1e4,
+    promo_code: i % 7 === 0 ? null : `PROMO${i % 7}`,
+  };
+}
+
+/** A logger-like entry: metadata plus the raw input plus an output. */
+function makeEntry(i: number, withSpecials: boolean): Record<string, unknown> {
+  return {
+    schemaVersion: 1,
+    timestamp: '2026-11-26T10:00:00.000Z',
+    requestId: `req-${i}`,
+    modelVersion: 'fraud-1.2.0',
+    input: makeRecord(i),
+    output: { score: withSpecials ? Number.NaN : 0.0123 + i / 1e6, label: 'legit' },
+    latencyMs: 1.25,
+    samplingWeight: 1,
+  };
+}
+
+let sink = 0;
+
+/** Operations per second: best of several timed rounds after a warm-up (less noise on a shared box). */
+function opsPerSecond(fn: (i: number) => unknown, iterations: number, rounds = 7): number {
+  for (let i = 0; i < iterations; i++) fn(i);
+  let best = 0;
+  for (let r = 0; r < rounds; r++) {
+    const start = process.hrtime.bigint();
+    for (let i = 0; i < iterations; i++) {
+      const out = fn(i);
+      if (out === undefined) sink++;
+    }
+    const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+    best = Math.max(best, iterations / seconds);
+  }
+  return best;
+}
+
+const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
+const POOL = 256;
+
+function compare(title: string, ours: (i: number) => unknown, baseline: (i: number) => unknown, n: number) {
+  const base = opsPerSecond(baseline, n);
+  const mine = opsPerSecond(ours, n);
+  const ratio = base / mine;
+  console.log(`${title}`);
+  console.log(`  JSON.stringify : ${fmt(base).padStart(12)} ops/s`);
+  console.log(`  ours           : ${fmt(mine).padStart(12)} ops/s`);
+  console.log(`  cost ratio     : ${ratio.toFixed(2)}× JSON.stringify`);
+  return { base, mine, ratio };
+}
+
+const records = Array.from({ length: POOL }, (_, i) => makeRecord(i));
+const sanitizer = createSanitizer();
+const r1 = compare(
+  'default sanitizer, 20-field record',
+  (i) => sanitizer.sanitize(records[i % POOL]),
+  (i) => JSON.stringify(records[i % POOL]),
+  200_000,
+);
+console.log(
+  `  target         : ≥ 300,000 records/s and ≤ 3× JSON.stringify → ${r1.mine >= 300_000 && r1.ratio <= 3 ? 'MET' : 'NOT MET'}`,
+);
+
+const ruled = createSanitizer({
+  hashKey: 'bench-key-0123456789abcdef',
+  rules: {
+    payment_method: 'keep',
+    country: { type: 'keepIf', values: COUNTRIES },
+    email: 'detect',
+    amount: { type: 'bucket', size: 10 },
+    transaction_id: 'hash',
+  },
+});
+compare(
+  'sanitizer with 5 rules (keep, keepIf, detect, bucket, hash), 20-field record',
+  (i) => ruled.sanitize(records[i % POOL]),
+  (i) => JSON.stringify(records[i % POOL]),
+  100_000,
+);
+
+const plain = Array.from({ length: POOL }, (_, i) => makeEntry(i, false));
+compare(
+  'encode, logger entry of plain JSON values (fast path)',
+  (i) => encode(plain[i % POOL]),
+  (i) => JSON.stringify(plain[i % POOL]),
+  200_000,
+);
+const special = Array.from({ length: POOL }, (_, i) => makeEntry(i, true));
+compare(
+  'encode, logger entry with a NaN output (tagging path)',
+  (i) => encode(special[i % POOL]),
+  (i) => JSON.stringify(special[i % POOL]),
+  100_000,
+);
+compare(
+  'inputHash (canonical encoding + sha256), 20-field record',
+  (i) => inputHash(records[i % POOL]),
+  (i) => JSON.stringify(records[i % POOL]),
+  50_000,
+);
+if (sink < 0) console.log(sink);
