@@ -1,0 +1,254 @@
+import { encode, inputHash } from '@prodprobe/sanitize';
+import { describe, expect, it } from 'vitest';
+import { defaultIsFailure } from './bad-output.js';
+import { CaptureError } from './errors.js';
+import type { CaptureRecord } from './record.js';
+import { unsealInput } from './seal.js';
+import { type CaptureStore, createMemoryCaptureStore } from './store.js';
+import { withCapture } from './with-capture.js';
+
+const input = { user: { email: 'jane.doe@example.com', age: 41 }, amount: 123.456, items: [1, 2, 3] };
+
+function score(x: typeof input): { score: number } {
+  return { score: x.amount / (x.user.age - 41) }; // age 41 → Infinity
+}
+
+describe('withCapture', () => {
+  it('keeps a sync predict sync and returns its value unchanged', async () => {
+    const store = createMemoryCaptureStore();
+    const predict = withCapture((x: { a: number }) => ({ y: x.a * 2 }), { store, modelVersion: 'm1' });
+    const out = predict({ a: 2 });
+    expect(out).toEqual({ y: 4 });
+    expect(out).not.toBeInstanceOf(Promise);
+    await predict.flush();
+    expect(store.size).toBe(0);
+    expect(predict.stats()).toEqual({ failures: 0, written: 0, failed: 0, dropped: 0, pending: 0 });
+  });
+
+  it('passes `this` and every argument through and keeps name and length', () => {
+    const store = createMemoryCaptureStore();
+    const model = {
+      factor: 3,
+      predict(this: { factor: number }, a: number, b: number) {
+        return this.factor * a + b;
+      },
+    };
+    const wrapped = withCapture(model.predict, { store, modelVersion: 'm1' });
+    expect(wrapped.call(model, 2, 1)).toBe(7);
+    expect(wrapped.name).toBe('predict');
+    expect(wrapped.length).toBe(2);
+  });
+
+  it('captures a bad output (non-finite number) with sanitized input and hash of the raw input', async () => {
+    const store = createMemoryCaptureStore();
+    const predict = withCapture(score, {
+      store,
+      modelVersion: 'fraud-1.2.0',
+      requestId: () => 'req-42',
+      environment: () => ({ region: 'eu-west-1' }),
+    });
+    const out = predict(input);
+    expect(out.score).toBe(Number.POSITIVE_INFINITY); // the caller still sees the output
+    expect(store.size).toBe(0); // written off the call path, not inside it
+    await predict.flush();
+    const [record] = await store.list();
+    expect(record).toBeDefined();
+    const r = record as CaptureRecord;
+    expect(r.schemaVersion).toBe(1);
+    expect(r.requestId).toBe('req-42');
+    expect(r.modelVersion).toBe('fraud-1.2.0');
+    expect(r.inputHash).toBe(inputHash(input));
+    expect(r.failure).toEqual({
+      kind: 'bad-output',
+      reason: 'output.score is Infinity',
+      output: { score: Infinity },
+    });
+    expect(JSON.stringify(r)).not.toContain('jane.doe');
+    expect(r.input).toMatchObject({ user: { age: 41 }, items: [1, 2, 3] }); // structure kept
+    expect(r.sealedInput).toBeUndefined(); // no key → raw input never stored
+    expect(r.environment).toMatchObject({ region: 'eu-west-1', node: process.version });
+    expect(Date.parse(r.timestamp)).toBeGreaterThan(0);
+    expect(predict.stats()).toMatchObject({ failures: 1, written: 1, failed: 0, pending: 0 });
+  });
+
+  it('captures and rethrows the very same error from a sync predict', async () => {
+    const store = createMemoryCaptureStore();
+    const boom = new RangeError('feature amount out of range');
+    const predict = withCapture(
+      (_x: unknown): number => {
+        throw boom;
+      },
+      { store, modelVersion: 'm1' },
+    );
+    let caught: unknown;
+    try {
+      predict({ amount: -1 });
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBe(boom);
+    await predict.flush();
+    const [r] = await store.list();
+    expect(r?.failure).toMatchObject({
+      kind: 'error',
+      error: { name: 'RangeError', message: 'feature amount out of range' },
+    });
+    expect(r?.failure.kind === 'error' && r.failure.error.stack).toContain('RangeError');
+  });
+
+  it('wraps an async predict: same resolved value, same rejection, failures captured', async () => {
+    const store = createMemoryCaptureStore();
+    const predict = withCapture(
+      async (x: { a: number }) => {
+        await new Promise((r) => setImmediate(r));
+        if (x.a < 0) throw new TypeError('negative');
+        return x.a === 0 ? Number.NaN : x.a;
+      },
+      { store, modelVersion: 'm2' },
+    );
+    await expect(predict({ a: 5 })).resolves.toBe(5);
+    await expect(predict({ a: 0 })).resolves.toBeNaN();
+    await expect(predict({ a: -1 })).rejects.toThrow(TypeError);
+    await predict.flush();
+    const records = await store.list();
+    expect(records.map((r) => r.failure.kind).sort()).toEqual(['bad-output', 'error']);
+    expect(records.find((r) => r.failure.kind === 'bad-output')?.failure).toMatchObject({
+      reason: 'output is NaN',
+    });
+  });
+
+  it('uses a custom isFailure (boolean or reason string)', async () => {
+    const store = createMemoryCaptureStore();
+    const predict = withCapture((x: number) => ({ label: x > 0 ? 'ok' : 'unknown' }), {
+      store,
+      modelVersion: 'm1',
+      isFailure: (out) => (out.label === 'unknown' ? 'label is unknown' : false),
+    });
+    predict(1);
+    predict(-1);
+    await predict.flush();
+    const records = await store.list();
+    expect(records).toHaveLength(1);
+    expect(records[0]?.failure).toMatchObject({ kind: 'bad-output', reason: 'label is unknown' });
+  });
+
+  it('never lets a failing store, throwing hooks or a full queue reach the caller', async () => {
+    const errors: unknown[] = [];
+    const failing: CaptureStore = {
+      write: async () => {
+        throw new Error('disk full');
+      },
+      list: async () => [],
+      get: async () => undefined,
+    };
+    const predict = withCapture((x: number) => (x > 0 ? x : null), {
+      store: failing,
+      modelVersion: 'm1',
+      onError: (error) => {
+        errors.push(error);
+        throw new Error('onError itself throws');
+      },
+      environment: () => {
+        throw new Error('env hook broken');
+      },
+    });
+    expect(predict(-1)).toBeNull();
+    expect(predict(2)).toBe(2);
+    await predict.flush();
+    expect(predict.stats()).toMatchObject({ failures: 1, written: 0, failed: 1, pending: 0 });
+    expect((errors[0] as Error).message).toBe('disk full');
+
+    const syncThrowing: CaptureStore = {
+      ...failing,
+      write: () => {
+        throw new Error('sync throw');
+      },
+    };
+    const p2 = withCapture((_x: number) => Number.NaN, { store: syncThrowing, modelVersion: 'm1' });
+    expect(p2(1)).toBeNaN();
+    await p2.flush();
+    expect(p2.stats().failed).toBe(1);
+
+    const isFailureThrows = withCapture((x: number) => x, {
+      store: createMemoryCaptureStore(),
+      modelVersion: 'm1',
+      isFailure: () => {
+        throw new Error('bad check');
+      },
+    });
+    expect(isFailureThrows(3)).toBe(3);
+    expect(isFailureThrows.stats().failed).toBe(1);
+  });
+
+  it('drops and counts records beyond maxPending', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const inner = createMemoryCaptureStore();
+    const slow: CaptureStore = {
+      ...inner,
+      write: async (r) => {
+        await gate;
+        await inner.write(r);
+      },
+    };
+    const predict = withCapture((_x: number) => null, { store: slow, modelVersion: 'm1', maxPending: 3 });
+    for (let i = 0; i < 5; i++) predict(i);
+    expect(predict.stats()).toMatchObject({ failures: 5, dropped: 2, pending: 3 });
+    release();
+    await predict.flush();
+    expect(predict.stats()).toMatchObject({ written: 3, dropped: 2, pending: 0 });
+    expect(inner.size).toBe(3);
+  });
+
+  it('seals the raw input with a key so it can be recovered exactly', async () => {
+    const key = new Uint8Array(32).fill(7);
+    const store = createMemoryCaptureStore();
+    const raw = { email: 'a@b.co', x: Number.NaN, n: 10n, when: new Date(0) };
+    const predict = withCapture((_x: typeof raw) => undefined, {
+      store,
+      modelVersion: 'm1',
+      encryptionKey: key,
+    });
+    predict(raw);
+    await predict.flush();
+    const [r] = await store.list();
+    expect(r?.sealedInput?.alg).toBe('aes-256-gcm');
+    expect(encode(r)).not.toContain('a@b.co');
+    expect(unsealInput(r!.sealedInput!, key)).toEqual(raw);
+  });
+
+  it('rejects bad options at wrap time', () => {
+    const store = createMemoryCaptureStore();
+    const f = (x: number) => x;
+    expect(() => withCapture(f, { store, modelVersion: '' })).toThrow(/modelVersion/);
+    expect(() => withCapture(f, { store: {} as CaptureStore, modelVersion: 'm' })).toThrow(/store/);
+    expect(() => withCapture(f, { store, modelVersion: 'm', encryptionKey: new Uint8Array(16) })).toThrow(
+      /32 bytes.*16 bytes/,
+    );
+    expect(() => withCapture(f, { store, modelVersion: 'm', maxPending: 0 })).toThrow(CaptureError);
+  });
+});
+
+describe('defaultIsFailure', () => {
+  it('flags null, undefined and non-finite numbers anywhere, with the path', () => {
+    expect(defaultIsFailure(null)).toBe('output is null');
+    expect(defaultIsFailure(undefined)).toBe('output is undefined');
+    expect(defaultIsFailure(-Infinity)).toBe('output is -Infinity');
+    expect(defaultIsFailure({ a: [1, { 'b-c': Number.NaN }] })).toBe('output.a[1]["b-c"] is NaN');
+    expect(defaultIsFailure(new Float32Array([1, Number.POSITIVE_INFINITY]))).toBe('output[1] is Infinity');
+    expect(defaultIsFailure({ probs: [0.1, 0.9], label: 'fraud', extra: null })).toBeUndefined();
+    expect(defaultIsFailure(0)).toBeUndefined();
+    expect(defaultIsFailure('text')).toBeUndefined();
+  });
+
+  it('stays bounded on cyclic and very large outputs', () => {
+    const cyclic: Record<string, unknown> = { a: 1 };
+    cyclic.self = cyclic;
+    expect(defaultIsFailure(cyclic)).toBeUndefined();
+    const big = new Array(50_000).fill(1);
+    big[49_999] = Number.NaN; // beyond the 10,000-value budget: not judged
+    expect(defaultIsFailure(big)).toBeUndefined();
+  });
+});
