@@ -20,6 +20,7 @@ function encodeValue(this: unknown, key: string, value: unknown): unknown {
   // Read the raw value: JSON.stringify has already applied toJSON (Date) before calling the replacer.
   const raw = (this as Record<string, unknown>)[key];
   if (typeof raw === 'number' && !Number.isFinite(raw)) return { $number: String(raw) };
+  if (Object.is(raw, -0)) return { $number: '-0' };
   if (raw === undefined) return { $undefined: true };
   if (typeof raw === 'bigint') return { $bigint: raw.toString() };
   if (raw instanceof Date) return { $date: Number.isNaN(raw.getTime()) ? 'Invalid Date' : raw.toISOString() };
@@ -57,7 +58,7 @@ function decodeValue(value: unknown): unknown {
 /**
  * Writes a report (an ONNX inspection or a pipeline `LayerReport`) as JSON that loads back exactly.
  * Plain JSON would turn NaN and Infinity into null, hiding the very failures a report is about, so
- * values JSON cannot hold are written as tagged objects: `{ "$number": "NaN" | "Infinity" | "-Infinity" }`,
+ * values JSON cannot hold are written as tagged objects: `{ "$number": "NaN" | "Infinity" | "-Infinity" | "-0" }`,
  * `{ "$undefined": true }`, `{ "$bigint": "123" }`, `{ "$date": "<ISO>" }` and
  * `{ "$typedArray": "Float32Array", "values": [...] }`.
  */

@@ -68,7 +68,8 @@ export function diffTensors(a: NumericData, b: NumericData, exact: boolean, tole
     const r = x === 0 ? Number.POSITIVE_INFINITY : d / Math.abs(x);
     if (d > maxAbs) maxAbs = d;
     if (r > maxRel) maxRel = r;
-    if (exact) {
+    // An infinity matched with anything else (other sign or finite) is never within tolerance.
+    if (exact || !Number.isFinite(x) || !Number.isFinite(y)) {
       mismatches++;
       minTol = Number.POSITIVE_INFINITY;
       continue;

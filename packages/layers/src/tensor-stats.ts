@@ -141,8 +141,9 @@ export function tensorStats(data: NumericData): TensorStats {
   const variance = Math.max(0, sumSq / finite - meanShifted * meanShifted);
   return {
     count: n,
-    min,
-    max,
+    // -0 and 0 are the same statistic; keep reports stable whichever zero came first.
+    min: min === 0 ? 0 : min,
+    max: max === 0 ? 0 : max,
     mean: shift + meanShifted,
     std: Math.sqrt(variance),
     nan,

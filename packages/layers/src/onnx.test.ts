@@ -1,0 +1,293 @@
+import { describe, expect, it } from 'vitest';
+import { buildModel, f32, floatTensor, graph, T } from '../test/build-model.js';
+import { compareRuns } from './compare.js';
+import { parseOnnxInspection, serializeReport } from './codec.js';
+import { LayersError } from './errors.js';
+import { parseFeeds } from './feeds.js';
+import { inspectOnnx } from './onnx.js';
+import onnxProto from 'onnx-proto';
+
+const { onnx } = onnxProto;
+
+const vec = (name: string, n = 3) => ({ name, dims: [n] });
+
+async function expectLayersError(p: Promise<unknown>, code: string, message: RegExp) {
+  const error = await p.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(LayersError);
+  expect((error as LayersError).code).toBe(code);
+  expect((error as LayersError).message).toMatch(message);
+}
+
+describe('inspectOnnx: first non-finite node', () => {
+  it('names the Log of a negative number, not the Relu after it', async () => {
+    const model = buildModel({
+      inputs: [vec('x')],
+      outputs: [vec('y')],
+      nodes: [
+        { op: 'Abs', inputs: ['x'], outputs: ['a'], name: 'abs' },
+        { op: 'Neg', inputs: ['a'], outputs: ['n'], name: 'neg' },
+        { op: 'Log', inputs: ['n'], outputs: ['l'], name: 'log' },
+        { op: 'Relu', inputs: ['l'], outputs: ['y'], name: 'relu' },
+      ],
+    });
+    const report = await inspectOnnx(model, { x: f32([3], [1, 2, 3]) });
+    expect(report.nodes.map((n) => n.name)).toEqual(['abs', 'neg', 'log', 'relu']);
+    expect(report.firstNonFinite).toMatchObject({ node: 'log', opType: 'Log', output: 'l' });
+    expect(report.firstNonFinite?.inputs).toEqual([
+      expect.objectContaining({ name: 'n', health: 'finite', stats: expect.objectContaining({ min: -3, max: -1 }) }),
+    ]);
+    expect(report.firstNonFinite?.outputs[0]).toMatchObject({ name: 'l', health: 'non-finite' });
+    const neg = report.nodes[1]!.outputs[0]!;
+    expect(neg).toMatchObject({ name: 'n', dtype: 'float32', shape: [3], graphOutput: false });
+    expect(neg.stats).toMatchObject({ count: 3, min: -3, max: -1, mean: -2, nan: 0, zero: 0 });
+    expect(neg.stats?.std).toBeCloseTo(Math.sqrt(2 / 3), 12);
+    expect(report.nodes[3]!.outputs[0]).toMatchObject({ graphOutput: true, stats: { nan: 3 } });
+    expect(report.observerEffect).toMatchObject({ checked: true, equal: true });
+  });
+
+  it('names a Div by zero (+Inf and -Inf counted) and not the Sub that made the zeros', async () => {
+    const model = buildModel({
+      inputs: [vec('x', 4)],
+      outputs: [vec('y', 4)],
+      initializers: [floatTensor('num', [4], [1, -1, 2, 0])],
+      nodes: [
+        { op: 'Sub', inputs: ['x', 'x'], outputs: ['z'], name: 'sub' },
+        { op: 'Div', inputs: ['num', 'z'], outputs: ['q'], name: 'div' },
+        { op: 'Mul', inputs: ['q', 'x'], outputs: ['y'], name: 'mul' },
+      ],
+    });
+    const report = await inspectOnnx(model, { x: f32([4], [1, 2, 3, 4]) });
+    expect(report.nodes[0]!.outputs[0]!.stats).toMatchObject({ zero: 4, nan: 0 });
+    expect(report.firstNonFinite).toMatchObject({ node: 'div', output: 'q' });
+    expect(report.nodes[1]!.outputs[0]!.stats).toMatchObject({ posInf: 2, negInf: 1, nan: 1 });
+    // The initializer is an input of the node: its health is read from the model.
+    expect(report.firstNonFinite?.inputs.map((i) => [i.name, i.health])).toEqual([
+      ['num', 'finite'],
+      ['z', 'finite'],
+    ]);
+  });
+
+  it('names a Sqrt of a negative number', async () => {
+    const model = buildModel({
+      inputs: [vec('x')],
+      outputs: [vec('y')],
+      nodes: [
+        { op: 'Sub', inputs: ['x', 'x'], outputs: ['z'], name: 'zeros' },
+        { op: 'Sub', inputs: ['z', 'x'], outputs: ['m'], name: 'minus' },
+        { op: 'Sqrt', inputs: ['m'], outputs: ['y'], name: 'sqrt' },
+      ],
+    });
+    const report = await inspectOnnx(model, { x: f32([3], [0.5, 4, 9]) });
+    expect(report.firstNonFinite).toMatchObject({ node: 'sqrt', opType: 'Sqrt', output: 'y' });
+  });
+
+  it('names the Div after a Sub of two equal Constants (a zero std in scaling)', async () => {
+    const constant = (name: string, value: number) => ({
+      op: 'Constant',
+      inputs: [],
+      outputs: [name],
+      name: `const_${name}`,
+      attributes: [{ name: 'value', type: onnx.AttributeProto.AttributeType.TENSOR, t: floatTensor('', [1], [value]) }],
+    });
+    const model = buildModel({
+      inputs: [vec('x')],
+      outputs: [vec('scaled')],
+      nodes: [
+        constant('p90', 7),
+        constant('p10', 7),
+        { op: 'Sub', inputs: ['p90', 'p10'], outputs: ['range'], name: 'range' },
+        { op: 'Sub', inputs: ['x', 'p10'], outputs: ['centered'], name: 'center' },
+        { op: 'Div', inputs: ['centered', 'range'], outputs: ['scaled'], name: 'scale' },
+      ],
+    });
+    const report = await inspectOnnx(model, { x: f32([3], [7, 8, 6]) });
+    expect(report.firstNonFinite).toMatchObject({ node: 'scale', output: 'scaled' });
+    expect(report.nodes.find((n) => n.name === 'range')!.outputs[0]!.stats).toMatchObject({ zero: 1 });
+    expect(report.nodes.find((n) => n.name === 'scale')!.outputs[0]!.stats).toMatchObject({
+      nan: 1,
+      posInf: 1,
+      negInf: 1,
+    });
+  });
+
+  it('blames no node when the feed itself carries NaN, and finite models report null', async () => {
+    const model = buildModel({
+      inputs: [vec('x')],
+      outputs: [vec('y')],
+      nodes: [{ op: 'Relu', inputs: ['x'], outputs: ['y'], name: 'relu' }],
+    });
+    const feeds = parseFeeds('{"x": {"dims": [3], "data": [1, "NaN", "-Infinity"], "type": "float32"}}');
+    const bad = await inspectOnnx(model, feeds);
+    expect(bad.feeds[0]!.stats).toMatchObject({ nan: 1, negInf: 1 });
+    expect(bad.firstNonFinite).toBeNull();
+    const good = await inspectOnnx(model, { x: f32([3], [1, -2, 3]) });
+    expect(good.firstNonFinite).toBeNull();
+    expect(good.nodes[0]!.outputs[0]!.stats).toMatchObject({ zero: 1, min: 0, max: 3 });
+  });
+});
+
+describe('inspectOnnx: robustness', () => {
+  it('lists subgraph values, empty optional outputs and non-tensor outputs as not inspected', async () => {
+    const branch = (name: string, op: string) =>
+      graph({
+        name,
+        inputs: [],
+        outputs: [vec(`${name}_out`)],
+        nodes: [{ op, inputs: ['x'], outputs: [`${name}_out`], name: `${name}_node` }],
+      });
+    const model = buildModel({
+      inputs: [vec('x'), { name: 'cond', elemType: T.bool, dims: [] }],
+      outputs: [vec('y'), vec('d'), vec('s0')],
+      initializers: [{ name: 'split', dataType: T.int64, dims: [3], int64Data: [1, 1, 1] }],
+      nodes: [
+        {
+          op: 'If',
+          inputs: ['cond'],
+          outputs: ['y'],
+          name: 'if',
+          attributes: [
+            { name: 'then_branch', type: onnx.AttributeProto.AttributeType.GRAPH, g: branch('then', 'Neg') },
+            { name: 'else_branch', type: onnx.AttributeProto.AttributeType.GRAPH, g: branch('else', 'Abs') },
+          ],
+        },
+        { op: 'Dropout', inputs: ['x'], outputs: ['d', ''], name: 'dropout' },
+        { op: 'SplitToSequence', inputs: ['x', 'split'], outputs: ['seq'], name: 'to_seq' },
+        {
+          op: 'SequenceAt',
+          inputs: ['seq', 'zero'],
+          outputs: ['s0'],
+          name: 'at',
+        },
+        {
+          op: 'Constant',
+          inputs: [],
+          outputs: ['zero'],
+          name: 'zero',
+          attributes: [{ name: 'value', type: onnx.AttributeProto.AttributeType.TENSOR, t: { dataType: T.int64, dims: [], int64Data: [0] } }],
+        },
+      ],
+    });
+    const report = await inspectOnnx(model, {
+      x: f32([3], [1, -2, 3]),
+      cond: { type: 'bool', dims: [], data: Uint8Array.from([1]) },
+    });
+    const reasons = report.notInspected.map((n) => [n.node, n.output, n.reason]);
+    expect(reasons).toEqual(
+      expect.arrayContaining([
+        ['if/then_branch/then_node', 'then_out', 'inside-subgraph'],
+        ['if/else_branch/else_node', 'else_out', 'inside-subgraph'],
+        ['dropout', '', 'empty-optional-output'],
+        ['to_seq', 'seq', 'non-tensor'],
+      ]),
+    );
+    // Nodes come out in topological order even though the file lists Constant after its user.
+    const names = report.nodes.map((n) => n.name);
+    expect(names.indexOf('zero')).toBeLessThan(names.indexOf('at'));
+    expect(report.nodes.find((n) => n.name === 'if')!.outputs[0]!.stats).toMatchObject({ min: -3, max: 2 });
+    expect(report.nodes.find((n) => n.name === 'at')!.outputs[0]!.stats).toMatchObject({ count: 1, min: 1 });
+  });
+
+  it('gives the same stats in batches of one output, with one run per batch', async () => {
+    const model = buildModel({
+      inputs: [{ name: 'x', dims: ['batch', 2] }],
+      outputs: [{ name: 'y', dims: ['batch', 2] }],
+      nodes: [
+        { op: 'Exp', inputs: ['x'], outputs: ['e'] },
+        { op: 'Sin', inputs: ['e'], outputs: ['s'] },
+        { op: 'Tanh', inputs: ['s'], outputs: ['t'] },
+        { op: 'Add', inputs: ['t', 'x'], outputs: ['y'] },
+      ],
+    });
+    // Dynamic dimension: the feed's batch of 3 is what the shapes report.
+    const feeds = { x: f32([3, 2], [0.1, 0.2, 0.3, 0.4, 0.5, 0.6]) };
+    const whole = await inspectOnnx(model, feeds);
+    const batched = await inspectOnnx(model, feeds, { batchSize: 1 });
+    expect(whole.batches).toBe(1);
+    expect(batched.batches).toBe(3);
+    expect(batched.nodes).toEqual(whole.nodes);
+    expect(whole.nodes[2]!.outputs[0]!.shape).toEqual([3, 2]);
+  });
+
+  it('rejects a file that is not ONNX, wrong feeds and ops the runtime lacks', async () => {
+    const model = buildModel({ inputs: [vec('x')], outputs: [vec('y')], nodes: [{ op: 'Relu', inputs: ['x'], outputs: ['y'] }] });
+    const x = f32([3], [1, 2, 3]);
+    await expectLayersError(inspectOnnx(new TextEncoder().encode('{"not": "onnx"}'), { x }), 'NOT_ONNX', /not an ONNX model/);
+    await expectLayersError(inspectOnnx(new Uint8Array(0), { x }), 'NOT_ONNX', /not an ONNX model/);
+    await expectLayersError(inspectOnnx('/nonexistent/model.onnx', { x }), 'NOT_ONNX', /cannot read model file/);
+    await expectLayersError(inspectOnnx(model, { input: x }), 'BAD_FEED', /feed "input" is not an input.*x \(float32\[3\]\)/);
+    await expectLayersError(inspectOnnx(model, {}), 'BAD_FEED', /missing feed for input "x"/);
+    await expectLayersError(
+      inspectOnnx(model, { x: { type: 'int32', dims: [3], data: Int32Array.from([1, 2, 3]) } }),
+      'BAD_FEED',
+      /dtype int32, the model expects float32/,
+    );
+    await expectLayersError(inspectOnnx(model, { x: f32([1, 3], [1, 2, 3]) }), 'BAD_FEED', /rank 2.*expects rank 1/);
+    await expectLayersError(inspectOnnx(model, { x: f32([4], [1, 2, 3, 4]) }), 'BAD_FEED', /size 4 on axis 0, the model expects 3/);
+    const exotic = buildModel({ inputs: [vec('x')], outputs: [vec('y')], nodes: [{ op: 'FluxCapacitor', inputs: ['x'], outputs: ['y'] }] });
+    await expectLayersError(inspectOnnx(exotic, { x }), 'UNSUPPORTED_OP', /FluxCapacitor/);
+  });
+});
+
+describe('compareRuns and saved reports', () => {
+  const model = buildModel({
+    inputs: [vec('x')],
+    outputs: [vec('y')],
+    nodes: [
+      { op: 'Relu', inputs: ['x'], outputs: ['r'], name: 'relu' },
+      { op: 'Mul', inputs: ['r', 'x'], outputs: ['m'], name: 'mul' },
+      { op: 'Log', inputs: ['m'], outputs: ['y'], name: 'log' },
+    ],
+  });
+
+  it('finds the first diverging node, the errors and the minimum passing tolerance', async () => {
+    const a = await inspectOnnx(model, { x: f32([3], [1, 2, 3]) }, { keepTensors: true });
+    const same = await inspectOnnx(model, { x: f32([3], [1, 2, 3]) }, { keepTensors: true });
+    // Only the last element differs, and Relu of -1 vs 1 already differs.
+    const b = await inspectOnnx(model, { x: f32([3], [1, 2, 3.001]) }, { keepTensors: true });
+    expect(compareRuns(a, same).firstDivergence).toBeNull();
+    const cmp = compareRuns(a, b);
+    expect(cmp.firstDivergence).toMatchObject({ node: 'relu', output: 'r', status: 'mismatch' });
+    const relu = cmp.nodes[0]!.outputs[0]!;
+    expect(relu.basis).toBe('elements');
+    expect(relu.mismatches).toBe(1);
+    expect(relu.maxAbsError).toBeCloseTo(0.001, 6);
+    expect(relu.maxRelError).toBeCloseTo(0.001 / 3, 6);
+    expect(relu.minPassingTolerance).toBeCloseTo(0.001 / 3, 6);
+    // rtol 4e-4 covers relu (3.3e-4) but not mul (x², 6.7e-4); 1e-3 covers everything.
+    const looser = compareRuns(a, b, { rtol: 4e-4, atol: 1e-5 });
+    expect(looser.nodes[0]!.within).toBe(true);
+    expect(looser.firstDivergence).toMatchObject({ node: 'mul', status: 'mismatch' });
+    expect(compareRuns(a, b, { rtol: 1e-3, atol: 1e-5 }).firstDivergence).toBeNull();
+  });
+
+  it('treats NaN vs NaN as a mismatch unless equalNan, and compares stats when tensors were not kept', async () => {
+    const a = await inspectOnnx(model, { x: f32([3], [-1, 2, 3]) }, { keepTensors: true });
+    const b = await inspectOnnx(model, { x: f32([3], [-1, 2, 3]) }, { keepTensors: true });
+    expect(a.nodes[2]!.outputs[0]!.stats?.negInf).toBe(1);
+    expect(compareRuns(a, b).firstDivergence).toBeNull();
+    const nanModel = buildModel({ inputs: [vec('x')], outputs: [vec('y')], nodes: [{ op: 'Sqrt', inputs: ['x'], outputs: ['y'], name: 'sqrt' }] });
+    const na = await inspectOnnx(nanModel, { x: f32([3], [-1, 4, 9]) }, { keepTensors: true });
+    expect(compareRuns(na, na).firstDivergence).toMatchObject({ node: 'sqrt', minPassingTolerance: Number.POSITIVE_INFINITY });
+    expect(compareRuns(na, na, { equalNan: true }).firstDivergence).toBeNull();
+    const statsA = await inspectOnnx(model, { x: f32([3], [1, 2, 3]) });
+    const statsB = await inspectOnnx(model, { x: f32([3], [1, 2, 4]) });
+    const cmp = compareRuns(statsA, statsB);
+    expect(cmp.statsOnly).toBe(3);
+    expect(cmp.firstDivergence).toMatchObject({ node: 'relu' });
+  });
+
+  it('round-trips a report with NaN and infinities through JSON, and compares the loaded copy', async () => {
+    const report = await inspectOnnx(model, { x: f32([3], [-1, 0, 3]) }, { keepTensors: true });
+    const text = serializeReport(report);
+    const loaded = parseOnnxInspection(text);
+    expect(loaded).toEqual(report);
+    expect(compareRuns(report, loaded).firstDivergence).toBeNull();
+    // What `prodprobe --json` prints (non-finite numbers as strings) loads too.
+    const printed = JSON.parse(JSON.stringify(report, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v)));
+    expect(parseOnnxInspection(printed)).toEqual(report);
+    expect(() => parseOnnxInspection({ ...printed, schemaVersion: 2 })).toThrow(/schemaVersion/);
+  });
+});

