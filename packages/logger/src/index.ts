@@ -1,0 +1,34 @@
+export { LoggerError, type LoggerErrorCode } from './errors.js';
+export { type ExitHandlerOptions, type Flushable, installExitHandlers } from './exit-handlers.js';
+export { computeInputStats } from './input-stats.js';
+export {
+  createPredictionLogger,
+  type LoggerStats,
+  type LogResult,
+  type PredictionInput,
+  type PredictionLogger,
+  type PredictionLoggerOptions,
+} from './logger.js';
+export {
+  listSegments,
+  type PredictionLogs,
+  readPredictionLogs,
+  type SegmentScan,
+  scanSegments,
+} from './read.js';
+export { isSampled, sampleUnit } from './sampling.js';
+export {
+  type GapMarker,
+  GapMarkerSchema,
+  type InputStats,
+  InputStatsSchema,
+  type KeptBy,
+  KeptBySchema,
+  LOG_SCHEMA_VERSION,
+  type LogLine,
+  LogLineSchema,
+  type PredictionLogEntry,
+  PredictionLogEntrySchema,
+  parseLogLine,
+} from './schema.js';
+export { type OpenSegment, openFileSegment, partitionOf, type SegmentWriter } from './segment.js';

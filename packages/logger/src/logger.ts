@@ -1,0 +1,581 @@
+import { hostname } from 'node:os';
+import { createSanitizer, encode, inputHash, redactPii } from '@prodprobe/sanitize';
+import { z } from 'zod';
+import { LoggerError } from './errors.js';
+import { computeInputStats } from './input-stats.js';
+import { sampleUnit } from './sampling.js';
+import { formatIssues, LOG_SCHEMA_VERSION } from './schema.js';
+import { type OpenSegment, openFileSegment, SegmentSink } from './segment.js';
+
+/** What `log()` takes: one call of the model. */
+export interface PredictionInput {
+  /** The request id sampling is decided on; the same id is kept or dropped in every service. */
+  requestId: string;
+  /** The raw model input; sanitized before it is stored, hashed raw. */
+  input: unknown;
+  /** The model output (successes); sanitized before it is stored. */
+  output?: unknown;
+  /** Set when the call failed: an `Error` or anything thrown. Errors are always logged. */
+  error?: unknown;
+  latencyMs?: number;
+  /** Extra context stored as given (not sanitized: keep PII out of it). */
+  metadata?: Record<string, unknown>;
+}
+
+/** What `log()` says about one entry. The objects are shared constants: `log()` allocates none. */
+export interface LogResult {
+  /** True when the entry is queued for disk. */
+  readonly accepted: boolean;
+  readonly reason: 'kept' | 'sampled-out' | 'dropped' | 'closed';
+  /**
+   * True when the queue is at its bound: await `logger.drained()` before logging more. Errors
+   * are accepted even then (never dropped); the bound holds for producers that wait.
+   */
+  readonly backpressure: boolean;
+}
+
+const KEPT: LogResult = Object.freeze({ accepted: true, reason: 'kept', backpressure: false });
+const KEPT_FULL: LogResult = Object.freeze({ accepted: true, reason: 'kept', backpressure: true });
+const SAMPLED_OUT: LogResult = Object.freeze({ accepted: false, reason: 'sampled-out', backpressure: false });
+const DROPPED: LogResult = Object.freeze({ accepted: false, reason: 'dropped', backpressure: true });
+const CLOSED: LogResult = Object.freeze({ accepted: false, reason: 'closed', backpressure: false });
+
+/** Counters of a logger since it was created (a snapshot). */
+export interface LoggerStats {
+  /** `log()` calls. */
+  logged: number;
+  /** Entries accepted into the queue (errors and kept successes). */
+  kept: number;
+  /** Successes not kept by sampling or a keep rule. */
+  sampledOut: number;
+  /** Successes dropped because the queue was full (recorded by gap markers). */
+  dropped: number;
+  /** Errors accepted (all of them). */
+  errors: number;
+  /** Entries written to disk. */
+  written: number;
+  /** Gap markers written. */
+  gapMarkers: number;
+  /** Entries waiting in the queue. */
+  queued: number;
+  /** Entries in the write in progress. */
+  inFlight: number;
+  /** Highest `queued + inFlight` seen: stays at or below `maxQueue` unless errors arrived with no success left to evict. */
+  maxBuffered: number;
+  /** Errors accepted while the buffer was at its bound with no success left to evict. */
+  errorsOverBound: number;
+  /** Batches written. */
+  flushes: number;
+  bytesWritten: number;
+  segmentsOpened: number;
+  /** Writes that failed (the errors of the batch are retried, its successes dropped). */
+  writeFailures: number;
+  /** `log()` calls after `close()`. */
+  rejectedAfterClose: number;
+}
+
+/** The prediction logger returned by `createPredictionLogger`. */
+export interface PredictionLogger {
+  /** Logs one call. Sampled-out successes return at once; kept entries are serialised and queued. */
+  log(entry: PredictionInput): LogResult;
+  /** Writes everything queued so far (and anything queued while it waits). */
+  flush(): Promise<void>;
+  /** Resolves when the buffer is below its bound again (immediately when it is). */
+  drained(): Promise<void>;
+  /** Flushes, closes the segment, and turns later `log()` calls into no-ops counted as `rejectedAfterClose`. */
+  close(): Promise<void>;
+  stats(): LoggerStats;
+  /** Path of the segment being written, if one is open. */
+  readonly currentSegment: string | undefined;
+}
+
+/** Options of `createPredictionLogger`. */
+export interface PredictionLoggerOptions {
+  /** Root folder of the segments (created when missing). */
+  dir: string;
+  /** Share of successes kept, in [0, 1]; decided on the request id (see `sampleUnit`). */
+  sampleRate: number;
+  modelVersion: string;
+  /** Applied to inputs and outputs before they are stored. @default createSanitizer() (the default policy) */
+  sanitizer?: { sanitize(value: unknown): unknown };
+  /** Fingerprint of the environment (e.g. from `@prodprobe/env-snapshot`), stored on every entry. */
+  envFingerprint?: string;
+  /** Keep every success slower than this, whatever the sample says. @default undefined (rule off) */
+  keepLatencyAboveMs?: number;
+  /** Keep every success whose output holds NaN or ±Infinity. @default true */
+  keepNonFiniteOutput?: boolean;
+  /** Store the sanitized input on each entry (the stats and hash are always stored). @default true */
+  includeInput?: boolean;
+  /** Most numeric/string/array paths listed in `inputStats`. @default 256 */
+  maxStatsFields?: number;
+  /** Longest error message kept, in characters. @default 4096 */
+  maxErrorMessageLength?: number;
+  /** How often queued entries are written; at most this much is lost on a hard crash. @default 100 */
+  flushIntervalMs?: number;
+  /** Bound on entries buffered (queued plus being written). @default 10000 */
+  maxQueue?: number;
+  /** Bound on bytes buffered (UTF-16 length of the queued lines). @default 33554432 (32 MiB) */
+  maxQueueBytes?: number;
+  /** A segment larger than this is closed and the next batch starts a new one. @default 67108864 (64 MiB) */
+  segmentMaxBytes?: number;
+  /** A segment older than this is closed (segments also rotate when the UTC hour changes). @default 900000 (15 min) */
+  segmentMaxAgeMs?: number;
+  /** Stored on each entry and used in segment names. @default os.hostname() */
+  host?: string;
+  /** Stored on each entry and used in segment names. @default process.pid */
+  pid?: number;
+  /** How often process memory is re-read for the `memory` field. @default 50 */
+  memorySampleIntervalMs?: number;
+  /** Reads process memory for the `memory` field. @default process.memoryUsage */
+  memoryUsage?: () => { rss: number; heapUsed: number };
+  /** Opens a segment for writing; replace it to write elsewhere. @default openFileSegment */
+  openSegment?: OpenSegment;
+  /** Called with background write failures (`flush()` rejects with them instead). */
+  onError?: (error: LoggerError) => void;
+  /** The clock, in ms since the epoch. @default Date.now */
+  now?: () => number;
+}
+
+const positiveInt = z.number().int().positive();
+const OptionsSchema = z.object({
+  dir: z.string().min(1, 'expected a non-empty folder path'),
+  sampleRate: z.number().min(0).max(1),
+  modelVersion: z.string().min(1, 'expected a non-empty model version'),
+  sanitizer: z.custom<{ sanitize(value: unknown): unknown }>(
+    (v) => typeof (v as { sanitize?: unknown } | null)?.sanitize === 'function',
+    'expected an object with a sanitize(value) function',
+  ),
+  envFingerprint: z.string(),
+  keepLatencyAboveMs: z.number().nonnegative(),
+  keepNonFiniteOutput: z.boolean(),
+  includeInput: z.boolean(),
+  maxStatsFields: positiveInt,
+  maxErrorMessageLength: positiveInt,
+  flushIntervalMs: positiveInt,
+  maxQueue: positiveInt,
+  maxQueueBytes: positiveInt,
+  segmentMaxBytes: positiveInt,
+  segmentMaxAgeMs: positiveInt,
+  host: z.string().min(1),
+  pid: z.number().int(),
+  memorySampleIntervalMs: z.number().int().nonnegative(),
+  memoryUsage: z.custom<() => { rss: number; heapUsed: number }>(
+    (v) => typeof v === 'function',
+    'expected a function',
+  ),
+  openSegment: z.custom<OpenSegment>((v) => typeof v === 'function', 'expected a function'),
+  onError: z.custom<(error: LoggerError) => void>((v) => typeof v === 'function', 'expected a function'),
+  now: z.custom<() => number>((v) => typeof v === 'function', 'expected a function'),
+});
+
+/** True when `value` holds NaN or ±Infinity (numbers, arrays, typed arrays, plain objects). */
+function hasNonFinite(value: unknown, depth: number): boolean {
+  if (typeof value === 'number') return value - value !== 0;
+  if (value === null || typeof value !== 'object' || depth > 16) return false;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (hasNonFinite(value[i], depth + 1)) return true;
+    return false;
+  }
+  if (value instanceof Float64Array || value instanceof Float32Array) {
+    for (let i = 0; i < value.length; i++) if ((value[i] as number) - (value[i] as number) !== 0) return true;
+    return false;
+  }
+  if (ArrayBuffer.isView(value)) return false;
+  for (const key in value) {
+    if (hasNonFinite((value as Record<string, unknown>)[key], depth + 1)) return true;
+  }
+  return false;
+}
+
+function errorFields(error: unknown, maxLength: number): { name: string; message: string } {
+  let name: string;
+  let message: string;
+  if (error instanceof Error) {
+    name = error.name;
+    message = error.message;
+  } else if (error !== null && typeof error === 'object') {
+    const e = error as { name?: unknown; message?: unknown };
+    name = typeof e.name === 'string' ? e.name : 'Error';
+    message = typeof e.message === 'string' ? e.message : encode(error);
+  } else {
+    name = typeof error === 'string' ? 'Error' : typeof error;
+    message = typeof error === 'string' ? error : encode(error);
+  }
+  if (message.length > maxLength) message = message.slice(0, maxLength);
+  // Messages often quote the input ("invalid email a@b.c"): free-text PII detectors run on them.
+  return { name, message: redactPii(message) };
+}
+
+function numberJson(n: number): string {
+  return n - n === 0 && !Object.is(n, -0) ? String(n) : encode(n);
+}
+
+/**
+ * Creates a prediction logger writing JSONL segments under `options.dir`.
+ *
+ * Errors are always logged; successes are kept when their request id samples in (see
+ * `sampleUnit`), or a keep rule matches (latency, non-finite output). Writes are batched every
+ * `flushIntervalMs` on the libuv thread pool; the buffer is bounded by `maxQueue` entries. The
+ * logger never touches process signals: call `installExitHandlers(logger)` to flush on SIGTERM.
+ * @throws LoggerError `INVALID_OPTIONS` naming the bad option.
+ */
+export function createPredictionLogger(options: PredictionLoggerOptions): PredictionLogger {
+  const parsed = OptionsSchema.partial({
+    sanitizer: true,
+    envFingerprint: true,
+    keepLatencyAboveMs: true,
+    keepNonFiniteOutput: true,
+    includeInput: true,
+    maxStatsFields: true,
+    maxErrorMessageLength: true,
+    flushIntervalMs: true,
+    maxQueue: true,
+    maxQueueBytes: true,
+    segmentMaxBytes: true,
+    segmentMaxAgeMs: true,
+    host: true,
+    pid: true,
+    memorySampleIntervalMs: true,
+    memoryUsage: true,
+    openSegment: true,
+    onError: true,
+    now: true,
+  }).safeParse(options);
+  if (!parsed.success) {
+    throw new LoggerError('INVALID_OPTIONS', formatIssues('invalid logger options', parsed.error.issues));
+  }
+  const o = parsed.data;
+  const sampleRate = o.sampleRate;
+  const sanitizer = o.sanitizer ?? createSanitizer();
+  const keepLatencyAboveMs = o.keepLatencyAboveMs;
+  const keepNonFiniteOutput = o.keepNonFiniteOutput ?? true;
+  const includeInput = o.includeInput ?? true;
+  const maxStatsFields = o.maxStatsFields ?? 256;
+  const maxErrorMessageLength = o.maxErrorMessageLength ?? 4096;
+  const flushIntervalMs = o.flushIntervalMs ?? 100;
+  const maxQueue = o.maxQueue ?? 10_000;
+  const maxQueueBytes = o.maxQueueBytes ?? 32 * 1024 * 1024;
+  const host = o.host ?? hostname();
+  const pid = o.pid ?? process.pid;
+  const memoryInterval = o.memorySampleIntervalMs ?? 50;
+  const now = o.now ?? Date.now;
+  const memoryUsage = o.memoryUsage ?? process.memoryUsage;
+  const onError = o.onError;
+  const sampleWeight = sampleRate > 0 ? 1 / sampleRate : 1;
+  const sink = new SegmentSink({
+    dir: o.dir,
+    host,
+    pid,
+    maxBytes: o.segmentMaxBytes ?? 64 * 1024 * 1024,
+    maxAgeMs: o.segmentMaxAgeMs ?? 15 * 60 * 1000,
+    openSegment: o.openSegment ?? openFileSegment,
+  });
+
+  // Fixed parts of every line, serialised once.
+  const modelVersionJson = JSON.stringify(o.modelVersion);
+  const tailJson =
+    `,"host":${JSON.stringify(host)},"pid":${pid}` +
+    (o.envFingerprint !== undefined ? `,"envFingerprint":${JSON.stringify(o.envFingerprint)}` : '');
+
+  // The queue: lines in order; successes can be evicted (set to '') to make room for errors.
+  let lines: string[] = [];
+  let isError: boolean[] = [];
+  let queued = 0;
+  let queuedBytes = 0;
+  let queuedSuccesses = 0;
+  let evictCursor = 0;
+  let inFlight = 0;
+  // Sequence numbers: `pushed` counts lines entered, `settled` lines written or evicted.
+  let pushed = 0;
+  let settled = 0;
+  let droppedSinceMarker = 0;
+  let firstDroppedAt = 0;
+  let lastDroppedAt = 0;
+
+  let rss = 0;
+  let heapUsed = 0;
+  let memoryAt = Number.NEGATIVE_INFINITY;
+
+  let timer: NodeJS.Timeout | undefined;
+  let immediate = false;
+  let writing: Promise<void> | undefined;
+  let closed = false;
+  let closing: Promise<void> | undefined;
+  let drainWaiters: (() => void)[] = [];
+
+  const st = {
+    logged: 0,
+    kept: 0,
+    sampledOut: 0,
+    dropped: 0,
+    errors: 0,
+    written: 0,
+    gapMarkers: 0,
+    maxBuffered: 0,
+    errorsOverBound: 0,
+    flushes: 0,
+    writeFailures: 0,
+    rejectedAfterClose: 0,
+  };
+
+  const isFull = () => queued + inFlight >= maxQueue || queuedBytes >= maxQueueBytes;
+
+  function recordDrop(t: number): void {
+    st.dropped++;
+    if (droppedSinceMarker === 0) firstDroppedAt = t;
+    lastDroppedAt = t;
+    droppedSinceMarker++;
+  }
+
+  function evictOneSuccess(t: number): boolean {
+    if (queuedSuccesses === 0) return false;
+    while (evictCursor < lines.length && (isError[evictCursor] || lines[evictCursor] === '')) evictCursor++;
+    const line = lines[evictCursor];
+    if (line === undefined) return false;
+    lines[evictCursor] = '';
+    queued--;
+    queuedSuccesses--;
+    queuedBytes -= line.length;
+    st.kept--;
+    recordDrop(t);
+    return true;
+  }
+
+  function push(line: string, error: boolean): void {
+    lines.push(line);
+    isError.push(error);
+    queued++;
+    pushed++;
+    queuedBytes += line.length;
+    if (!error) queuedSuccesses++;
+    const buffered = queued + inFlight;
+    if (buffered > st.maxBuffered) st.maxBuffered = buffered;
+    if (timer === undefined) {
+      timer = setTimeout(onTimer, flushIntervalMs);
+      timer.unref();
+    }
+    // Half full: write now rather than at the next tick, so a burst does not reach the bound.
+    if (buffered * 2 >= maxQueue && writing === undefined && !immediate) {
+      immediate = true;
+      setImmediate(onTimer).unref();
+    }
+  }
+
+  function onTimer(): void {
+    immediate = false;
+    if (timer !== undefined) {
+      clearTimeout(timer);
+      timer = undefined;
+    }
+    writeBatch().catch((error: unknown) => {
+      if (onError !== undefined) onError(error as LoggerError);
+    });
+  }
+
+  /** Writes what is queued now as one batch; single-flight (a second call chains after the first). */
+  function writeBatch(): Promise<void> {
+    if (writing !== undefined) return writing.then(writeBatch, writeBatch);
+    if (queued === 0 && droppedSinceMarker === 0) return Promise.resolve();
+    const t = now();
+    const batchLines = lines;
+    const batchErrors = isError;
+    const batchCount = batchLines.length;
+    lines = [];
+    isError = [];
+    inFlight = queued;
+    queued = 0;
+    queuedBytes = 0;
+    queuedSuccesses = 0;
+    evictCursor = 0;
+    const gap = droppedSinceMarker;
+    const gapFirst = firstDroppedAt;
+    const gapLast = lastDroppedAt;
+    droppedSinceMarker = 0;
+    let text = '';
+    if (gap > 0) {
+      text +=
+        `{"schemaVersion":${LOG_SCHEMA_VERSION},"kind":"gap","timestamp":"${new Date(t).toISOString()}"` +
+        `,"host":${JSON.stringify(host)},"pid":${pid},"dropped":${gap}` +
+        `,"firstDroppedAt":"${new Date(gapFirst).toISOString()}","lastDroppedAt":"${new Date(gapLast).toISOString()}"}\n`;
+    }
+    for (let i = 0; i < batchCount; i++) {
+      const line = batchLines[i] as string;
+      if (line !== '') text += line;
+    }
+    const entries = inFlight;
+    writing = sink.write(text, t).then(
+      () => {
+        st.written += entries;
+        if (gap > 0) st.gapMarkers++;
+        st.flushes++;
+        inFlight = 0;
+        settled += batchCount;
+        writing = undefined;
+        afterWrite();
+      },
+      (cause: unknown) => {
+        st.writeFailures++;
+        inFlight = 0;
+        writing = undefined;
+        // Errors go back to the front of the queue (never lost); the batch's successes are dropped.
+        const retryLines: string[] = [];
+        const retryErrors: boolean[] = [];
+        let retryBytes = 0;
+        for (let i = 0; i < batchCount; i++) {
+          const line = batchLines[i] as string;
+          if (line === '') continue;
+          if (batchErrors[i]) {
+            retryLines.push(line);
+            retryErrors.push(true);
+            retryBytes += line.length;
+          } else {
+            st.kept--;
+            recordDrop(t);
+          }
+        }
+        // Retried lines stay unsettled: a later batch settles them.
+        settled += batchCount - retryLines.length;
+        if (gap > 0) {
+          droppedSinceMarker += gap;
+          firstDroppedAt = Math.min(firstDroppedAt || gapFirst, gapFirst);
+        }
+        lines = retryLines.concat(lines);
+        isError = retryErrors.concat(isError);
+        queued += retryLines.length;
+        queuedBytes += retryBytes;
+        afterWrite();
+        throw new LoggerError('WRITE_FAILED', `could not write to ${sink.currentPath ?? o.dir}`, { cause });
+      },
+    );
+    return writing;
+  }
+
+  function afterWrite(): void {
+    if (!isFull() && drainWaiters.length > 0) {
+      const waiters = drainWaiters;
+      drainWaiters = [];
+      for (const resolve of waiters) resolve();
+    }
+    if ((queued > 0 || droppedSinceMarker > 0) && timer === undefined) {
+      timer = setTimeout(onTimer, flushIntervalMs);
+      timer.unref();
+    }
+  }
+
+  function log(entry: PredictionInput): LogResult {
+    st.logged++;
+    if (closed) {
+      st.rejectedAfterClose++;
+      return CLOSED;
+    }
+    const requestId = entry.requestId;
+    if (typeof requestId !== 'string') {
+      throw new LoggerError('INVALID_ENTRY', `requestId: expected a string, got ${typeof requestId}`);
+    }
+    const failed = entry.error !== undefined;
+    let keptBy: 'error' | 'latency' | 'non-finite-output' | 'sample';
+    let weight = 1;
+    if (failed) {
+      keptBy = 'error';
+    } else {
+      const latency = entry.latencyMs;
+      // Keep rules first: an entry every request of its kind produces stands for itself (weight 1).
+      if (keepLatencyAboveMs !== undefined && latency !== undefined && latency > keepLatencyAboveMs) {
+        keptBy = 'latency';
+      } else if (keepNonFiniteOutput && hasNonFinite(entry.output, 0)) {
+        keptBy = 'non-finite-output';
+      } else if (sampleRate >= 1 || (sampleRate > 0 && sampleUnit(requestId) < sampleRate)) {
+        keptBy = 'sample';
+        weight = sampleWeight;
+      } else {
+        st.sampledOut++;
+        return SAMPLED_OUT;
+      }
+    }
+    const t = now();
+    if (isFull()) {
+      // Successes are dropped first, and before any work is spent on them.
+      if (!failed) {
+        recordDrop(t);
+        return DROPPED;
+      }
+    }
+    if (t - memoryAt >= memoryInterval) {
+      const m = memoryUsage();
+      rss = Math.round(m.rss);
+      heapUsed = Math.round(m.heapUsed);
+      memoryAt = t;
+    }
+    const input = entry.input;
+    const cleanInput = sanitizer.sanitize(input);
+    const stats = computeInputStats(input, cleanInput, maxStatsFields);
+    let line =
+      `{"schemaVersion":${LOG_SCHEMA_VERSION},"kind":"prediction","timestamp":"${new Date(t).toISOString()}"` +
+      `,"requestId":${JSON.stringify(requestId)},"modelVersion":${modelVersionJson}` +
+      `,"inputHash":"${inputHash(input)}","inputStats":${encode(stats)}`;
+    if (includeInput) line += `,"input":${encode(cleanInput)}`;
+    if (failed) {
+      line += `,"ok":false,"error":${JSON.stringify(errorFields(entry.error, maxErrorMessageLength))}`;
+    } else {
+      line += ',"ok":true';
+      if (entry.output !== undefined) line += `,"output":${encode(sanitizer.sanitize(entry.output))}`;
+    }
+    if (typeof entry.latencyMs === 'number') line += `,"latencyMs":${numberJson(entry.latencyMs)}`;
+    line += `,"samplingWeight":${weight},"keptBy":"${keptBy}"${tailJson},"memory":{"rss":${rss},"heapUsed":${heapUsed}}`;
+    if (entry.metadata !== undefined) line += `,"metadata":${encode(entry.metadata)}`;
+    line += '}\n';
+
+    st.kept++;
+    if (failed) st.errors++;
+    if (!isFull()) {
+      push(line, failed);
+      return KEPT;
+    }
+    // Full and an error: make room by evicting the oldest queued success; else go over the bound.
+    if (!evictOneSuccess(t)) st.errorsOverBound++;
+    push(line, true);
+    return KEPT_FULL;
+  }
+
+  async function flush(): Promise<void> {
+    const target = pushed;
+    // Each batch settles what was queued when it started; loop until our entries are settled.
+    // A batch takes everything queued, so the first batch started after this call covers it.
+    while (settled < target) await writeBatch();
+  }
+
+  return {
+    log,
+    flush,
+    drained(): Promise<void> {
+      if (!isFull()) return Promise.resolve();
+      return new Promise((resolve) => drainWaiters.push(resolve));
+    },
+    close(): Promise<void> {
+      if (closing !== undefined) return closing;
+      closed = true;
+      closing = (async () => {
+        await flush();
+        if (timer !== undefined) clearTimeout(timer);
+        timer = undefined;
+        await sink.rotate();
+        const waiters = drainWaiters;
+        drainWaiters = [];
+        for (const resolve of waiters) resolve();
+      })();
+      return closing;
+    },
+    stats(): LoggerStats {
+      return {
+        ...st,
+        queued,
+        inFlight,
+        bytesWritten: sink.bytesWritten,
+        segmentsOpened: sink.opened,
+      };
+    },
+    get currentSegment() {
+      return sink.currentPath;
+    },
+  };
+}

@@ -1,0 +1,123 @@
+import { z } from 'zod';
+import { LoggerError } from './errors.js';
+
+/** The `schemaVersion` this version of the package writes and reads. */
+export const LOG_SCHEMA_VERSION = 1;
+
+/** Any number, NaN and ±Infinity included (zod's `z.number()` rejects them; here they are data). */
+const anyNumber = z.custom<number>(
+  (v) => typeof v === 'number',
+  'expected a number (NaN and ±Infinity allowed)',
+);
+const count = z.number().int().nonnegative();
+const isoTime = z.iso.datetime({ offset: true });
+
+/**
+ * Statistics of one input, computed when the entry is logged. Paths use the sanitize path syntax
+ * (`user.age`, `["odd.key"]`); values inside arrays are counted, not listed.
+ */
+export const InputStatsSchema = z.object({
+  /** Leaf values outside arrays (numbers, strings, booleans, nulls, ...). */
+  fieldCount: count,
+  /** `null` and `undefined` values anywhere in the input, inside arrays too. */
+  nullCount: count,
+  /** NaN values anywhere in the input (typed arrays included). */
+  nanCount: count,
+  /** +Infinity and -Infinity values anywhere in the input. */
+  infCount: count,
+  /** Value of each numeric field outside arrays, after sanitizing (the policy may round it). */
+  numeric: z.record(z.string(), anyNumber),
+  /** Length of each string field outside arrays, measured on the raw input. */
+  stringLengths: z.record(z.string(), count),
+  /** Length of each array (or typed array) outside other arrays. */
+  arraySizes: z.record(z.string(), count),
+  /** True when the input had more fields than the stats keep (`maxStatsFields`) or was nested too deep. */
+  truncated: z.boolean(),
+});
+/** Statistics of one input (see `InputStatsSchema`). */
+export type InputStats = z.infer<typeof InputStatsSchema>;
+
+/** Why an entry was kept: every error, the keep rules, or the deterministic sample. */
+export const KeptBySchema = z.enum(['error', 'latency', 'non-finite-output', 'sample']);
+/** Why an entry was kept. */
+export type KeptBy = z.infer<typeof KeptBySchema>;
+
+/** One logged prediction, one line of a segment. Stored with the lossless codec of `@prodprobe/sanitize`. */
+export const PredictionLogEntrySchema = z.object({
+  schemaVersion: z.literal(LOG_SCHEMA_VERSION),
+  kind: z.literal('prediction'),
+  /** ISO 8601 UTC time `log()` was called. */
+  timestamp: isoTime,
+  requestId: z.string(),
+  modelVersion: z.string(),
+  /** Hex sha256 of the raw input (`inputHash` of `@prodprobe/sanitize`): joins logs with captures. */
+  inputHash: z.string().regex(/^[0-9a-f]{64}$/, 'expected 64 lowercase hex characters'),
+  inputStats: InputStatsSchema,
+  /** The input after sanitizing; absent when the logger was created with `includeInput: false`. */
+  input: z.unknown().optional(),
+  /** False when the call failed (`error` present). */
+  ok: z.boolean(),
+  /** The output after sanitizing; absent for errors. */
+  output: z.unknown().optional(),
+  error: z.object({ name: z.string(), message: z.string() }).optional(),
+  latencyMs: anyNumber.optional(),
+  /**
+   * How many requests this entry stands for: 1 for entries every request of their kind would
+   * have produced (errors, keep rules), `1 / sampleRate` for sampled successes.
+   */
+  samplingWeight: z.number().positive(),
+  keptBy: KeptBySchema,
+  host: z.string(),
+  pid: z.number().int(),
+  /** Process memory in bytes, sampled at most every `memorySampleIntervalMs`. */
+  memory: z.object({ rss: count, heapUsed: count }),
+  envFingerprint: z.string().optional(),
+  metadata: z.record(z.string(), z.unknown()).optional(),
+});
+/** One logged prediction (see `PredictionLogEntrySchema`). */
+export type PredictionLogEntry = z.infer<typeof PredictionLogEntrySchema>;
+
+/** Written before the entries that follow a gap: how many successes the full queue dropped. */
+export const GapMarkerSchema = z.object({
+  schemaVersion: z.literal(LOG_SCHEMA_VERSION),
+  kind: z.literal('gap'),
+  /** When the marker was written. */
+  timestamp: isoTime,
+  host: z.string(),
+  pid: z.number().int(),
+  /** Successes dropped since the previous marker (errors are never dropped). */
+  dropped: count.min(1),
+  firstDroppedAt: isoTime,
+  lastDroppedAt: isoTime,
+});
+/** A record of dropped successes (see `GapMarkerSchema`). */
+export type GapMarker = z.infer<typeof GapMarkerSchema>;
+
+/** Any line of a segment. */
+export const LogLineSchema = z.discriminatedUnion('kind', [PredictionLogEntrySchema, GapMarkerSchema]);
+/** Any line of a segment. */
+export type LogLine = z.infer<typeof LogLineSchema>;
+
+/** Turns zod issues into one message that names each failing field path and what was expected. */
+export function formatIssues(
+  what: string,
+  issues: readonly { path: readonly PropertyKey[]; message: string }[],
+): string {
+  const parts = issues.slice(0, 5).map((issue) => {
+    const path = issue.path.length === 0 ? '(root)' : issue.path.map(String).join('.');
+    return `${path}: ${issue.message}`;
+  });
+  const more = issues.length > 5 ? ` (and ${issues.length - 5} more)` : '';
+  return `${what}: ${parts.join('; ')}${more}`;
+}
+
+/**
+ * Validates a decoded line (prediction or gap marker).
+ * @throws LoggerError `INVALID_ENTRY` naming each bad field path.
+ */
+export function parseLogLine(value: unknown): LogLine {
+  const parsed = LogLineSchema.safeParse(value);
+  if (!parsed.success)
+    throw new LoggerError('INVALID_ENTRY', formatIssues('invalid log line', parsed.error.issues));
+  return parsed.data;
+}

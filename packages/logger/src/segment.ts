@@ -1,0 +1,128 @@
+import { mkdir, open } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+
+/** Where a segment's bytes go. `write` appends one batch; a failed write rotates to a new segment. */
+export interface SegmentWriter {
+  /** Appends `data` (whole lines) to the segment. */
+  write(data: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens a new segment at `path` (never an existing file: `EEXIST` makes the logger try the next
+ * sequence number). Replaceable for tests and for sinks other than the local disk.
+ */
+export type OpenSegment = (path: string) => Promise<SegmentWriter>;
+
+/** The default: create the partition folder, open the file with `ax` (append, fail if it exists). */
+export const openFileSegment: OpenSegment = async (path) => {
+  await mkdir(dirname(path), { recursive: true });
+  const handle = await open(path, 'ax');
+  return {
+    // FileHandle.appendFile loops until every byte is written, on the libuv thread pool.
+    write: (data) => handle.appendFile(data, 'utf8'),
+    close: () => handle.close(),
+  };
+};
+
+/** `dt=YYYY-MM-DD/hour=HH` (UTC) of a time in ms. */
+export function partitionOf(timeMs: number): string {
+  const iso = new Date(timeMs).toISOString();
+  return `dt=${iso.slice(0, 10)}/hour=${iso.slice(11, 13)}`;
+}
+
+/** Host names go into file names: keep `[A-Za-z0-9._]` and turn everything else into `_`. */
+export function safeHost(host: string): string {
+  const cleaned = host.replace(/[^A-Za-z0-9._]/g, '_');
+  return cleaned === '' ? 'host' : cleaned;
+}
+
+interface Current {
+  writer: SegmentWriter;
+  path: string;
+  partition: string;
+  openedAt: number;
+  bytes: number;
+}
+
+/** Options of `SegmentSink`. */
+export interface SegmentSinkOptions {
+  dir: string;
+  host: string;
+  pid: number;
+  maxBytes: number;
+  maxAgeMs: number;
+  openSegment: OpenSegment;
+}
+
+/**
+ * Append-only JSONL segments `dir/dt=YYYY-MM-DD/hour=HH/<host>-<pid>-<seq>.jsonl`, rotated when
+ * the hour changes, the segment is older than `maxAgeMs` or larger than `maxBytes`. One caller at
+ * a time (the logger serialises its writes).
+ */
+export class SegmentSink {
+  private current: Current | undefined;
+  private seq = 0;
+  /** Segments opened so far. */
+  opened = 0;
+  /** Bytes written so far. */
+  bytesWritten = 0;
+
+  constructor(private readonly options: SegmentSinkOptions) {}
+
+  /** Path of the open segment, if any. */
+  get currentPath(): string | undefined {
+    return this.current?.path;
+  }
+
+  /** Appends whole lines, opening or rotating the segment first when needed. */
+  async write(data: string, nowMs: number): Promise<void> {
+    const partition = partitionOf(nowMs);
+    const cur = this.current;
+    if (
+      cur !== undefined &&
+      (cur.partition !== partition ||
+        nowMs - cur.openedAt >= this.options.maxAgeMs ||
+        cur.bytes >= this.options.maxBytes)
+    ) {
+      await this.rotate();
+    }
+    const target = this.current ?? (await this.openNext(partition, nowMs));
+    try {
+      await target.writer.write(data);
+    } catch (error) {
+      // A failed write may have left a torn line: never append after it; the next batch starts a new segment.
+      await this.rotate().catch(() => undefined);
+      throw error;
+    }
+    const bytes = Buffer.byteLength(data);
+    target.bytes += bytes;
+    this.bytesWritten += bytes;
+  }
+
+  /** Closes the open segment; the next write opens a new one. */
+  async rotate(): Promise<void> {
+    const cur = this.current;
+    this.current = undefined;
+    if (cur !== undefined) await cur.writer.close();
+  }
+
+  private async openNext(partition: string, nowMs: number): Promise<Current> {
+    const { dir, host, pid, openSegment } = this.options;
+    for (let attempt = 0; ; attempt++) {
+      const name = `${safeHost(host)}-${pid}-${String(this.seq).padStart(6, '0')}.jsonl`;
+      const path = join(dir, partition, name);
+      this.seq++;
+      try {
+        const writer = await openSegment(path);
+        this.opened++;
+        this.current = { writer, path, partition, openedAt: nowMs, bytes: 0 };
+        return this.current;
+      } catch (error) {
+        // A restarted process can reuse a pid (pid 1 in containers): skip names already taken.
+        if ((error as NodeJS.ErrnoException).code === 'EEXIST' && attempt < 100_000) continue;
+        throw error;
+      }
+    }
+  }
+}
