@@ -73,13 +73,14 @@ type Replacer = (text: string) => string;
 
 // Each pattern is anchored by look-arounds so it never starts or ends inside a longer token.
 const EMAIL =
-  /(?<![\w.%+-])[A-Za-z0-9](?:[A-Za-z0-9._%+-]{0,63})@(?:[A-Za-z0-9-]{1,63}\.)+[A-Za-z]{2,24}(?![\w-])/g;
-const CARD = /(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d-])/g;
+  /(?<![\w.!#$%&'*+/=?^`{|}~-])[\w.!#$%&'*+/=?^`{|}~-]{1,64}@(?:[A-Za-z0-9-]{1,63}\.)+[A-Za-z]{2,24}(?![\w-])/g;
+// Issuer prefixes 2-6: Mastercard 2-series and 5, Amex/Diners 3, Visa 4, Discover 6.
+const CARD = /(?<![\d+-])[2-6](?:[ -]?\d){12,18}(?![\d-])/g;
 const IBAN = /(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?(?![A-Za-z0-9])/g;
 const SSN = /(?<![\d-])(\d{3})-(\d{2})-(\d{4})(?![\d-])/g;
 const IPV4 = /(?<![\d.])\d{1,3}(?:\.\d{1,3}){3}(?![\d]|\.\d)/g;
 const IPV6 =
-  /(?<![\w:])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?:(?<=:)\d{1,3}(?:\.\d{1,3}){3})?(?![\w:])/g;
+  /(?<![\w:])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,8}(?:(?<=:)\d{1,3}(?:\.\d{1,3}){3})?(?![\w:]|\.\d)/g;
 // International (+CC ...) or North-American (555) 123-4567 / 555-123-4567 / 555.123.4567 shapes.
 const PHONE =
   /(?<![\w+])(?:\+\d{1,3}(?:[ .-]?\(?\d{1,4}\)?){2,5}|\(\d{3}\)[ .-]?\d{3}[ .-]\d{4}|\d{3}[ .-]\d{3}[ .-]\d{4})(?![\w])/g;
@@ -97,12 +98,8 @@ const REPLACERS: Record<DetectorName, Replacer> = {
     ),
   ip: (text) =>
     text
-      .replace(IPV4, (match) => (ipv4Valid(match) ? DETECTOR_PLACEHOLDERS.ip : match))
-      .replace(IPV6, (match) =>
-        (match.includes('::') || match.split(':').length === 8) && isIPv6(match)
-          ? DETECTOR_PLACEHOLDERS.ip
-          : match,
-      ),
+      .replace(IPV6, (match) => (isIPv6(match) ? DETECTOR_PLACEHOLDERS.ip : match))
+      .replace(IPV4, (match) => (ipv4Valid(match) ? DETECTOR_PLACEHOLDERS.ip : match)),
   phone: (text) =>
     text.replace(PHONE, (match) => {
       const digits = digitCount(match);

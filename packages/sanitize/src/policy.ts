@@ -37,7 +37,9 @@ export const KeepIfRuleSchema = z
   .object({
     type: z.literal('keepIf'),
     /** Allowed values, compared with SameValueZero (NaN matches NaN). */
-    values: z.array(z.union([z.string(), z.number(), z.boolean(), z.null()])).min(1),
+    values: z
+      .array(z.union([z.string(), z.custom<number>((v) => typeof v === 'number'), z.boolean(), z.null()]))
+      .min(1),
     /** Written instead of a value not in the list. @default the default policy's treatment */
     otherwise: z.string().optional(),
   })

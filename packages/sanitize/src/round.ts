@@ -8,6 +8,8 @@ for (let k = 0; k <= 22; k++) POW10.push(Number(`1e${k}`));
  */
 export function roundSignificant(x: number, digits: number): number {
   if (x === 0 || x - x !== 0) return x;
+  // Past 15 digits the scaled value no longer fits the exact-integer range of a double.
+  if (digits > 15) return Number(x.toPrecision(digits));
   const ax = x < 0 ? -x : x;
   const shift = digits - 1 - Math.floor(Math.log10(ax));
   let r: number;
