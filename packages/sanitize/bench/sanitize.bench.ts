@@ -25,7 +25,7 @@ function makeRecord(i: number): Record<string, unknown> {
     account_age_days: 30 + (i % 900),
     transactions_last_24h: i % 13,
     avg_amount_30d: 55.5 + (i % 50),
-    distance_from_home_km: 3.14159 * (i % 40),
+    distance_from_home_km: 3.7 * (i % 40),
     hour_of_day: i % 24,
     risk_score_prev: 0.123456 + (i % 10) / 100,
     card_present: i % 3 === 0,

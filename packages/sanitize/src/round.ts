@@ -9,7 +9,7 @@ for (let k = 0; k <= 22; k++) POW10.push(Number(`1e${k}`));
 export function roundSignificant(x: number, digits: number): number {
   if (x === 0 || x - x !== 0) return x;
   // Past 15 digits the scaled value no longer fits the exact-integer range of a double.
-  if (digits > 15) return Number(x.toPrecision(digits));
+  if (digits > 15) return finiteOr(Number(x.toPrecision(digits)), x);
   const ax = x < 0 ? -x : x;
   const shift = digits - 1 - Math.floor(Math.log10(ax));
   let r: number;
@@ -25,9 +25,14 @@ export function roundSignificant(x: number, digits: number): number {
     if (scaled - Math.floor(scaled) === 0.5) return Number(x.toPrecision(digits));
     r = Math.round(scaled) * p;
   } else {
-    return Number(x.toPrecision(digits));
+    return finiteOr(Number(x.toPrecision(digits)), x);
   }
   return x < 0 ? -r : r;
+}
+
+/** Rounding must never turn a finite number into Infinity (1.79e308 → 1.8e308 would overflow). */
+function finiteOr(rounded: number, x: number): number {
+  return rounded - rounded === 0 ? rounded : x;
 }
 
 /** Round a BigInt to `digits` significant decimal digits (half away from zero). */
