@@ -1,0 +1,119 @@
+import { describe, expect, it } from 'vitest';
+import { benjaminiHochberg, compare } from './compare.js';
+import { profile } from './profile.js';
+import { driftReportSchema } from './report-schema.js';
+
+function rng(seed: number) {
+  let s = seed;
+  return () => {
+    s = (s * 16807) % 2147483647;
+    return s / 2147483647;
+  };
+}
+const normal = (r: () => number) => Math.sqrt(-2 * Math.log(r())) * Math.cos(2 * Math.PI * r());
+
+function dataset(n: number, seed: number, shift = 0, methods = ['card', 'cash', 'wire']) {
+  const r = rng(seed);
+  return Array.from({ length: n }, (_, i) => ({
+    amount: 100 + 20 * normal(r) + shift,
+    age: Math.round(40 + 10 * normal(r)),
+    method: methods[Math.floor(r() * methods.length)]!,
+    constant: 1,
+    id: i,
+  }));
+}
+
+describe('compare', () => {
+  it('finds a shifted numeric field and unseen categories with the exact field names of the contract', () => {
+    const ref = dataset(500, 1);
+    const cur = dataset(400, 2, 30, ['card', 'cash', 'wire', 'buy_now_pay_later']);
+    const report = compare(ref, cur);
+    expect(driftReportSchema.parse(report)).toEqual(report);
+    const amount = report.fields.find((f) => f.name === 'amount')!;
+    expect(amount.status).toBe('ok');
+    expect(amount.drift).toBe(true);
+    expect(amount.decidedBy).toBe('p-value');
+    expect(amount.tests.ks!.pValue).toBeLessThan(1e-10);
+    expect(amount.tests.wasserstein!.normalized).toBeGreaterThan(1);
+    expect(amount.warnings.map((w) => w.code)).toEqual(expect.arrayContaining(['mean_shift', 'out_of_range']));
+    const method = report.fields.find((f) => f.name === 'method')!;
+    expect(method.tests.chiSquare!.df).toBe(3);
+    const unseen = method.warnings.find((w) => w.code === 'unseen_categories')!;
+    expect(unseen.values).toEqual(['buy_now_pay_later']);
+    expect(method.explanation.newCategoryMass).toBeGreaterThan(0.15);
+    expect(method.explanation.movedCategories[0]!.value).toBe('buy_now_pay_later');
+    expect(report.fields[0]!.drift).toBe(true);
+    const age = report.fields.find((f) => f.name === 'age')!;
+    expect(age.drift).toBe(false);
+    const constant = report.fields.find((f) => f.name === 'constant')!;
+    expect(constant.warnings.map((w) => w.code)).toContain('constant_in_reference');
+    expect(report.driftedShare).toBeCloseTo(report.driftedFields.length / report.fields.filter((f) => f.status === 'ok').length);
+    expect(report.approximate).toBe(false);
+  });
+
+  it('uses effect sizes for large references and reports p-values beside them', () => {
+    const ref = dataset(3000, 3);
+    const cur = dataset(3000, 4, 1); // a tiny shift: significant-ish but no practical drift
+    const report = compare(ref, cur);
+    const amount = report.fields.find((f) => f.name === 'amount')!;
+    expect(amount.decidedBy).toBe('effect-size');
+    expect(amount.drift).toBe(false);
+    expect(amount.tests.ks!.pValue).toBeGreaterThan(0);
+    expect(report.datasetDrift).toBe(false);
+  });
+
+  it('runs on profiles, flags approximate tests and agrees with the exact tests', () => {
+    const ref = dataset(20_000, 5);
+    const cur = dataset(20_000, 6, 5);
+    const exact = compare(ref, cur);
+    const approx = compare(profile(ref), profile(cur));
+    expect(approx.approximate).toBe(true);
+    expect(approx.reference.source).toBe('profile');
+    const e = exact.fields.find((f) => f.name === 'amount')!;
+    const a = approx.fields.find((f) => f.name === 'amount')!;
+    expect(a.approximate).toBe(true);
+    expect(Math.abs(a.tests.ks!.statistic - e.tests.ks!.statistic)).toBeLessThan(0.01);
+    expect(Math.abs(a.tests.wasserstein!.value - e.tests.wasserstein!.value) / e.tests.wasserstein!.value).toBeLessThan(0.02);
+    expect(Math.abs(a.tests.psi!.value - e.tests.psi!.value)).toBeLessThan(0.02);
+    // Low-cardinality fields stay exact in the sketch.
+    const age = approx.fields.find((f) => f.name === 'age')!;
+    expect(age.approximate).toBe(false);
+    expect(age.tests.ks).toEqual(exact.fields.find((f) => f.name === 'age')!.tests.ks);
+  });
+
+  it('never fails the report for a bad field and explains why', () => {
+    const ref = [
+      { a: 1, mixed: 1, nothing: null, gone: 1, t: 1 },
+      { a: 2, mixed: 'x', nothing: null, gone: 2, t: 2 },
+      { a: 3, mixed: true, nothing: null, gone: 3, t: 3 },
+    ];
+    const cur = [
+      { a: null, mixed: 1, nothing: null, t: 'one', added: 1 },
+      { a: Number.NaN, mixed: 2, nothing: null, t: 'two', added: 2 },
+    ];
+    const report = compare(ref, cur);
+    const byName = Object.fromEntries(report.fields.map((f) => [f.name, f]));
+    expect(byName.a!.status).toBe('skipped');
+    expect(byName.a!.warnings.map((w) => w.code)).toContain('new_nulls');
+    expect(byName.mixed!.reason).toMatch(/mixed types/);
+    expect(byName.nothing!.reason).toMatch(/only null/);
+    expect(byName.gone!.warnings[0]!.code).toBe('field_missing');
+    expect(byName.added!.warnings[0]!.code).toBe('field_added');
+    expect(byName.t!.warnings.map((w) => w.code)).toContain('type_changed');
+    expect(report.fields.every((f) => f.status !== 'ok' || f.tests)).toBe(true);
+  });
+
+  it('applies Benjamini-Hochberg', () => {
+    // By hand: sorted 0.01, 0.03, 0.04, 0.2 -> 0.04, min(0.06, 0.0533), 0.0533, 0.2.
+    const bh = benjaminiHochberg([0.01, 0.04, 0.03, 0.2]);
+    [0.04, 0.16 / 3, 0.16 / 3, 0.2].forEach((x, i) => expect(bh[i]).toBeCloseTo(x, 12));
+    const report = compare(dataset(200, 7), dataset(200, 8), { multipleTesting: 'none' });
+    const f = report.fields.find((x) => x.name === 'amount')!;
+    expect(f.adjustedPValue).toBe(f.tests.ks!.pValue);
+  });
+
+  it('rejects bad options with a message naming the option', () => {
+    expect(() => compare([], [], { psiBins: 1 })).toThrow(/options\.psiBins/);
+    expect(() => compare([], [], { pValueThreshold: -1 })).toThrow(/options\.pValueThreshold/);
+  });
+});
