@@ -213,6 +213,16 @@ export function withCapture<F extends AnyFunction>(
     }
   };
 
+  const requestIdOf = (input: unknown, args: Parameters<F>): string => {
+    try {
+      const id = requestId?.(input, args);
+      if (typeof id === 'string' && id.length > 0) return id;
+    } catch {
+      // A broken request-id hook still leaves a record that can be found by its own id.
+    }
+    return randomUUID();
+  };
+
   const capture = (args: Parameters<F>, failure: (sanitize: (v: unknown) => unknown) => Failure) => {
     counters.failures++;
     let record: CaptureRecord | undefined;
@@ -234,7 +244,7 @@ export function withCapture<F extends AnyFunction>(
       record = {
         schemaVersion: CAPTURE_SCHEMA_VERSION,
         id: newCaptureId(now),
-        requestId: requestId?.(input, args) || randomUUID(),
+        requestId: requestIdOf(input, args),
         timestamp: new Date(now).toISOString(),
         modelVersion,
         input: sanitize(input),
