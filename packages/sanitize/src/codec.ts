@@ -75,6 +75,11 @@ interface Walk {
   /** Objects on the current path from the root: a repeat is a cycle; shared siblings are not. */
   ancestors: object[];
   sortKeys: boolean;
+  /**
+   * encode only: a subtree native JSON.stringify already writes losslessly is used as it is
+   * (no copy), so one NaN in a large entry costs little more than the fast path.
+   */
+  reusePlain: boolean;
 }
 
 function storableNumber(n: number): unknown {
@@ -137,6 +142,13 @@ function walk(value: unknown, depth: number, w: Walk): unknown {
       return { [TAG]: 'bigint', v: value.toString() };
     case 'object':
       if (value === null) return null;
+      if (w.reusePlain && depth > 0) {
+        budget = w.limits.maxNodes - w.nodes;
+        fastLimits = w.limits;
+        const plain = isPlainJson(value, depth);
+        w.nodes = w.limits.maxNodes - Math.max(budget, 0);
+        if (plain) return value;
+      }
       return walkObject(value, depth, w);
     default:
       // functions and symbols have no JSON meaning; say what was there.
@@ -268,7 +280,7 @@ function storableError(value: Error, depth: number, w: Walk): unknown {
 }
 
 function newWalk(options: CodecOptions | undefined, sortKeys: boolean): Walk {
-  return { limits: resolveLimits(options?.limits), nodes: 0, ancestors: [], sortKeys };
+  return { limits: resolveLimits(options?.limits), nodes: 0, ancestors: [], sortKeys, reusePlain: false };
 }
 
 /**
@@ -344,7 +356,9 @@ export function encode(value: unknown, options?: CodecOptions): string {
     fastLimits = limits;
     budget = limits.maxNodes;
     if (isPlainJson(value, 0)) return JSON.stringify(value);
-    return JSON.stringify(walk(value, 0, { limits, nodes: 0, ancestors: [], sortKeys: false }));
+    return JSON.stringify(
+      walk(value, 0, { limits, nodes: 0, ancestors: [], sortKeys: false, reusePlain: true }),
+    );
   } catch (error) {
     if (error instanceof SanitizeError) throw error;
     throw new SanitizeError('ENCODE_FAILED', `encode: could not read the value (${describe(error)})`, {
