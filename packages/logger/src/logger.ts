@@ -110,7 +110,11 @@ export interface PredictionLoggerOptions {
   maxStatsFields?: number;
   /** Longest error message kept, in characters. @default 4096 */
   maxErrorMessageLength?: number;
-  /** How often queued entries are written; at most this much is lost on a hard crash. @default 100 */
+  /**
+   * The most an entry waits before it is on disk, so at most this much is lost on a hard crash
+   * (SIGKILL). The logger writes every half interval, leaving the rest for the write itself.
+   * @default 100
+   */
   flushIntervalMs?: number;
   /** Bound on entries buffered (queued plus being written). @default 10000 */
   maxQueue?: number;
@@ -261,6 +265,9 @@ export function createPredictionLogger(options: PredictionLoggerOptions): Predic
   const now = o.now ?? Date.now;
   const memoryUsage = o.memoryUsage ?? process.memoryUsage;
   const onError = o.onError;
+  // Write every half interval: the other half is left for the write itself and timer lag, so an
+  // entry is on disk within one interval of being logged (what a hard crash can lose).
+  const tickMs = Math.max(1, Math.floor(flushIntervalMs / 2));
   const sampleWeight = sampleRate > 0 ? 1 / sampleRate : 1;
   const sink = new SegmentSink({
     dir: o.dir,
@@ -351,7 +358,7 @@ export function createPredictionLogger(options: PredictionLoggerOptions): Predic
     const buffered = queued + inFlight;
     if (buffered > st.maxBuffered) st.maxBuffered = buffered;
     if (timer === undefined) {
-      timer = setTimeout(onTimer, flushIntervalMs);
+      timer = setTimeout(onTimer, tickMs);
       timer.unref();
     }
     // Half full: write now rather than at the next tick, so a burst does not reach the bound.
@@ -457,7 +464,7 @@ export function createPredictionLogger(options: PredictionLoggerOptions): Predic
       for (const resolve of waiters) resolve();
     }
     if ((queued > 0 || droppedSinceMarker > 0) && timer === undefined) {
-      timer = setTimeout(onTimer, flushIntervalMs);
+      timer = setTimeout(onTimer, tickMs);
       timer.unref();
     }
   }

@@ -31,9 +31,9 @@ export function partitionOf(timeMs: number): string {
   return `dt=${iso.slice(0, 10)}/hour=${iso.slice(11, 13)}`;
 }
 
-/** Host names go into file names: keep `[A-Za-z0-9._]` and turn everything else into `_`. */
+/** Host names go into file names: keep `[A-Za-z0-9._-]` and turn everything else into `_`. */
 export function safeHost(host: string): string {
-  const cleaned = host.replace(/[^A-Za-z0-9._]/g, '_');
+  const cleaned = host.replace(/[^A-Za-z0-9._-]/g, '_');
   return cleaned === '' ? 'host' : cleaned;
 }
 

@@ -1,0 +1,408 @@
+import {
+  appendFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { setImmediate as tick } from 'node:timers/promises';
+import { decode, inputHash } from '@prodprobe/sanitize';
+import { afterAll, describe, expect, it } from 'vitest';
+import { LoggerError } from './errors.js';
+import { createPredictionLogger } from './logger.js';
+import { listSegments, readPredictionLogs, scanSegments } from './read.js';
+import { sampleUnit } from './sampling.js';
+import { PredictionLogEntrySchema } from './schema.js';
+import { type OpenSegment, openFileSegment } from './segment.js';
+
+const root = mkdtempSync(join(tmpdir(), 'pp-logger-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+let n = 0;
+const freshDir = () => join(root, `t${n++}`);
+
+describe('createPredictionLogger', () => {
+  it('writes valid entries with hash, stats, sanitized input, weight, host and memory', async () => {
+    const dir = freshDir();
+    const logger = createPredictionLogger({
+      dir,
+      sampleRate: 1,
+      modelVersion: 'fraud-v3',
+      envFingerprint: 'env-123',
+      host: 'web-1',
+      pid: 4242,
+    });
+    const input = { amount: 12.5, email: 'jane@example.com', items: [1, 2, 3] };
+    expect(
+      logger.log({
+        requestId: 'r1',
+        input,
+        output: { score: 0.25 },
+        latencyMs: 7,
+        metadata: { region: 'eu' },
+      }),
+    ).toEqual({ accepted: true, reason: 'kept', backpressure: false });
+    await logger.close();
+    const files = await listSegments(dir);
+    expect(files).toHaveLength(1);
+    expect(relative(dir, files[0] as string)).toMatch(
+      /^dt=\d{4}-\d{2}-\d{2}\/hour=\d{2}\/web-1-4242-000000\.jsonl$/,
+    );
+    const text = readFileSync(files[0] as string, 'utf8');
+    expect(text.endsWith('\n')).toBe(true);
+    const entry = PredictionLogEntrySchema.parse(decode(text.trim()));
+    expect(entry).toMatchObject({
+      schemaVersion: 1,
+      kind: 'prediction',
+      requestId: 'r1',
+      modelVersion: 'fraud-v3',
+      inputHash: inputHash(input),
+      ok: true,
+      output: { score: 0.25 },
+      latencyMs: 7,
+      samplingWeight: 1,
+      keptBy: 'sample',
+      host: 'web-1',
+      pid: 4242,
+      envFingerprint: 'env-123',
+      metadata: { region: 'eu' },
+    });
+    // The default sanitizer ran: the email is not on disk, its length is in the stats.
+    expect(text).not.toContain('jane@example.com');
+    expect(entry.inputStats.stringLengths).toEqual({ email: 16 });
+    expect(entry.inputStats.arraySizes).toEqual({ items: 3 });
+    expect(entry.memory.rss).toBeGreaterThan(0);
+    expect(entry.memory.heapUsed).toBeGreaterThan(0);
+    expect(Date.now() - Date.parse(entry.timestamp)).toBeLessThan(60_000);
+  });
+
+  it('always keeps errors (weight 1), samples successes on the request id (weight 1/rate)', async () => {
+    const dir = freshDir();
+    const logger = createPredictionLogger({ dir, sampleRate: 0.25, modelVersion: 'v1' });
+    const ids = Array.from({ length: 400 }, (_, i) => `req-${i}`);
+    for (const requestId of ids) {
+      const i = Number(requestId.slice(4));
+      if (i % 10 === 0) logger.log({ requestId, input: { i }, error: new RangeError(`bad i ${i}`) });
+      else logger.log({ requestId, input: { i }, output: 1 });
+    }
+    await logger.close();
+    const { entries } = await readPredictionLogs(dir);
+    const errors = entries.filter((e) => !e.ok);
+    expect(errors).toHaveLength(40);
+    for (const e of errors) {
+      expect(e).toMatchObject({ keptBy: 'error', samplingWeight: 1, error: { name: 'RangeError' } });
+      expect(e.output).toBeUndefined();
+    }
+    const successes = entries.filter((e) => e.ok);
+    const expected = ids.filter((id, i) => i % 10 !== 0 && sampleUnit(id) < 0.25);
+    expect(successes.map((e) => e.requestId).sort()).toEqual(expected.sort());
+    for (const e of successes) expect(e.samplingWeight).toBe(4);
+    expect(logger.stats()).toMatchObject({
+      logged: 400,
+      errors: 40,
+      kept: 40 + expected.length,
+      written: 40 + expected.length,
+    });
+    expect(logger.stats().sampledOut).toBe(360 - expected.length);
+  });
+
+  it('keeps slow and non-finite successes by rule with weight 1, and redacts PII in error messages', async () => {
+    const dir = freshDir();
+    const logger = createPredictionLogger({
+      dir,
+      sampleRate: 0,
+      modelVersion: 'v1',
+      keepLatencyAboveMs: 500,
+    });
+    logger.log({ requestId: 'fast', input: {}, output: 1, latencyMs: 10 });
+    logger.log({ requestId: 'slow', input: {}, output: 1, latencyMs: 900 });
+    logger.log({ requestId: 'nan', input: {}, output: { scores: [0.1, Number.NaN] }, latencyMs: 1 });
+    logger.log({ requestId: 'inf', input: {}, output: new Float32Array([1, Number.POSITIVE_INFINITY]) });
+    logger.log({ requestId: 'err', input: {}, error: new Error('no account for mail bob@example.com') });
+    logger.log({ requestId: 'thrown-string', input: {}, error: 'boom' });
+    await logger.close();
+    const { entries } = await readPredictionLogs(dir);
+    const by = Object.fromEntries(entries.map((e) => [e.requestId, e]));
+    expect(Object.keys(by).sort()).toEqual(['err', 'inf', 'nan', 'slow', 'thrown-string']);
+    expect(by.slow).toMatchObject({ keptBy: 'latency', samplingWeight: 1 });
+    expect(by.nan).toMatchObject({ keptBy: 'non-finite-output', samplingWeight: 1 });
+    expect(by.inf?.keptBy).toBe('non-finite-output');
+    expect(by.err?.error).toEqual({ name: 'Error', message: 'no account for mail <EMAIL>' });
+    expect(by['thrown-string']?.error).toEqual({ name: 'Error', message: 'boom' });
+  });
+
+  it('stores NaN and ±Infinity in inputs and outputs as themselves, not null', async () => {
+    const dir = freshDir();
+    const logger = createPredictionLogger({ dir, sampleRate: 1, modelVersion: 'v1' });
+    logger.log({
+      requestId: 'n',
+      input: { a: Number.NaN, b: Number.NEGATIVE_INFINITY, c: null },
+      output: { score: Number.NaN },
+      latencyMs: Number.NaN,
+    });
+    await logger.close();
+    const [file] = await listSegments(dir);
+    const text = readFileSync(file as string, 'utf8');
+    expect(text).toContain('{"$pp":"NaN"}');
+    const { entries } = await readPredictionLogs(dir);
+    const e = entries[0];
+    expect(e?.input).toEqual({ a: Number.NaN, b: Number.NEGATIVE_INFINITY, c: null });
+    expect(e?.output).toEqual({ score: Number.NaN });
+    expect(e?.latencyMs).toBeNaN();
+    expect(e?.inputStats).toMatchObject({ nanCount: 1, infCount: 1, nullCount: 1 });
+    expect(e?.inputStats.numeric).toEqual({ a: Number.NaN, b: Number.NEGATIVE_INFINITY });
+  });
+
+  it('returns a shared constant for a sampled-out success and rejects entries without a request id', () => {
+    const logger = createPredictionLogger({ dir: freshDir(), sampleRate: 0, modelVersion: 'v1' });
+    const a = logger.log({ requestId: 'x', input: {}, output: 1 });
+    const b = logger.log({ requestId: 'y', input: {}, output: 2 });
+    expect(a).toBe(b);
+    expect(a).toEqual({ accepted: false, reason: 'sampled-out', backpressure: false });
+    expect(() => logger.log({ input: {} } as never)).toThrow(LoggerError);
+    expect(logger.stats().queued).toBe(0);
+  });
+
+  it('names the bad option', () => {
+    const bad = (options: object, text: RegExp) => {
+      try {
+        createPredictionLogger({ dir: 'd', sampleRate: 0.5, modelVersion: 'v', ...options });
+        expect.unreachable();
+      } catch (error) {
+        expect(error).toBeInstanceOf(LoggerError);
+        expect((error as LoggerError).code).toBe('INVALID_OPTIONS');
+        expect((error as LoggerError).message).toMatch(text);
+      }
+    };
+    bad({ sampleRate: 1.5 }, /sampleRate/);
+    bad({ maxQueue: 0 }, /maxQueue/);
+    bad({ modelVersion: '' }, /modelVersion/);
+    bad({ sanitizer: {} }, /sanitizer: expected an object with a sanitize/);
+  });
+
+  it('rotates by size and by age, and by UTC hour into hive partitions', async () => {
+    const dir = freshDir();
+    let clock = Date.UTC(2024, 4, 1, 10, 59, 0);
+    const logger = createPredictionLogger({
+      dir,
+      sampleRate: 1,
+      modelVersion: 'v1',
+      host: 'h',
+      pid: 1,
+      segmentMaxBytes: 3000,
+      segmentMaxAgeMs: 10_000,
+      now: () => clock,
+    });
+    const logSome = async (k: number) => {
+      for (let i = 0; i < k; i++) logger.log({ requestId: `r${clock}-${i}`, input: { i }, output: 1 });
+      await logger.flush();
+    };
+    for (let i = 0; i < 4; i++) await logSome(3); // ~700 bytes per entry: size rotation
+    clock += 20_000; // age rotation
+    await logSome(1);
+    clock = Date.UTC(2024, 4, 1, 11, 0, 1); // next hour
+    await logSome(1);
+    await logger.close();
+    const files = (await listSegments(dir)).map((f) => relative(dir, f));
+    expect(files.filter((f) => f.startsWith('dt=2024-05-01/hour=10/')).length).toBeGreaterThanOrEqual(3);
+    expect(files.at(-1)).toMatch(/^dt=2024-05-01\/hour=11\/h-1-\d{6}\.jsonl$/);
+    expect(new Set(files).size).toBe(files.length);
+    const logs = await readPredictionLogs(dir);
+    expect(logs.entries).toHaveLength(14);
+    expect(logger.stats().segmentsOpened).toBe(files.length);
+  });
+
+  it('never appends to an existing segment: a reused pid skips taken names', async () => {
+    const dir = freshDir();
+    const now = Date.UTC(2024, 0, 2, 3, 4, 5);
+    const partition = join(dir, 'dt=2024-01-02', 'hour=03');
+    mkdirSync(partition, { recursive: true });
+    writeFileSync(join(partition, 'h-1-000000.jsonl'), '{"torn by the previous run');
+    const logger = createPredictionLogger({
+      dir,
+      sampleRate: 1,
+      modelVersion: 'v',
+      host: 'h',
+      pid: 1,
+      now: () => now,
+    });
+    logger.log({ requestId: 'a', input: 1, output: 1 });
+    await logger.close();
+    expect(readdirSync(partition).sort()).toEqual(['h-1-000000.jsonl', 'h-1-000001.jsonl']);
+    expect(readFileSync(join(partition, 'h-1-000000.jsonl'), 'utf8')).toBe('{"torn by the previous run');
+    const logs = await readPredictionLogs(dir);
+    expect(logs.entries.map((e) => e.requestId)).toEqual(['a']);
+    expect(logs.tornLines).toBe(1);
+  });
+
+  it('skips and counts a torn last line', async () => {
+    const dir = freshDir();
+    const logger = createPredictionLogger({ dir, sampleRate: 1, modelVersion: 'v' });
+    for (let i = 0; i < 5; i++) logger.log({ requestId: `r${i}`, input: { i }, output: i });
+    await logger.close();
+    const [file] = await listSegments(dir);
+    const whole = readFileSync(file as string, 'utf8');
+    // A crash mid-write leaves the start of a line without its newline.
+    appendFileSync(file as string, whole.split('\n')[0]?.slice(0, 80) ?? '');
+    const logs = await readPredictionLogs(dir);
+    expect(logs.entries).toHaveLength(5);
+    expect(logs.tornLines).toBe(1);
+    expect(logs.invalidLines).toBe(0);
+    expect(await scanSegments(dir)).toMatchObject({ files: 1, tornLines: 1 });
+  });
+
+  it('is a no-op after close, counted', async () => {
+    const logger = createPredictionLogger({ dir: freshDir(), sampleRate: 1, modelVersion: 'v' });
+    await logger.close();
+    expect(logger.log({ requestId: 'late', input: 1, error: new Error('x') }).reason).toBe('closed');
+    expect(logger.stats().rejectedAfterClose).toBe(1);
+  });
+});
+
+/** A disk that accepts opens but holds every write until released. */
+function stalledDisk() {
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  let writesStarted = 0;
+  const openSegment: OpenSegment = async (path) => {
+    const real = await openFileSegment(path);
+    return {
+      write: async (data) => {
+        writesStarted++;
+        await gate;
+        await real.write(data);
+      },
+      close: () => real.close(),
+    };
+  };
+  return { openSegment, release: () => release(), writesStarted: () => writesStarted };
+}
+
+describe('bounded queue against a stalled disk', () => {
+  it('drops successes first (counted, with gap markers), never errors, and stays within maxQueue', async () => {
+    const dir = freshDir();
+    const disk = stalledDisk();
+    const maxQueue = 200;
+    const logger = createPredictionLogger({
+      dir,
+      sampleRate: 1,
+      modelVersion: 'v',
+      maxQueue,
+      flushIntervalMs: 10,
+      openSegment: disk.openSegment,
+    });
+    let maxBuffered = 0;
+    const errorIds: string[] = [];
+    for (let i = 0; i < 3000; i++) {
+      const requestId = `r${i}`;
+      if (i % 50 === 0) {
+        errorIds.push(requestId);
+        logger.log({ requestId, input: { i }, error: new Error('model failed') });
+      } else {
+        logger.log({ requestId, input: { i }, output: i });
+      }
+      const s = logger.stats();
+      maxBuffered = Math.max(maxBuffered, s.queued + s.inFlight);
+      if (i % 100 === 0) await tick(); // let the (stalled) writer take a batch
+    }
+    expect(disk.writesStarted()).toBeGreaterThan(0);
+    expect(maxBuffered).toBeLessThanOrEqual(maxQueue);
+    expect(logger.stats().maxBuffered).toBeLessThanOrEqual(maxQueue);
+    expect(logger.stats().errorsOverBound).toBe(0);
+    const dropped = logger.stats().dropped;
+    expect(dropped).toBeGreaterThan(2000);
+    disk.release();
+    await logger.close();
+    const logs = await readPredictionLogs(dir);
+    const written = logs.entries.map((e) => e.requestId);
+    expect(written.filter((id) => errorIds.includes(id)).sort()).toEqual([...errorIds].sort());
+    expect(written.length + dropped).toBe(3000);
+    expect(logs.gaps.reduce((sum, g) => sum + g.dropped, 0)).toBe(dropped);
+    expect(logger.stats()).toMatchObject({ errors: errorIds.length, written: written.length, dropped });
+  });
+
+  it('applies backpressure when errors alone fill the queue: a producer that waits keeps memory bounded and loses none', async () => {
+    const dir = freshDir();
+    const disk = stalledDisk();
+    const maxQueue = 50;
+    const logger = createPredictionLogger({
+      dir,
+      sampleRate: 1,
+      modelVersion: 'v',
+      maxQueue,
+      flushIntervalMs: 10,
+      openSegment: disk.openSegment,
+    });
+    let waits = 0;
+    const released = new Promise<void>((resolve) => {
+      setTimeout(() => {
+        disk.release();
+        resolve();
+      }, 100);
+    });
+    for (let i = 0; i < 400; i++) {
+      const result = logger.log({ requestId: `e${i}`, input: { i }, error: new TypeError('bad input') });
+      expect(result.accepted).toBe(true);
+      if (result.backpressure) {
+        waits++;
+        await logger.drained();
+      }
+      const s = logger.stats();
+      expect(s.queued + s.inFlight).toBeLessThanOrEqual(maxQueue + 1);
+    }
+    await released;
+    await logger.close();
+    expect(waits).toBeGreaterThan(0);
+    const logs = await readPredictionLogs(dir);
+    expect(logs.entries).toHaveLength(400);
+    expect(logger.stats()).toMatchObject({ dropped: 0, written: 400 });
+    expect(logger.stats().maxBuffered).toBeLessThanOrEqual(maxQueue + 1);
+  });
+
+  it('retries the errors of a failed write in a new segment and drops (counts) its successes', async () => {
+    const dir = freshDir();
+    let opened = 0;
+    const openSegment: OpenSegment = async (path) => {
+      const real = await openFileSegment(path);
+      const failing = opened++ === 0;
+      return {
+        write: async (data) => {
+          if (failing) {
+            await real.write(data.slice(0, 40)); // a partial write, then the disk fails
+            throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+          }
+          await real.write(data);
+        },
+        close: () => real.close(),
+      };
+    };
+    const failures: LoggerError[] = [];
+    const logger = createPredictionLogger({
+      dir,
+      sampleRate: 1,
+      modelVersion: 'v',
+      openSegment,
+      onError: (e) => failures.push(e),
+    });
+    logger.log({ requestId: 'ok1', input: 1, output: 1 });
+    logger.log({ requestId: 'err1', input: 1, error: new Error('x') });
+    const first = await logger.flush().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(first).toBeInstanceOf(LoggerError);
+    expect((first as LoggerError).code).toBe('WRITE_FAILED');
+    logger.log({ requestId: 'ok2', input: 1, output: 1 });
+    await logger.close();
+    const logs = await readPredictionLogs(dir);
+    expect(logs.entries.map((e) => e.requestId).sort()).toEqual(['err1', 'ok2']);
+    expect(logs.tornLines).toBe(1);
+    expect(logs.gaps.map((g) => g.dropped)).toEqual([1]);
+    expect(logger.stats()).toMatchObject({ writeFailures: 1, dropped: 1, segmentsOpened: 2 });
+  });
+});

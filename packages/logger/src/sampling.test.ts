@@ -1,0 +1,80 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createPredictionLogger } from './logger.js';
+import { readPredictionLogs } from './read.js';
+import { isSampled, sampleUnit } from './sampling.js';
+
+/** An independent implementation of the documented spec: BigInt arithmetic over TextEncoder bytes. */
+function reference(id: string): number {
+  let h = 0x811c9dc5n;
+  for (const byte of new TextEncoder().encode(id)) {
+    h ^= BigInt(byte);
+    h = (h * 0x01000193n) & 0xffffffffn;
+  }
+  h ^= h >> 16n;
+  h = (h * 0x85ebca6bn) & 0xffffffffn;
+  h ^= h >> 13n;
+  h = (h * 0xc2b2ae35n) & 0xffffffffn;
+  h ^= h >> 16n;
+  return Number(h) / 2 ** 32;
+}
+
+describe('sampleUnit', () => {
+  it('matches the documented spec on ASCII, multi-byte, astral and lone-surrogate ids', () => {
+    const ids = ['', 'a', 'req-1', 'req-42', 'héllo', '日本語', '😀x', '\ud800x', 'x\udc00', 'a'.repeat(300)];
+    for (const id of ids) expect(sampleUnit(id), id).toBe(reference(id));
+  });
+
+  it('has fixed reference values other services can check against', () => {
+    expect(sampleUnit('')).toBe(0.6689221884589642);
+    expect(sampleUnit('a')).toBe(0.10352621669881046);
+    expect(sampleUnit('req-1')).toBe(0.2832754887640476);
+  });
+
+  it('is uniform on sequential ids: kept share within 1% of the rate', () => {
+    const n = 100_000;
+    for (const rate of [0.01, 0.1, 0.5]) {
+      let kept = 0;
+      for (let i = 0; i < n; i++) if (isSampled(`req-${i}`, rate)) kept++;
+      expect(Math.abs(kept / n - rate)).toBeLessThan(0.01);
+    }
+    // Deciles of u are balanced too (no band of the unit interval is favoured).
+    const deciles = new Array<number>(10).fill(0);
+    for (let i = 0; i < n; i++) {
+      const d = Math.floor(sampleUnit(`order-${i}`) * 10);
+      deciles[d] = (deciles[d] ?? 0) + 1;
+    }
+    for (const count of deciles) expect(Math.abs(count / n - 0.1)).toBeLessThan(0.01);
+  });
+
+  it('keeps nested samples: an id kept at rate r is kept at every higher rate', () => {
+    for (let i = 0; i < 5000; i++) {
+      const id = `r${i}`;
+      if (isSampled(id, 0.1)) expect(isSampled(id, 0.3)).toBe(true);
+    }
+  });
+});
+
+describe('sampling in the logger', () => {
+  const root = mkdtempSync(join(tmpdir(), 'pp-logger-sampling-'));
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+  it('keeps the same request ids in two independent loggers (two services)', async () => {
+    const ids = Array.from({ length: 2000 }, (_, i) => `shared-${i}`);
+    const kept: string[][] = [];
+    for (const name of ['a', 'b']) {
+      const dir = join(root, name);
+      const logger = createPredictionLogger({ dir, sampleRate: 0.2, modelVersion: name, host: name });
+      for (const requestId of ids) logger.log({ requestId, input: { x: 1 }, output: 0.5, latencyMs: 1 });
+      await logger.close();
+      const logs = await readPredictionLogs(dir);
+      kept.push(logs.entries.map((e) => e.requestId).sort());
+      for (const e of logs.entries) expect(e.samplingWeight).toBe(5);
+    }
+    expect(kept[0]).toEqual(kept[1]);
+    expect(kept[0]).toEqual(ids.filter((id) => sampleUnit(id) < 0.2).sort());
+    expect((kept[0] ?? []).length).toBeGreaterThan(300);
+  });
+});
