@@ -111,6 +111,7 @@ export async function probeCgroup(cgroupRoot: string, procRoot: string): Promise
     const unified = lines.find((l) => l.id === '0' && l.controllers.length === 0);
     return probeV2(cgroupRoot, unified?.path ?? '/');
   }
-  if (lines.some((l) => l.controllers.includes('memory') || l.controllers.includes('cpu'))) return probeV1(cgroupRoot, lines);
+  if (lines.some((l) => l.controllers.includes('memory') || l.controllers.includes('cpu')))
+    return probeV1(cgroupRoot, lines);
   return { version: null, path: null, memoryLimitBytes: null, cpuLimitCores: null };
 }

@@ -9,8 +9,8 @@ import {
   type EnvVar,
   type JsonValue,
   type Package,
-  SNAPSHOT_SCHEMA_VERSION,
   type Severity,
+  SNAPSHOT_SCHEMA_VERSION,
 } from './schema.js';
 import { compareVersions, versionChange } from './version.js';
 
@@ -46,7 +46,10 @@ function equal(a: unknown, b: unknown): boolean {
   const kb = Object.keys(b);
   return (
     ka.length === kb.length &&
-    ka.every((k) => Object.hasOwn(b, k) && equal((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]))
+    ka.every(
+      (k) =>
+        Object.hasOwn(b, k) && equal((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]),
+    )
   );
 }
 
@@ -77,19 +80,34 @@ class Collector {
   readonly out: Difference[] = [];
   constructor(readonly includeVolatile: boolean) {}
 
-  add(path: Seg[], a: unknown, b: unknown, category: DifferenceCategory, severity: Severity, message: string): void {
+  add(
+    path: Seg[],
+    a: unknown,
+    b: unknown,
+    category: DifferenceCategory,
+    severity: Severity,
+    message: string,
+  ): void {
     this.out.push({ path: formatPath(path), a: json(a), b: json(b), category, severity, message });
   }
 
   /** Reports a volatile field only when asked, always as info. Returns true when `path` is volatile. */
   volatile(path: Seg[], a: unknown, b: unknown, category: DifferenceCategory): boolean {
     if (!isVolatilePath(path)) return false;
-    if (this.includeVolatile && !equal(a, b)) this.add(path, a, b, category, 'info', 'volatile value changed');
+    if (this.includeVolatile && !equal(a, b))
+      this.add(path, a, b, category, 'info', 'volatile value changed');
     return true;
   }
 
   /** Every differing leaf under `path`, each with the same category and severity. */
-  deep(path: Seg[], a: unknown, b: unknown, category: DifferenceCategory, severity: Severity, what: string): void {
+  deep(
+    path: Seg[],
+    a: unknown,
+    b: unknown,
+    category: DifferenceCategory,
+    severity: Severity,
+    what: string,
+  ): void {
     if (equal(a, b)) return;
     const isObj = (v: unknown) => v !== null && typeof v === 'object' && !Array.isArray(v);
     if (isObj(a) && isObj(b)) {
@@ -114,7 +132,9 @@ class Collector {
   resource(path: Seg[], a: number, b: number, shownA: unknown = a, shownB: unknown = b): void {
     if (a === b) return;
     const reduction = a === Number.POSITIVE_INFINITY ? (Number.isFinite(b) ? 1 : 0) : a > 0 ? (a - b) / a : 0;
-    const severity: Severity = reduction >= 0.5 ? 'critical' : reduction >= 0.2 ? 'warning' : 'info';
+    // The epsilon keeps exact thresholds (8 GiB -> 4 GiB, 10 -> 8) on the stricter side despite rounding.
+    const severity: Severity =
+      reduction >= 0.5 - 1e-9 ? 'critical' : reduction >= 0.2 - 1e-9 ? 'warning' : 'info';
     const message =
       b > a
         ? `increased from ${human(a)} to ${human(b)}`
@@ -128,7 +148,14 @@ class Collector {
     if (change === 'none') return;
     const severity: Severity =
       change === 'major' ? 'critical' : change === 'minor' || change === 'unknown' ? 'warning' : 'info';
-    this.add(path, a, b, category, severity, `${what} ${change === 'unknown' ? 'version' : change} change ${a} -> ${b}`);
+    this.add(
+      path,
+      a,
+      b,
+      category,
+      severity,
+      `${what} ${change === 'unknown' ? 'version' : change} change ${a} -> ${b}`,
+    );
   }
 }
 
@@ -160,7 +187,14 @@ function diffProbes(c: Collector, a: EnvSnapshot, b: EnvSnapshot): Set<string> {
     if (isFailed(pa?.status) !== isFailed(pb?.status)) {
       const side = isFailed(pa?.status) ? 'a' : 'b';
       const error = (side === 'a' ? pa : pb)?.error ?? '';
-      c.add(path, pa?.status, pb?.status, 'probe-failed', 'critical', `probe ${name} failed on ${side} only: ${error}`);
+      c.add(
+        path,
+        pa?.status,
+        pb?.status,
+        'probe-failed',
+        'critical',
+        `probe ${name} failed on ${side} only: ${error}`,
+      );
     } else if (pa?.status !== pb?.status) {
       c.add(path, pa?.status, pb?.status, 'probe-failed', 'info', `probe ${name} not captured on both sides`);
     }
@@ -178,7 +212,11 @@ const RUNTIME_RULES: Record<string, { severity: Severity; why: string } | 'semve
   execArgv: { severity: 'warning', why: 'Node flags changed' },
 };
 
-function diffRuntime(c: Collector, a: NonNullable<EnvSnapshot['runtime']>, b: NonNullable<EnvSnapshot['runtime']>): void {
+function diffRuntime(
+  c: Collector,
+  a: NonNullable<EnvSnapshot['runtime']>,
+  b: NonNullable<EnvSnapshot['runtime']>,
+): void {
   const ra = a as Record<string, unknown>;
   const rb = b as Record<string, unknown>;
   for (const key of union(Object.keys(ra), Object.keys(rb))) {
@@ -201,7 +239,14 @@ function diffOs(c: Collector, a: NonNullable<EnvSnapshot['os']>, b: NonNullable<
       c.add(path, ra[key], rb[key], 'os', 'critical', `${key} changed: native binaries differ`);
     else if (key === 'glibcVersionRuntime' && typeof ra[key] === 'string' && typeof rb[key] === 'string') {
       const change = versionChange(ra[key], rb[key]);
-      c.add(path, ra[key], rb[key], 'os', change === 'major' ? 'critical' : 'warning', 'glibc version changed');
+      c.add(
+        path,
+        ra[key],
+        rb[key],
+        'os',
+        change === 'major' ? 'critical' : 'warning',
+        'glibc version changed',
+      );
     } else c.add(path, ra[key], rb[key], 'os', 'info', `${key} changed`);
   }
 }
@@ -222,13 +267,20 @@ function diffResources(c: Collector, a: EnvSnapshot, b: EnvSnapshot, comparable:
     const memA = a.cgroup.memoryLimitBytes ?? a.resources?.totalMemoryBytes ?? Number.POSITIVE_INFINITY;
     const memB = b.cgroup.memoryLimitBytes ?? b.resources?.totalMemoryBytes ?? Number.POSITIVE_INFINITY;
     if (a.cgroup.memoryLimitBytes !== b.cgroup.memoryLimitBytes)
-      c.resource(['cgroup', 'memoryLimitBytes'], memA, memB, a.cgroup.memoryLimitBytes, b.cgroup.memoryLimitBytes);
+      c.resource(
+        ['cgroup', 'memoryLimitBytes'],
+        memA,
+        memB,
+        a.cgroup.memoryLimitBytes,
+        b.cgroup.memoryLimitBytes,
+      );
     const cpuA = a.cgroup.cpuLimitCores ?? a.resources?.cpuCount ?? Number.POSITIVE_INFINITY;
     const cpuB = b.cgroup.cpuLimitCores ?? b.resources?.cpuCount ?? Number.POSITIVE_INFINITY;
     if (a.cgroup.cpuLimitCores !== b.cgroup.cpuLimitCores)
       c.resource(['cgroup', 'cpuLimitCores'], cpuA, cpuB, a.cgroup.cpuLimitCores, b.cgroup.cpuLimitCores);
     for (const key of ['version', 'path'] as const)
-      if (a.cgroup[key] !== b.cgroup[key]) c.add(['cgroup', key], a.cgroup[key], b.cgroup[key], 'resources', 'info', `cgroup ${key} changed`);
+      if (a.cgroup[key] !== b.cgroup[key])
+        c.add(['cgroup', key], a.cgroup[key], b.cgroup[key], 'resources', 'info', `cgroup ${key} changed`);
   }
   if (comparable.has('ulimits') && a.ulimits && b.ulimits) {
     const num = (v: number | 'unlimited') => (v === 'unlimited' ? Number.POSITIVE_INFINITY : v);
@@ -240,7 +292,8 @@ function diffResources(c: Collector, a: EnvSnapshot, b: EnvSnapshot, comparable:
         continue;
       }
       for (const kind of ['soft', 'hard'] as const)
-        if (la[kind] !== lb[kind]) c.resource(['ulimits', name, kind], num(la[kind]), num(lb[kind]), la[kind], lb[kind]);
+        if (la[kind] !== lb[kind])
+          c.resource(['ulimits', name, kind], num(la[kind]), num(lb[kind]), la[kind], lb[kind]);
     }
   }
   if (comparable.has('disks') && a.disks && b.disks) {
@@ -255,7 +308,14 @@ function diffResources(c: Collector, a: EnvSnapshot, b: EnvSnapshot, comparable:
       if (x.totalBytes !== null && y.totalBytes !== null && x.totalBytes !== y.totalBytes)
         c.resource(['disks', path, 'totalBytes'], x.totalBytes, y.totalBytes);
       if ((x.error === undefined) !== (y.error === undefined))
-        c.add(['disks', path, 'error'], x.error, y.error, 'resources', 'warning', 'disk could not be measured on one side');
+        c.add(
+          ['disks', path, 'error'],
+          x.error,
+          y.error,
+          'resources',
+          'warning',
+          'disk could not be measured on one side',
+        );
     }
   }
 }
@@ -285,7 +345,11 @@ function groupPackages(list: readonly Package[]): Map<string, PackageGroup> {
   return groups;
 }
 
-function diffPackages(c: Collector, a: NonNullable<EnvSnapshot['packages']>, b: NonNullable<EnvSnapshot['packages']>): void {
+function diffPackages(
+  c: Collector,
+  a: NonNullable<EnvSnapshot['packages']>,
+  b: NonNullable<EnvSnapshot['packages']>,
+): void {
   const ga = groupPackages(a.list);
   const gb = groupPackages(b.list);
   for (const name of union(ga.keys(), gb.keys())) {
@@ -308,7 +372,14 @@ function diffPackages(c: Collector, a: NonNullable<EnvSnapshot['packages']>, b: 
     const native = x.native || y.native;
     if (!equal(x.versions, y.versions)) {
       if (native)
-        c.add(path, shown(x), shown(y), 'native', 'critical', `native addon version changed ${shown(x)} -> ${shown(y)}`);
+        c.add(
+          path,
+          shown(x),
+          shown(y),
+          'native',
+          'critical',
+          `native addon version changed ${shown(x)} -> ${shown(y)}`,
+        );
       else c.version(path, x.versions.at(-1)!, y.versions.at(-1)!, 'package', name);
       if (equal(x.versions.at(-1), y.versions.at(-1)))
         c.add(path, shown(x), shown(y), 'package', 'info', 'different set of installed versions');
@@ -323,19 +394,42 @@ function diffPackages(c: Collector, a: NonNullable<EnvSnapshot['packages']>, b: 
         'critical',
         'native binary differs at the same version',
       );
-    if (!equal(x.paths, y.paths)) c.add([...path, 'path'], x.paths, y.paths, 'package', 'info', 'installed at another path');
+    if (!equal(x.paths, y.paths))
+      c.add([...path, 'path'], x.paths, y.paths, 'package', 'info', 'installed at another path');
   }
   const key = (u: { name: string; from: string }) => `${u.name} (required by ${u.from})`;
   const ua = new Set(a.unresolved.map(key));
   const ub = new Set(b.unresolved.map(key));
   for (const u of union(ua, ub)) {
     if (ua.has(u) && ub.has(u)) continue;
-    c.add(['packages', 'unresolved'], ua.has(u) ? u : null, ub.has(u) ? u : null, 'package', 'warning', `dependency cannot be resolved on ${ua.has(u) ? 'a' : 'b'}`);
+    c.add(
+      ['packages', 'unresolved'],
+      ua.has(u) ? u : null,
+      ub.has(u) ? u : null,
+      'package',
+      'warning',
+      `dependency cannot be resolved on ${ua.has(u) ? 'a' : 'b'}`,
+    );
   }
   if (a.root?.version && b.root?.version && a.root.name === b.root.name)
-    c.version(['packages', 'root', 'version'], a.root.version, b.root.version, 'package', `app ${a.root.name ?? ''}`);
-  else if (a.root?.name !== b.root?.name) c.add(['packages', 'root', 'name'], a.root?.name, b.root?.name, 'package', 'warning', 'a different app');
-  if (a.truncated !== b.truncated) c.add(['packages', 'truncated'], a.truncated, b.truncated, 'package', 'info', 'package walk was cut short');
+    c.version(
+      ['packages', 'root', 'version'],
+      a.root.version,
+      b.root.version,
+      'package',
+      `app ${a.root.name ?? ''}`,
+    );
+  else if (a.root?.name !== b.root?.name)
+    c.add(['packages', 'root', 'name'], a.root?.name, b.root?.name, 'package', 'warning', 'a different app');
+  if (a.truncated !== b.truncated)
+    c.add(
+      ['packages', 'truncated'],
+      a.truncated,
+      b.truncated,
+      'package',
+      'info',
+      'package walk was cut short',
+    );
 }
 
 function diffNative(c: Collector, a: EnvSnapshot, b: EnvSnapshot, comparable: Set<string>): void {
@@ -346,12 +440,20 @@ function diffNative(c: Collector, a: EnvSnapshot, b: EnvSnapshot, comparable: Se
     if (!x || !y) continue;
     const path = ['native', name];
     if (x.installed !== y.installed) {
-      c.add([...path, 'installed'], x.installed, y.installed, 'native', 'critical', `${name} ${x.installed ? 'missing in b' : 'only in b'}`);
+      c.add(
+        [...path, 'installed'],
+        x.installed,
+        y.installed,
+        'native',
+        'critical',
+        `${name} ${x.installed ? 'missing in b' : 'only in b'}`,
+      );
       continue;
     }
     for (const key of union(Object.keys(x), Object.keys(y))) {
       if (key === 'installed' || equal(x[key], y[key])) continue;
-      if (key === 'path') c.add([...path, key], x[key], y[key], 'native', 'info', `${name} loaded from another path`);
+      if (key === 'path')
+        c.add([...path, key], x[key], y[key], 'native', 'info', `${name} loaded from another path`);
       else c.deep([...path, key], x[key], y[key], 'native', 'critical', `${name} ${key}`);
     }
   }
@@ -372,23 +474,45 @@ function diffModels(c: Collector, a: EnvSnapshot, b: EnvSnapshot): void {
       c.add([...path, 'durationMs'], x.durationMs, y.durationMs, 'model', 'info', 'volatile value changed');
     if (x.status !== y.status) {
       const err = x.status === 'ok' ? y.error : x.error;
-      c.add([...path, 'status'], x.status, y.status, 'model', 'critical', `model file ${x.status === 'ok' ? y.status : x.status} on one side${err ? `: ${err}` : ''}`);
+      c.add(
+        [...path, 'status'],
+        x.status,
+        y.status,
+        'model',
+        'critical',
+        `model file ${x.status === 'ok' ? y.status : x.status} on one side${err ? `: ${err}` : ''}`,
+      );
       continue;
     }
     if (x.status !== 'ok') continue;
     if (x.sha256 && y.sha256 && x.sha256 !== y.sha256)
-      c.add([...path, 'sha256'], x.sha256, y.sha256, 'model', 'critical', 'model file content differs (sha256)');
+      c.add(
+        [...path, 'sha256'],
+        x.sha256,
+        y.sha256,
+        'model',
+        'critical',
+        'model file content differs (sha256)',
+      );
     else if (x.sizeBytes !== y.sizeBytes)
       c.add([...path, 'sizeBytes'], x.sizeBytes, y.sizeBytes, 'model', 'critical', 'model file size differs');
     else if ((x.sha256 === null) !== (y.sha256 === null))
-      c.add([...path, 'sha256'], x.sha256, y.sha256, 'model', 'info', 'model hashed on one side only: content not compared');
-    if (x.path !== y.path) c.add([...path, 'path'], x.path, y.path, 'model', 'info', 'model loaded from another path');
+      c.add(
+        [...path, 'sha256'],
+        x.sha256,
+        y.sha256,
+        'model',
+        'info',
+        'model hashed on one side only: content not compared',
+      );
+    if (x.path !== y.path)
+      c.add([...path, 'path'], x.path, y.path, 'model', 'info', 'model loaded from another path');
   }
   c.deep(['modelConfig'], a.modelConfig, b.modelConfig, 'model', 'warning', 'model config value');
 }
 
 function describeEnvVar(v: EnvVar | undefined): JsonValue {
-  if (!v || !v.present) return null;
+  if (!v?.present) return null;
   if ('value' in v) return v.value;
   return `secret (length ${v.length}${v.hmac ? `, hmac ${v.hmac.slice(0, 12)}...` : ''})`;
 }
@@ -402,11 +526,26 @@ function diffEnv(c: Collector, a: EnvSnapshot, b: EnvSnapshot): void {
     if (!x || !y) {
       // Recorded on one side only: the allowlists differ; a variable set on one side is still news.
       const v = x ?? y!;
-      if (v.present) c.add(path, describeEnvVar(x), describeEnvVar(y), 'env', 'info', 'variable not allowlisted on both sides');
+      if (v.present)
+        c.add(
+          path,
+          describeEnvVar(x),
+          describeEnvVar(y),
+          'env',
+          'info',
+          'variable not allowlisted on both sides',
+        );
       continue;
     }
     if (x.present !== y.present) {
-      c.add(path, describeEnvVar(x), describeEnvVar(y), 'env', 'warning', `variable ${x.present ? 'unset' : 'set'} in b`);
+      c.add(
+        path,
+        describeEnvVar(x),
+        describeEnvVar(y),
+        'env',
+        'warning',
+        `variable ${x.present ? 'unset' : 'set'} in b`,
+      );
       continue;
     }
     if (!x.present || !y.present) continue;
@@ -415,13 +554,43 @@ function diffEnv(c: Collector, a: EnvSnapshot, b: EnvSnapshot): void {
     if ('value' in x && 'value' in y) {
       if (x.value !== y.value) c.add(path, x.value, y.value, 'env', 'warning', 'value changed');
     } else if (sx && sy && 'length' in x && 'length' in y) {
-      if (x.length !== y.length) c.add(path, describeEnvVar(x), describeEnvVar(y), 'env', 'warning', 'secret value changed (length differs)');
+      if (x.length !== y.length)
+        c.add(
+          path,
+          describeEnvVar(x),
+          describeEnvVar(y),
+          'env',
+          'warning',
+          'secret value changed (length differs)',
+        );
       else if (x.hmac && y.hmac && sameKey) {
-        if (x.hmac !== y.hmac) c.add(path, describeEnvVar(x), describeEnvVar(y), 'env', 'warning', 'secret value changed (hmac differs)');
+        if (x.hmac !== y.hmac)
+          c.add(
+            path,
+            describeEnvVar(x),
+            describeEnvVar(y),
+            'env',
+            'warning',
+            'secret value changed (hmac differs)',
+          );
       } else if (x.hmac && y.hmac)
-        c.add(path, describeEnvVar(x), describeEnvVar(y), 'env', 'info', 'secret hashed with different keys: cannot compare');
+        c.add(
+          path,
+          describeEnvVar(x),
+          describeEnvVar(y),
+          'env',
+          'info',
+          'secret hashed with different keys: cannot compare',
+        );
     } else if (sx !== sy) {
-      c.add(path, describeEnvVar(x), describeEnvVar(y), 'env', 'info', 'treated as secret on one side only: cannot compare');
+      c.add(
+        path,
+        describeEnvVar(x),
+        describeEnvVar(y),
+        'env',
+        'info',
+        'treated as secret on one side only: cannot compare',
+      );
     }
   }
 }
@@ -432,16 +601,31 @@ function diffDataSources(c: Collector, a: EnvSnapshot, b: EnvSnapshot): void {
     const y = b.dataSources[name];
     const path = ['dataSources', name];
     if (!x || !y) {
-      c.add(path, x?.status, y?.status, 'data-source', 'warning', `data source probed ${x ? 'on a only' : 'on b only'}`);
+      c.add(
+        path,
+        x?.status,
+        y?.status,
+        'data-source',
+        'warning',
+        `data source probed ${x ? 'on a only' : 'on b only'}`,
+      );
       continue;
     }
     c.volatile([...path, 'durationMs'], x.durationMs, y.durationMs, 'data-source');
     if (isFailed(x.status) !== isFailed(y.status)) {
       const side = isFailed(x.status) ? 'a' : 'b';
-      c.add([...path, 'status'], x.status, y.status, 'probe-failed', 'critical', `data source ${name} ${side === 'a' ? x.status : y.status} on ${side} only: ${(side === 'a' ? x : y).error ?? ''}`);
+      c.add(
+        [...path, 'status'],
+        x.status,
+        y.status,
+        'probe-failed',
+        'critical',
+        `data source ${name} ${side === 'a' ? x.status : y.status} on ${side} only: ${(side === 'a' ? x : y).error ?? ''}`,
+      );
       continue;
     }
-    if (x.status === 'ok' && y.status === 'ok') c.deep([...path, 'value'], x.value, y.value, 'data-source', 'warning', 'data source value');
+    if (x.status === 'ok' && y.status === 'ok')
+      c.deep([...path, 'value'], x.value, y.value, 'data-source', 'warning', 'data source value');
   }
 }
 

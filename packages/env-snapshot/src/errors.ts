@@ -47,7 +47,10 @@ export function formatPath(path: readonly PropertyKey[]): string {
  * A union failure reports every branch's issues; the branch that got furthest (deepest path, and
  * not just an unknown key) is the one the user meant, so its first issue is the useful message.
  */
-function flattenIssue(issue: IssueLike, prefix: readonly PropertyKey[]): { path: PropertyKey[]; message: string } {
+function flattenIssue(
+  issue: IssueLike,
+  prefix: readonly PropertyKey[],
+): { path: PropertyKey[]; message: string } {
   const path = [...prefix, ...issue.path];
   if (issue.code === 'invalid_union' && issue.errors && issue.errors.length > 0) {
     let best: { path: PropertyKey[]; message: string; score: number } | undefined;

@@ -2,7 +2,14 @@ import { createHash } from 'node:crypto';
 import { canonicalJson } from './json-value.js';
 
 /** Fields that describe the snapshot itself, not the environment; never diffed, never fingerprinted. */
-export const META_FIELDS: readonly string[] = ['kind', 'schemaVersion', 'label', 'createdAt', 'durationMs', 'fingerprint'];
+export const META_FIELDS: readonly string[] = [
+  'kind',
+  'schemaVersion',
+  'label',
+  'createdAt',
+  'durationMs',
+  'fingerprint',
+];
 
 /**
  * Paths (`*` = any key or index) whose values change from one moment or replica to the next:
@@ -22,7 +29,8 @@ export const VOLATILE_PATHS: readonly (readonly string[])[] = [
 /** Whether the path (keys and indexes from the snapshot root) is a volatile field. */
 export function isVolatilePath(path: readonly (string | number)[]): boolean {
   return VOLATILE_PATHS.some(
-    (pattern) => pattern.length === path.length && pattern.every((seg, i) => seg === '*' || seg === String(path[i])),
+    (pattern) =>
+      pattern.length === path.length && pattern.every((seg, i) => seg === '*' || seg === String(path[i])),
   );
 }
 
@@ -46,5 +54,7 @@ function strip(value: unknown, path: (string | number)[]): unknown {
  * same environment get the same fingerprint, a changed model hash or package version changes it.
  */
 export function computeFingerprint(snapshot: object): string {
-  return createHash('sha256').update(canonicalJson(strip(snapshot, []))).digest('hex');
+  return createHash('sha256')
+    .update(canonicalJson(strip(snapshot, [])))
+    .digest('hex');
 }

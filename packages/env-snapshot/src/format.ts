@@ -31,7 +31,14 @@ export function formatDiffText(d: EnvDiff, options: FormatTextOptions = {}): str
     summaryLine(d),
   ];
   if (d.differences.length === 0) return `${head.join('\n')}\nno differences\n`;
-  const rows = d.differences.map((x) => [x.severity, x.category, x.path, show(x.a, max), show(x.b, max), x.message]);
+  const rows = d.differences.map((x) => [
+    x.severity,
+    x.category,
+    x.path,
+    show(x.a, max),
+    show(x.b, max),
+    x.message,
+  ]);
   const header = ['SEVERITY', 'CATEGORY', 'PATH', 'A', 'B', 'NOTE'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[], sev?: Severity) =>
@@ -90,13 +97,23 @@ export function formatSnapshotText(s: EnvSnapshot): string {
   ];
   const row = (name: string, text: string) => lines.push(`${name.padEnd(10)} ${text}`);
   const r = s.runtime;
-  if (r) row('runtime', `Node ${r.node} (ABI ${r.modules}, V8 ${r.v8}) · timezone ${r.timezone} · locale ${r.locale}`);
+  if (r)
+    row(
+      'runtime',
+      `Node ${r.node} (ABI ${r.modules}, V8 ${r.v8}) · timezone ${r.timezone} · locale ${r.locale}`,
+    );
   const o = s.os;
   if (o)
-    row('os', `${o.platform} ${o.arch} · ${o.type} ${o.release} · libc ${o.libc}${o.glibcVersionRuntime ? ` ${o.glibcVersionRuntime}` : ''}`);
+    row(
+      'os',
+      `${o.platform} ${o.arch} · ${o.type} ${o.release} · libc ${o.libc}${o.glibcVersionRuntime ? ` ${o.glibcVersionRuntime}` : ''}`,
+    );
   const res = s.resources;
   if (res)
-    row('resources', `${res.cpuCount} CPUs (${res.cpuModel}) · ${bytes(res.totalMemoryBytes)} memory · V8 heap limit ${bytes(res.heapLimitBytes)}`);
+    row(
+      'resources',
+      `${res.cpuCount} CPUs (${res.cpuModel}) · ${bytes(res.totalMemoryBytes)} memory · V8 heap limit ${bytes(res.heapLimitBytes)}`,
+    );
   if (s.cgroup)
     row(
       'cgroup',
@@ -106,7 +123,8 @@ export function formatSnapshotText(s: EnvSnapshot): string {
     );
   const nofile = s.ulimits?.open_files;
   if (nofile) row('ulimits', `open files ${nofile.soft} (hard ${nofile.hard})`);
-  for (const d of s.disks ?? []) row('disk', `${d.path}: ${d.error ? d.error : `${bytes(d.freeBytes)} free of ${bytes(d.totalBytes)}`}`);
+  for (const d of s.disks ?? [])
+    row('disk', `${d.path}: ${d.error ? d.error : `${bytes(d.freeBytes)} free of ${bytes(d.totalBytes)}`}`);
   if (s.packages)
     row(
       'packages',
@@ -116,7 +134,10 @@ export function formatSnapshotText(s: EnvSnapshot): string {
     );
   const ort = s.native.onnxruntime;
   if (ort?.installed)
-    row('native', `onnxruntime-node ${ort.versions.node ?? ort.packageVersion ?? '?'} (${ort.backends.map((b) => b.name).join(', ')})`);
+    row(
+      'native',
+      `onnxruntime-node ${ort.versions.node ?? ort.packageVersion ?? '?'} (${ort.backends.map((b) => b.name).join(', ')})`,
+    );
   const duck = s.native.duckdb;
   if (duck?.installed) row('native', `duckdb ${duck.version}`);
   for (const m of s.models)
@@ -125,10 +146,14 @@ export function formatSnapshotText(s: EnvSnapshot): string {
       `${m.name}: ${m.status === 'ok' ? `${bytes(m.sizeBytes)}${m.sha256 ? ` sha256 ${m.sha256.slice(0, 16)}` : ''}` : `${m.status}${m.error ? ` (${m.error})` : ''}`}`,
     );
   const vars = Object.values(s.env.vars);
-  row('env', `${vars.filter((v) => v.present).length} of ${vars.length} allowlisted set (${vars.filter((v) => 'secret' in v).length} secret, hashed)`);
+  row(
+    'env',
+    `${vars.filter((v) => v.present).length} of ${vars.length} allowlisted set (${vars.filter((v) => 'secret' in v).length} secret, hashed)`,
+  );
   for (const [name, d] of Object.entries(s.dataSources))
     row('data', `${name}: ${d.status}${d.error ? ` (${d.error})` : ''}`);
   for (const [name, p] of Object.entries(s.probes))
-    if (p.status === 'failed' || p.status === 'timeout') row('FAILED', `probe ${name}: ${p.status}${p.error ? ` (${p.error})` : ''}`);
+    if (p.status === 'failed' || p.status === 'timeout')
+      row('FAILED', `probe ${name}: ${p.status}${p.error ? ` (${p.error})` : ''}`);
   return `${lines.join('\n')}\n`;
 }

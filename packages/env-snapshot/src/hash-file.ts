@@ -13,7 +13,10 @@ export interface HashFileOptions {
  * Streams a file through sha256 with constant memory. Reads are double-buffered: the next chunk
  * is read (on the libuv thread pool) while the current one is hashed, so disk and CPU overlap.
  */
-export async function hashFile(path: string, options: HashFileOptions = {}): Promise<{ sha256: string; sizeBytes: number }> {
+export async function hashFile(
+  path: string,
+  options: HashFileOptions = {},
+): Promise<{ sha256: string; sizeBytes: number }> {
   const chunk = options.chunkBytes ?? 4 * 1024 * 1024;
   const handle = await open(path, 'r');
   let pending: Promise<{ bytesRead: number }> | undefined;

@@ -1,4 +1,4 @@
-export { diff, type DiffOptions, hasDifferencesAtLeast } from './diff.js';
+export { type DiffOptions, diff, hasDifferencesAtLeast } from './diff.js';
 export { EnvSnapshotError, type EnvSnapshotErrorCode } from './errors.js';
 export { computeFingerprint, isVolatilePath, META_FIELDS, VOLATILE_PATHS } from './fingerprint.js';
 export {
@@ -49,10 +49,10 @@ export {
   ResourcesSchema,
   type Runtime,
   RuntimeSchema,
-  SNAPSHOT_KIND,
-  SNAPSHOT_SCHEMA_VERSION,
   type Severity,
   SeveritySchema,
+  SNAPSHOT_KIND,
+  SNAPSHOT_SCHEMA_VERSION,
   type Ulimits,
   UlimitsSchema,
 } from './schema.js';

@@ -36,7 +36,8 @@ export function toJsonValue(value: unknown, seen: Set<object> = new Set()): Json
       for (const [k, v] of obj) out[String(k)] = toJsonValue(v, seen);
       return out;
     }
-    if (ArrayBuffer.isView(obj)) return Array.from(obj as unknown as ArrayLike<number>, (n) => toJsonValue(n, seen));
+    if (ArrayBuffer.isView(obj))
+      return Array.from(obj as unknown as ArrayLike<number>, (n) => toJsonValue(n, seen));
     if (obj instanceof Error) return { name: obj.name, message: obj.message };
     const out: Record<string, JsonValue> = {};
     for (const [k, v] of Object.entries(obj)) {

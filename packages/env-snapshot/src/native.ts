@@ -20,7 +20,10 @@ async function packageInfo(file: string, name: string): Promise<{ dir: string; v
   let dir = dirname(file);
   for (;;) {
     try {
-      const manifest = JSON.parse(await readFile(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
+      const manifest = JSON.parse(await readFile(join(dir, 'package.json'), 'utf8')) as {
+        name?: string;
+        version?: string;
+      };
       if (manifest.name === name) return { dir, version: manifest.version ?? null };
     } catch {
       // no package.json at this level
@@ -64,7 +67,10 @@ export async function probeOnnxruntime(entryDir: string): Promise<OnnxruntimeInf
     .map((b) =>
       typeof b === 'string'
         ? { name: b, bundled: true }
-        : { name: String((b as { name?: unknown }).name), bundled: (b as { bundled?: unknown }).bundled === true },
+        : {
+            name: String((b as { name?: unknown }).name),
+            bundled: (b as { bundled?: unknown }).bundled === true,
+          },
     )
     .sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
   return { installed: true, packageVersion: info.version, path: info.dir, versions, backends };

@@ -71,10 +71,25 @@ async function resolvePackageDir(fromDir: string, name: string): Promise<string 
   }
 }
 
-const SKIP_DIRS = new Set(['node_modules', '.git', 'src', 'test', 'tests', 'docs', 'types', '@types', 'include', 'deps']);
+const SKIP_DIRS = new Set([
+  'node_modules',
+  '.git',
+  'src',
+  'test',
+  'tests',
+  'docs',
+  'types',
+  '@types',
+  'include',
+  'deps',
+]);
 
 /** `*.node` binaries in a package (a few levels deep, outside node_modules), with sizes. */
-async function findBinaries(dir: string, depth = 5, budget = { entries: 4000 }): Promise<Package['binaries']> {
+async function findBinaries(
+  dir: string,
+  depth = 5,
+  budget = { entries: 4000 },
+): Promise<Package['binaries']> {
   const found: Package['binaries'] = [];
   const walk = async (current: string, level: number): Promise<void> => {
     let entries: Dirent[];
@@ -88,7 +103,10 @@ async function findBinaries(dir: string, depth = 5, budget = { entries: 4000 }):
       if (budget.entries < 0) return;
       const full = join(current, entry.name);
       if (entry.isFile() && entry.name.endsWith('.node')) {
-        const size = await stat(full).then((s) => s.size, () => 0);
+        const size = await stat(full).then(
+          (s) => s.size,
+          () => 0,
+        );
         found.push({ file: relative(dir, full).split(sep).join('/'), sizeBytes: size });
       } else if (entry.isDirectory() && level < depth && !SKIP_DIRS.has(entry.name)) {
         await walk(full, level + 1);
@@ -101,7 +119,10 @@ async function findBinaries(dir: string, depth = 5, budget = { entries: 4000 }):
 
 async function describe(dir: string, manifest: Manifest, rootDir: string): Promise<Package> {
   const hasGyp = manifest.gypfile === true || (await isFile(join(dir, 'binding.gyp')));
-  const hasPrebuilds = await stat(join(dir, 'prebuilds')).then((s) => s.isDirectory(), () => false);
+  const hasPrebuilds = await stat(join(dir, 'prebuilds')).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
   const binaries = await findBinaries(dir);
   return {
     name: manifest.name ?? relative(rootDir, dir),
@@ -118,7 +139,9 @@ function runtimeDeps(manifest: Manifest, includeDev: boolean): { name: string; o
   for (const name of Object.keys(manifest.optionalDependencies ?? {})) deps.set(name, true);
   for (const name of Object.keys(manifest.peerDependencies ?? {}))
     if (!deps.has(name)) deps.set(name, manifest.peerDependenciesMeta?.[name]?.optional === true);
-  if (includeDev) for (const name of Object.keys(manifest.devDependencies ?? {})) if (!deps.has(name)) deps.set(name, false);
+  if (includeDev)
+    for (const name of Object.keys(manifest.devDependencies ?? {}))
+      if (!deps.has(name)) deps.set(name, false);
   return [...deps].map(([name, optional]) => ({ name, optional }));
 }
 
@@ -152,11 +175,13 @@ export async function probePackages(entryDir: string, options: ProbePackagesOpti
       if (name.startsWith('.')) continue;
       if (name.startsWith('@')) {
         const scoped = await readdir(join(rootDir, 'node_modules', name)).catch(() => [] as string[]);
-        for (const s of scoped) queue.push({ fromDir: realRoot, from: fromLabel, name: `${name}/${s}`, optional: false });
+        for (const s of scoped)
+          queue.push({ fromDir: realRoot, from: fromLabel, name: `${name}/${s}`, optional: false });
       } else queue.push({ fromDir: realRoot, from: fromLabel, name, optional: false });
     }
   }
-  for (const name of options.resolve ?? []) queue.push({ fromDir: realRoot, from: fromLabel, name, optional: false });
+  for (const name of options.resolve ?? [])
+    queue.push({ fromDir: realRoot, from: fromLabel, name, optional: false });
 
   // Breadth first, one level at a time in parallel: fast on big trees, deterministic output.
   while (queue.length > 0 && !truncated) {

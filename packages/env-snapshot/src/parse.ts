@@ -8,7 +8,8 @@ function describe(value: unknown): string {
   if (value === undefined) return 'nothing';
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value);
+  if (typeof value === 'string')
+    return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value);
   return typeof value === 'object' ? 'an object' : String(value);
 }
 
@@ -20,7 +21,10 @@ function describe(value: unknown): string {
  */
 export function parseSnapshot(value: unknown, what = 'snapshot'): EnvSnapshot {
   if (value === null || typeof value !== 'object' || Array.isArray(value))
-    throw new EnvSnapshotError('NOT_A_SNAPSHOT', `${what}: expected a JSON object (an env snapshot), got ${describe(value)}`);
+    throw new EnvSnapshotError(
+      'NOT_A_SNAPSHOT',
+      `${what}: expected a JSON object (an env snapshot), got ${describe(value)}`,
+    );
   const record = value as Record<string, unknown>;
   if (record.kind !== SNAPSHOT_KIND)
     throw new EnvSnapshotError(
@@ -34,7 +38,9 @@ export function parseSnapshot(value: unknown, what = 'snapshot'): EnvSnapshot {
     );
   const parsed = EnvSnapshotSchema.safeParse(value);
   if (!parsed.success)
-    throw new EnvSnapshotError('INVALID_SNAPSHOT', formatIssues(what, parsed.error.issues), { cause: parsed.error });
+    throw new EnvSnapshotError('INVALID_SNAPSHOT', formatIssues(what, parsed.error.issues), {
+      cause: parsed.error,
+    });
   return parsed.data;
 }
 

@@ -11,7 +11,9 @@ const TIMED_OUT: unique symbol = Symbol('timed out');
 function errorMessage(error: unknown): string {
   if (error instanceof Error) {
     const code = (error as { code?: unknown }).code;
-    return typeof code === 'string' && !error.message.includes(code) ? `${code}: ${error.message}` : error.message;
+    return typeof code === 'string' && !error.message.includes(code)
+      ? `${code}: ${error.message}`
+      : error.message;
   }
   return String(error);
 }
@@ -36,11 +38,17 @@ export async function runProbe<T>(
     const result = await Promise.race([Promise.resolve().then(() => fn(controller.signal)), timeout]);
     if (result === TIMED_OUT) {
       controller.abort(new Error(`timed out after ${timeoutMs} ms`));
-      return { value: undefined, record: { status: 'timeout', durationMs: elapsed(), error: `timed out after ${timeoutMs} ms` } };
+      return {
+        value: undefined,
+        record: { status: 'timeout', durationMs: elapsed(), error: `timed out after ${timeoutMs} ms` },
+      };
     }
     return { value: result as T, record: { status: 'ok', durationMs: elapsed() } };
   } catch (error) {
-    return { value: undefined, record: { status: 'failed', durationMs: elapsed(), error: errorMessage(error) } };
+    return {
+      value: undefined,
+      record: { status: 'failed', durationMs: elapsed(), error: errorMessage(error) },
+    };
   } finally {
     clearTimeout(timer);
   }

@@ -80,7 +80,10 @@ export type Cgroup = z.infer<typeof CgroupSchema>;
 
 const UlimitValueSchema = z.union([z.number(), z.literal('unlimited')]);
 /** Soft and hard value of each resource limit (`ulimit`). */
-export const UlimitsSchema = z.record(z.string(), z.object({ soft: UlimitValueSchema, hard: UlimitValueSchema }));
+export const UlimitsSchema = z.record(
+  z.string(),
+  z.object({ soft: UlimitValueSchema, hard: UlimitValueSchema }),
+);
 export type Ulimits = z.infer<typeof UlimitsSchema>;
 
 /** Space on the file system holding a directory (the model's, the app's). */

@@ -39,10 +39,20 @@ export function isSecretEnvName(name: string, pattern: RegExp = DEFAULT_SECRET_E
 // A URL with a password in it (postgres://user:pass@host) is a secret whatever the variable is called.
 const CREDENTIAL_URL = /[a-z][a-z0-9+.-]*:\/\/[^/\s:@]*:[^/\s@]+@/i;
 
-// Config keys are matched per word (camelCase, snake_case, kebab-case) so `max_tokens` or `tokenizer`
-// in a model config stay readable while `apiKey`, `db_password` and `authToken` are hidden.
-const STRONG_TERMS = ['password', 'passwd', 'secret', 'credential', 'private', 'apikey', 'authorization', 'cookie'];
-const WORD_SUFFIXES = ['key', 'keys', 'token', 'tokens', 'auth', 'pwd', 'pass', 'salt', 'dsn', 'cert', 'session'];
+// Config keys are matched per word (camelCase, snake_case, kebab-case) so `max_tokens`, `tokenizer`
+// or `feature_keys` in a model config stay readable while `apiKey`, `db_password` and `authToken`
+// are hidden.
+const STRONG_TERMS = [
+  'password',
+  'passwd',
+  'secret',
+  'credential',
+  'private',
+  'apikey',
+  'authorization',
+  'cookie',
+];
+const WORD_SUFFIXES = ['key', 'token', 'auth', 'pwd', 'pass', 'salt', 'dsn', 'cert', 'session'];
 
 /** Whether a config object key looks like it holds a secret (`apiKey`, `db_password`, `auth_token`). */
 export function isSecretConfigKey(key: string): boolean {
@@ -95,21 +105,26 @@ export interface CaptureEnvOptions {
 }
 
 /** Records the allowlisted variables of `env`, secrets as presence, length and HMAC only. */
-export function captureEnv(env: Readonly<Record<string, string | undefined>>, options: CaptureEnvOptions = {}): EnvSection {
+export function captureEnv(
+  env: Readonly<Record<string, string | undefined>>,
+  options: CaptureEnvOptions = {},
+): EnvSection {
   const allow = options.allow ?? DEFAULT_ENV_ALLOW;
   const pattern = options.secretPattern ?? DEFAULT_SECRET_ENV_PATTERN;
   const names = new Set<string>();
   for (const entry of allow) {
     if (entry.endsWith('*')) {
       const prefix = entry.slice(0, -1);
-      for (const name of Object.keys(env)) if (name.startsWith(prefix) && env[name] !== undefined) names.add(name);
+      for (const name of Object.keys(env))
+        if (name.startsWith(prefix) && env[name] !== undefined) names.add(name);
     } else names.add(entry);
   }
   const vars: Record<string, EnvVar> = {};
   for (const name of [...names].sort()) {
     const value = env[name];
     if (value === undefined) vars[name] = { present: false };
-    else if (isSecretEnvName(name, pattern) || looksLikeCredentialValue(value)) vars[name] = secretEntry(value, options.hashKey);
+    else if (isSecretEnvName(name, pattern) || looksLikeCredentialValue(value))
+      vars[name] = secretEntry(value, options.hashKey);
     else vars[name] = { present: true, value };
   }
   return { hmacKeyId: options.hashKey === undefined ? null : hmacKeyId(options.hashKey), vars };
@@ -129,7 +144,10 @@ export function redactConfig(
     if (!underSecret && !looksLikeCredentialValue(value)) return value;
     hidden.add(value);
     return {
-      $secret: hashKey === undefined ? { length: value.length } : { length: value.length, hmac: hmacHex(hashKey, value) },
+      $secret:
+        hashKey === undefined
+          ? { length: value.length }
+          : { length: value.length, hmac: hmacHex(hashKey, value) },
     };
   }
   if (Array.isArray(value)) return value.map((item) => redactConfig(item, hashKey, hidden, underSecret));
@@ -152,7 +170,9 @@ export const MIN_SCRUB_LENGTH = 6;
  * messages, data-source results, flags) by `[redacted]`: the snapshot never carries a secret.
  */
 export function scrubStrings<T>(value: T, secrets: readonly string[]): T {
-  const list = [...new Set(secrets.filter((s) => s.length >= MIN_SCRUB_LENGTH))].sort((x, y) => y.length - x.length);
+  const list = [...new Set(secrets.filter((s) => s.length >= MIN_SCRUB_LENGTH))].sort(
+    (x, y) => y.length - x.length,
+  );
   if (list.length === 0) return value;
   const scrub = (v: unknown): unknown => {
     if (typeof v === 'string') {

@@ -113,7 +113,10 @@ describe('time budget', () => {
     expect(aborted).toBe(true);
     expect(s.dataSources.slow).toMatchObject({ status: 'timeout', error: 'timed out after 50 ms' });
     expect(s.dataSources.throws).toMatchObject({ status: 'failed', error: 'connection refused' });
-    expect(s.dataSources.works).toMatchObject({ status: 'ok', value: { version: 'v1.2.3', rows: '10', ratio: 'NaN' } });
+    expect(s.dataSources.works).toMatchObject({
+      status: 'ok',
+      value: { version: 'v1.2.3', rows: '10', ratio: 'NaN' },
+    });
   });
 
   it('rejects nonsense timeouts with a typed error', async () => {
@@ -175,8 +178,20 @@ describe('secrets', () => {
     NOT_ALLOWLISTED_TOKEN: 'tok-never-allowlisted-77123',
   };
   const env = { ...secrets, NODE_ENV: 'production', LANG: 'de_DE.UTF-8' };
-  const allow = ['NODE_ENV', 'LANG', 'API_KEY', 'DB_PASSWORD', 'GITHUB_TOKEN', 'AWS_SECRET_ACCESS_KEY', 'DATABASE_URL'];
-  const config = { db: { host: 'db.internal', password: 'cfg-secret-pw-123456' }, apiKey: 'cfg-api-key-99999', max_tokens: 512 };
+  const allow = [
+    'NODE_ENV',
+    'LANG',
+    'API_KEY',
+    'DB_PASSWORD',
+    'GITHUB_TOKEN',
+    'AWS_SECRET_ACCESS_KEY',
+    'DATABASE_URL',
+  ];
+  const config = {
+    db: { host: 'db.internal', password: 'cfg-secret-pw-123456' },
+    apiKey: 'cfg-api-key-99999',
+    max_tokens: 512,
+  };
 
   for (const hashKey of [undefined, 'team-shared-key']) {
     it(`never writes a secret value anywhere (${hashKey ? 'with' : 'without'} an HMAC key)`, async () => {
@@ -193,7 +208,12 @@ describe('secrets', () => {
         },
       });
       const json = JSON.stringify(s);
-      for (const value of [...Object.values(secrets), 'cfg-secret-pw-123456', 'cfg-api-key-99999', 'pa55w0rd-xyz'])
+      for (const value of [
+        ...Object.values(secrets),
+        'cfg-secret-pw-123456',
+        'cfg-api-key-99999',
+        'pa55w0rd-xyz',
+      ])
         expect(json).not.toContain(value);
       expect(s.env.vars.NODE_ENV).toEqual({ present: true, value: 'production' });
       expect(s.env.vars.LANG).toEqual({ present: true, value: 'de_DE.UTF-8' });

@@ -6,8 +6,8 @@ import { computeFingerprint } from './fingerprint.js';
 import { hashFile } from './hash-file.js';
 import { toJsonValue } from './json-value.js';
 import { probeDuckdb, probeOnnxruntime } from './native.js';
-import { type ProbeOutcome, runProbe } from './probe.js';
 import { probePackages } from './packages.js';
+import { type ProbeOutcome, runProbe } from './probe.js';
 import {
   type DataSourceResult,
   type EnvSnapshot,
@@ -86,7 +86,10 @@ export interface SnapshotOptions {
 
 function checkTimeout(name: string, value: number | undefined): void {
   if (value !== undefined && !(typeof value === 'number' && value >= 0 && !Number.isNaN(value)))
-    throw new EnvSnapshotError('INVALID_OPTIONS', `options.${name}: expected a number >= 0, got ${String(value)}`);
+    throw new EnvSnapshotError(
+      'INVALID_OPTIONS',
+      `options.${name}: expected a number >= 0, got ${String(value)}`,
+    );
 }
 
 const skipped: ProbeRecord = { status: 'skipped', durationMs: 0 };
@@ -104,7 +107,8 @@ export async function snapshot(options: SnapshotOptions = {}): Promise<EnvSnapsh
   const started = performance.now();
   const createdAt = new Date().toISOString();
   const budget = options.budgetMs ?? Number.POSITIVE_INFINITY;
-  const within = (ms: number) => Math.min(ms, Math.max(0, Math.floor(budget - (performance.now() - started))));
+  const within = (ms: number) =>
+    Math.min(ms, Math.max(0, Math.floor(budget - (performance.now() - started))));
   const timeoutMs = options.timeoutMs ?? 2000;
   const env = options.env ?? {};
   const entryDir = options.entryDir === undefined ? undefined : resolve(options.entryDir);
@@ -128,7 +132,11 @@ export async function snapshot(options: SnapshotOptions = {}): Promise<EnvSnapsh
     return { name: n === 1 ? base : `${base}#${n}`, path: resolve(spec.path) };
   });
   const diskDirs = [
-    ...new Set([...(entryDir ? [entryDir] : []), ...models.map((m) => dirname(m.path)), ...(options.diskPaths ?? [])]),
+    ...new Set([
+      ...(entryDir ? [entryDir] : []),
+      ...models.map((m) => dirname(m.path)),
+      ...(options.diskPaths ?? []),
+    ]),
   ];
 
   const nativeOn = options.nativeAddons !== false && entryDir !== undefined;
@@ -137,20 +145,26 @@ export async function snapshot(options: SnapshotOptions = {}): Promise<EnvSnapsh
     models.map((m) => probeModel(m, options.hashModels !== false, within(options.modelTimeoutMs ?? 120_000))),
   );
   const dataSourcesDone = Promise.all(
-    Object.entries(options.dataSources ?? {}).map(async ([name, source]): Promise<[string, DataSourceResult]> => {
-      const fn = typeof source === 'function' ? source : source.probe;
-      const own = typeof source === 'function' ? undefined : source.timeoutMs;
-      const outcome = await runProbe(
-        async (signal) => toJsonValue(await fn(signal)),
-        within(own ?? options.dataSourceTimeoutMs ?? 5000),
-      );
-      const { status, durationMs, error } = outcome.record;
-      const result: DataSourceResult =
-        status === 'ok'
-          ? { status: 'ok', durationMs, value: outcome.value ?? null }
-          : { status: status === 'timeout' ? 'timeout' : 'failed', durationMs, ...(error ? { error } : {}) };
-      return [name, result];
-    }),
+    Object.entries(options.dataSources ?? {}).map(
+      async ([name, source]): Promise<[string, DataSourceResult]> => {
+        const fn = typeof source === 'function' ? source : source.probe;
+        const own = typeof source === 'function' ? undefined : source.timeoutMs;
+        const outcome = await runProbe(
+          async (signal) => toJsonValue(await fn(signal)),
+          within(own ?? options.dataSourceTimeoutMs ?? 5000),
+        );
+        const { status, durationMs, error } = outcome.record;
+        const result: DataSourceResult =
+          status === 'ok'
+            ? { status: 'ok', durationMs, value: outcome.value ?? null }
+            : {
+                status: status === 'timeout' ? 'timeout' : 'failed',
+                durationMs,
+                ...(error ? { error } : {}),
+              };
+        return [name, result];
+      },
+    ),
   );
   const [runtime, os, resources, cgroup, ulimits, disks, packages, onnxruntime, duckdb] = await Promise.all([
     builtin(() => probeRuntime()),
@@ -228,14 +242,27 @@ export async function snapshot(options: SnapshotOptions = {}): Promise<EnvSnapsh
   return clean;
 }
 
-async function probeModel(model: { name: string; path: string }, hash: boolean, timeoutMs: number): Promise<ModelFile> {
+async function probeModel(
+  model: { name: string; path: string },
+  hash: boolean,
+  timeoutMs: number,
+): Promise<ModelFile> {
   const outcome = await runProbe<{ sha256: string | null; sizeBytes: number }>(
-    (signal) => (hash ? hashFile(model.path, { signal }) : stat(model.path).then((s) => ({ sha256: null, sizeBytes: s.size }))),
+    (signal) =>
+      hash
+        ? hashFile(model.path, { signal })
+        : stat(model.path).then((s) => ({ sha256: null, sizeBytes: s.size })),
     timeoutMs,
   );
   const { durationMs, error } = outcome.record;
   if (outcome.value)
-    return { ...model, status: 'ok', sizeBytes: outcome.value.sizeBytes, sha256: outcome.value.sha256, durationMs };
+    return {
+      ...model,
+      status: 'ok',
+      sizeBytes: outcome.value.sizeBytes,
+      sha256: outcome.value.sha256,
+      durationMs,
+    };
   const missing = error?.startsWith('ENOENT') === true;
   return {
     ...model,

@@ -141,7 +141,12 @@ export async function probeDisks(dirs: readonly string[]): Promise<Disk[]> {
             at = parent;
             continue;
           }
-          return { path, totalBytes: null, freeBytes: null, error: error instanceof Error ? error.message : String(error) };
+          return {
+            path,
+            totalBytes: null,
+            freeBytes: null,
+            error: error instanceof Error ? error.message : String(error),
+          };
         }
       }
     }),
