@@ -32,7 +32,12 @@ export interface TensorDiff {
  * Compares two tensors of the same length element by element with numpy-style semantics (a is the
  * reference). Integer and bool tensors (`exact`) must be equal.
  */
-export function diffTensors(a: NumericData, b: NumericData, exact: boolean, tolerance: Tolerance = {}): TensorDiff {
+export function diffTensors(
+  a: NumericData,
+  b: NumericData,
+  exact: boolean,
+  tolerance: Tolerance = {},
+): TensorDiff {
   const rtol = tolerance.rtol ?? 1e-5;
   const atol = tolerance.atol ?? 1e-5;
   const equalNan = tolerance.equalNan ?? false;
@@ -56,8 +61,8 @@ export function diffTensors(a: NumericData, b: NumericData, exact: boolean, tole
     }
     const x = a[i] as number;
     const y = b[i] as number;
-    if (x !== x || y !== y) {
-      if (!(x !== x && y !== y && equalNan)) {
+    if (Number.isNaN(x) || Number.isNaN(y)) {
+      if (!(Number.isNaN(x) && Number.isNaN(y) && equalNan)) {
         mismatches++;
         minTol = Number.POSITIVE_INFINITY;
       }
@@ -105,7 +110,12 @@ export const runComparisonSchema = z.object({
   atol: z.number(),
   equalNan: z.boolean(),
   nodes: z.array(
-    z.object({ node: z.string(), opType: z.string(), within: z.boolean(), outputs: z.array(comparedOutputSchema) }),
+    z.object({
+      node: z.string(),
+      opType: z.string(),
+      within: z.boolean(),
+      outputs: z.array(comparedOutputSchema),
+    }),
   ),
   /** First node in a's topological order with an output outside tolerance (or of another shape/dtype). */
   firstDivergence: z
@@ -142,17 +152,37 @@ function statsVector(o: InspectedOutput): number[] {
   return [s.min ?? Number.NaN, s.max ?? Number.NaN, s.mean ?? Number.NaN, s.std ?? Number.NaN];
 }
 
-function compareOutput(a: InspectedOutput, b: InspectedOutput | undefined, tolerance: Tolerance): ComparedOutput {
+function compareOutput(
+  a: InspectedOutput,
+  b: InspectedOutput | undefined,
+  tolerance: Tolerance,
+): ComparedOutput {
   const base = { name: a.name, dtype: a.dtype, shapeA: a.shape, count: 0, mismatches: 0 };
   const none = { maxAbsError: 0, maxRelError: 0, minPassingTolerance: 0 };
   if (!b) return { ...base, ...none, basis: 'elements', status: 'missing', shapeB: null };
   if (a.dtype !== b.dtype) {
     const inf = Number.POSITIVE_INFINITY;
-    return { ...base, basis: 'elements', status: 'dtype-mismatch', shapeB: b.shape, maxAbsError: inf, maxRelError: inf, minPassingTolerance: inf };
+    return {
+      ...base,
+      basis: 'elements',
+      status: 'dtype-mismatch',
+      shapeB: b.shape,
+      maxAbsError: inf,
+      maxRelError: inf,
+      minPassingTolerance: inf,
+    };
   }
   if (a.shape.length !== b.shape.length || a.shape.some((d, i) => d !== b.shape[i])) {
     const inf = Number.POSITIVE_INFINITY;
-    return { ...base, basis: 'elements', status: 'shape-mismatch', shapeB: b.shape, maxAbsError: inf, maxRelError: inf, minPassingTolerance: inf };
+    return {
+      ...base,
+      basis: 'elements',
+      status: 'shape-mismatch',
+      shapeB: b.shape,
+      maxAbsError: inf,
+      maxRelError: inf,
+      minPassingTolerance: inf,
+    };
   }
   const exact = !isFloatDtype(a.dtype);
   const da = dataOf(a);
@@ -163,7 +193,17 @@ function compareOutput(a: InspectedOutput, b: InspectedOutput | undefined, toler
       const sb = db as string[];
       const mismatches = sa.filter((v, i) => v !== sb[i]).length;
       const tol = mismatches ? Number.POSITIVE_INFINITY : 0;
-      return { ...base, count: sa.length, mismatches, basis: 'elements', status: mismatches ? 'mismatch' : 'match', shapeB: b.shape, maxAbsError: tol, maxRelError: tol, minPassingTolerance: tol };
+      return {
+        ...base,
+        count: sa.length,
+        mismatches,
+        basis: 'elements',
+        status: mismatches ? 'mismatch' : 'match',
+        shapeB: b.shape,
+        maxAbsError: tol,
+        maxRelError: tol,
+        minPassingTolerance: tol,
+      };
     }
     const d = diffTensors(da as NumericData, db as NumericData, exact, tolerance);
     return { ...base, ...d, basis: 'elements', status: d.mismatches ? 'mismatch' : 'match', shapeB: b.shape };
@@ -173,7 +213,11 @@ function compareOutput(a: InspectedOutput, b: InspectedOutput | undefined, toler
   const sb = statsVector(b);
   const d = diffTensors(sa, sb, exact, { ...tolerance, equalNan: true });
   const countsDiffer =
-    !a.stats || !b.stats || a.stats.nan !== b.stats.nan || a.stats.posInf !== b.stats.posInf || a.stats.negInf !== b.stats.negInf;
+    !a.stats ||
+    !b.stats ||
+    a.stats.nan !== b.stats.nan ||
+    a.stats.posInf !== b.stats.posInf ||
+    a.stats.negInf !== b.stats.negInf;
   const mismatches = d.mismatches + (countsDiffer ? 1 : 0);
   return {
     ...base,
@@ -196,7 +240,8 @@ function compareOutput(a: InspectedOutput, b: InspectedOutput | undefined, toler
 export function compareRuns(a: OnnxInspection, b: OnnxInspection, tolerance: Tolerance = {}): RunComparison {
   const rtol = tolerance.rtol ?? 1e-5;
   const atol = tolerance.atol ?? 1e-5;
-  if (!(rtol >= 0) || !(atol >= 0)) throw new LayersError('BAD_OPTIONS', `rtol and atol must be >= 0, got ${rtol} and ${atol}`);
+  if (!(rtol >= 0) || !(atol >= 0))
+    throw new LayersError('BAD_OPTIONS', `rtol and atol must be >= 0, got ${rtol} and ${atol}`);
   const tol = { rtol, atol, equalNan: tolerance.equalNan ?? false };
   const byName = new Map<string, InspectedOutput>();
   for (const node of b.nodes) for (const o of node.outputs) byName.set(o.name, o);

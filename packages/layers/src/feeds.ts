@@ -25,7 +25,21 @@ export const feedsFileSchema = z.record(
   z.string(),
   z.object({
     type: z
-      .enum(['float32', 'float64', 'float16', 'int8', 'uint8', 'int16', 'uint16', 'int32', 'uint32', 'int64', 'uint64', 'bool', 'string'])
+      .enum([
+        'float32',
+        'float64',
+        'float16',
+        'int8',
+        'uint8',
+        'int16',
+        'uint16',
+        'int32',
+        'uint32',
+        'int64',
+        'uint64',
+        'bool',
+        'string',
+      ])
       .default('float32'),
     dims: z.array(z.number().int().nonnegative()),
     data: z.array(z.union([jsonNumber, z.string()])),
@@ -37,7 +51,9 @@ function castData(type: TensorDtype, data: unknown[], where: string): FeedSpec['
   const ctor = typedArrayFor(type);
   if (!ctor) throw new LayersError('BAD_FEED', `${where}: unsupported dtype "${type}"`);
   if (type === 'int64' || type === 'uint64') {
-    return (ctor as typeof BigInt64Array).from(data.map((v) => BigInt(typeof v === 'boolean' ? Number(v) : (v as number | string))));
+    return (ctor as typeof BigInt64Array).from(
+      data.map((v) => BigInt(typeof v === 'boolean' ? Number(v) : (v as number | string))),
+    );
   }
   if (type === 'float16') {
     throw new LayersError('BAD_FEED', `${where}: float16 feeds from JSON are not supported; use float32`);
@@ -73,7 +89,10 @@ export function parseFeeds(json: string | unknown): Record<string, FeedSpec> {
   for (const [name, f] of Object.entries(result.data)) {
     const size = f.dims.reduce((a, b) => a * b, 1);
     if (size !== f.data.length) {
-      throw new LayersError('BAD_FEED', `feeds.${name}.data has ${f.data.length} values but dims [${f.dims}] need ${size}`);
+      throw new LayersError(
+        'BAD_FEED',
+        `feeds.${name}.data has ${f.data.length} values but dims [${f.dims}] need ${size}`,
+      );
     }
     feeds[name] = { type: f.type, dims: f.dims, data: castData(f.type, f.data, `feeds.${name}`) };
   }
@@ -112,12 +131,16 @@ export interface RandomFeedsOptions {
  * Random feeds for a model's inputs: floats uniform in [0, 1), integers in 0..9, booleans fair.
  * Symbolic dims take `shapes[name]` or `dynamicDim`.
  */
-export function randomFeeds(inputs: ModelInput[], options: RandomFeedsOptions = {}): Record<string, FeedSpec> {
+export function randomFeeds(
+  inputs: ModelInput[],
+  options: RandomFeedsOptions = {},
+): Record<string, FeedSpec> {
   const random = prng(options.seed ?? 0);
   const feeds: Record<string, FeedSpec> = {};
   for (const input of inputs) {
     const given = options.shapes?.[input.name];
-    const dims = given ?? (input.dims ?? []).map((d) => (typeof d === 'number' ? d : (options.dynamicDim ?? 1)));
+    const dims =
+      given ?? (input.dims ?? []).map((d) => (typeof d === 'number' ? d : (options.dynamicDim ?? 1)));
     const size = dims.reduce((a, b) => a * b, 1);
     const type = input.dtype === 'unknown' || input.dtype === 'bfloat16' ? 'float32' : input.dtype;
     const values: (number | string)[] = [];
@@ -141,20 +164,34 @@ export function randomFeeds(inputs: ModelInput[], options: RandomFeedsOptions = 
  * Checks feeds against the model's inputs before anything runs: unknown or missing names, wrong dtype,
  * wrong rank, or a fixed dimension of another size all throw `LayersError('BAD_FEED')`.
  */
-export function checkFeeds(inputs: ModelInput[], feeds: Record<string, { type: string; dims: readonly number[] }>): void {
-  const expected = inputs.map((i) => `${i.name} (${i.dtype}[${(i.dims ?? []).map((d) => d ?? '?').join(',')}])`);
+export function checkFeeds(
+  inputs: ModelInput[],
+  feeds: Record<string, { type: string; dims: readonly number[] }>,
+): void {
+  const expected = inputs.map(
+    (i) => `${i.name} (${i.dtype}[${(i.dims ?? []).map((d) => d ?? '?').join(',')}])`,
+  );
   for (const name of Object.keys(feeds)) {
     if (!inputs.some((i) => i.name === name)) {
-      throw new LayersError('BAD_FEED', `feed "${name}" is not an input of the model; inputs are ${expected.join(', ')}`);
+      throw new LayersError(
+        'BAD_FEED',
+        `feed "${name}" is not an input of the model; inputs are ${expected.join(', ')}`,
+      );
     }
   }
   for (const input of inputs) {
     const feed = feeds[input.name];
     if (!feed) {
-      throw new LayersError('BAD_FEED', `missing feed for input "${input.name}"; inputs are ${expected.join(', ')}`);
+      throw new LayersError(
+        'BAD_FEED',
+        `missing feed for input "${input.name}"; inputs are ${expected.join(', ')}`,
+      );
     }
     if (input.dtype !== 'unknown' && feed.type !== input.dtype) {
-      throw new LayersError('BAD_FEED', `feed "${input.name}" has dtype ${feed.type}, the model expects ${input.dtype}`);
+      throw new LayersError(
+        'BAD_FEED',
+        `feed "${input.name}" has dtype ${feed.type}, the model expects ${input.dtype}`,
+      );
     }
     if (input.dims) {
       if (feed.dims.length !== input.dims.length) {

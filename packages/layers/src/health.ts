@@ -40,7 +40,7 @@ export function scanValue(value: unknown, options: ScanOptions = {}): ValueScan 
   };
   const num = (x: number, path: string) => {
     scan.numbers++;
-    if (x !== x) {
+    if (Number.isNaN(x)) {
       scan.nan++;
       issue('nan', path);
     } else if (x === Number.POSITIVE_INFINITY) {
@@ -61,7 +61,7 @@ export function scanValue(value: unknown, options: ScanOptions = {}): ValueScan 
     let rowZero = true;
     for (let i = 0; i < data.length; i++) {
       const x = big ? Number(data[i]) : (data[i] as number);
-      if (x === x && x !== Number.POSITIVE_INFINITY && x !== Number.NEGATIVE_INFINITY) scan.numbers++;
+      if (Number.isFinite(x)) scan.numbers++;
       else num(x, `${path}[${i}]`);
       if (x !== 0) rowZero = false;
       if (rowLength > 0 && (i + 1) % rowLength === 0) {

@@ -67,7 +67,8 @@ function dimsOf(type: TypeProto | null | undefined): (number | string | null)[] 
     if (dim.value === 'dimValue') return toNumber(dim.dimValue);
     if (dim.value === 'dimParam') return dim.dimParam ?? null;
     if (d.dimParam) return d.dimParam;
-    if (d.dimValue !== null && d.dimValue !== undefined && toNumber(d.dimValue) > 0) return toNumber(d.dimValue);
+    if (d.dimValue !== null && d.dimValue !== undefined && toNumber(d.dimValue) > 0)
+      return toNumber(d.dimValue);
     return null;
   });
 }
@@ -114,7 +115,8 @@ function collectSubgraph(
         detail: 'values inside If/Loop/Scan bodies cannot be added as outputs of the main graph',
       });
     }
-    for (const sub of subgraphs(inner)) collectSubgraph(`${name}/${sub.attr}`, sub.graph, notInspected, usedNames);
+    for (const sub of subgraphs(inner))
+      collectSubgraph(`${name}/${sub.attr}`, sub.graph, notInspected, usedNames);
   }
 }
 
@@ -128,12 +130,20 @@ export function analyseModel(bytes: Uint8Array): ModelInfo {
   try {
     proto = onnx.ModelProto.decode(bytes);
   } catch (cause) {
-    throw new LayersError('NOT_ONNX', `not an ONNX model: protobuf decoding failed (${(cause as Error).message})`, {
-      cause,
-    });
+    throw new LayersError(
+      'NOT_ONNX',
+      `not an ONNX model: protobuf decoding failed (${(cause as Error).message})`,
+      {
+        cause,
+      },
+    );
   }
   const graph = proto.graph;
-  if (!graph || toNumber(proto.irVersion) <= 0 || ((graph.node ?? []).length === 0 && (graph.output ?? []).length === 0)) {
+  if (
+    !graph ||
+    toNumber(proto.irVersion) <= 0 ||
+    ((graph.node ?? []).length === 0 && (graph.output ?? []).length === 0)
+  ) {
     throw new LayersError('NOT_ONNX', 'not an ONNX model: no IR version or no graph in the file');
   }
   const initializers = new Map<string, TensorProto>();
@@ -142,7 +152,6 @@ export function analyseModel(bytes: Uint8Array): ModelInfo {
     .filter((v) => v.name && !initializers.has(v.name))
     .map((v) => ({ name: v.name!, dtype: dtypeOf(v.type), dims: dimsOf(v.type) }));
   const outputs = (graph.output ?? []).map((v) => v.name ?? '');
-  const outputSet = new Set(outputs);
   const valueKinds = new Map<string, string>();
   for (const v of [...(graph.valueInfo ?? []), ...(graph.output ?? [])]) {
     const kind = (v.type as onnxProto.onnx.TypeProto | null | undefined)?.value;
@@ -158,7 +167,8 @@ export function analyseModel(bytes: Uint8Array): ModelInfo {
   });
   const deps: number[][] = raw.map((n, i) => {
     const used = new Set<string>((n.input ?? []).filter(Boolean));
-    for (const sub of subgraphs(n)) collectSubgraph(`${nodeName(n, i)}/${sub.attr}`, sub.graph, notInspected, used);
+    for (const sub of subgraphs(n))
+      collectSubgraph(`${nodeName(n, i)}/${sub.attr}`, sub.graph, notInspected, used);
     const d: number[] = [];
     for (const name of used) {
       const p = producer.get(name);
@@ -215,7 +225,9 @@ export function analyseModel(bytes: Uint8Array): ModelInfo {
         opType: '',
         output: o,
         reason: 'graph-output-not-from-node',
-        detail: initializers.has(o) ? 'the graph output is an initializer' : 'the graph output is a graph input',
+        detail: initializers.has(o)
+          ? 'the graph output is an initializer'
+          : 'the graph output is a graph input',
       });
     }
   }

@@ -1,11 +1,11 @@
+import onnxProto from 'onnx-proto';
 import { describe, expect, it } from 'vitest';
 import { buildModel, f32, floatTensor, graph, T } from '../test/build-model.js';
-import { compareRuns } from './compare.js';
 import { parseOnnxInspection, serializeReport } from './codec.js';
+import { compareRuns } from './compare.js';
 import { LayersError } from './errors.js';
 import { parseFeeds } from './feeds.js';
 import { inspectOnnx } from './onnx.js';
-import onnxProto from 'onnx-proto';
 
 const { onnx } = onnxProto;
 
@@ -37,7 +37,11 @@ describe('inspectOnnx: first non-finite node', () => {
     expect(report.nodes.map((n) => n.name)).toEqual(['abs', 'neg', 'log', 'relu']);
     expect(report.firstNonFinite).toMatchObject({ node: 'log', opType: 'Log', output: 'l' });
     expect(report.firstNonFinite?.inputs).toEqual([
-      expect.objectContaining({ name: 'n', health: 'finite', stats: expect.objectContaining({ min: -3, max: -1 }) }),
+      expect.objectContaining({
+        name: 'n',
+        health: 'finite',
+        stats: expect.objectContaining({ min: -3, max: -1 }),
+      }),
     ]);
     expect(report.firstNonFinite?.outputs[0]).toMatchObject({ name: 'l', health: 'non-finite' });
     const neg = report.nodes[1]!.outputs[0]!;
@@ -90,7 +94,9 @@ describe('inspectOnnx: first non-finite node', () => {
       inputs: [],
       outputs: [name],
       name: `const_${name}`,
-      attributes: [{ name: 'value', type: onnx.AttributeProto.AttributeType.TENSOR, t: floatTensor('', [1], [value]) }],
+      attributes: [
+        { name: 'value', type: onnx.AttributeProto.AttributeType.TENSOR, t: floatTensor('', [1], [value]) },
+      ],
     });
     const model = buildModel({
       inputs: [vec('x')],
@@ -166,7 +172,13 @@ describe('inspectOnnx: robustness', () => {
           inputs: [],
           outputs: ['zero'],
           name: 'zero',
-          attributes: [{ name: 'value', type: onnx.AttributeProto.AttributeType.TENSOR, t: { dataType: T.int64, dims: [], int64Data: [0] } }],
+          attributes: [
+            {
+              name: 'value',
+              type: onnx.AttributeProto.AttributeType.TENSOR,
+              t: { dataType: T.int64, dims: [], int64Data: [0] },
+            },
+          ],
         },
       ],
     });
@@ -212,21 +224,49 @@ describe('inspectOnnx: robustness', () => {
   });
 
   it('rejects a file that is not ONNX, wrong feeds and ops the runtime lacks', async () => {
-    const model = buildModel({ inputs: [vec('x')], outputs: [vec('y')], nodes: [{ op: 'Relu', inputs: ['x'], outputs: ['y'] }] });
+    const model = buildModel({
+      inputs: [vec('x')],
+      outputs: [vec('y')],
+      nodes: [{ op: 'Relu', inputs: ['x'], outputs: ['y'] }],
+    });
     const x = f32([3], [1, 2, 3]);
-    await expectLayersError(inspectOnnx(new TextEncoder().encode('{"not": "onnx"}'), { x }), 'NOT_ONNX', /not an ONNX model/);
+    await expectLayersError(
+      inspectOnnx(new TextEncoder().encode('{"not": "onnx"}'), { x }),
+      'NOT_ONNX',
+      /not an ONNX model/,
+    );
     await expectLayersError(inspectOnnx(new Uint8Array(0), { x }), 'NOT_ONNX', /not an ONNX model/);
-    await expectLayersError(inspectOnnx('/nonexistent/model.onnx', { x }), 'NOT_ONNX', /cannot read model file/);
-    await expectLayersError(inspectOnnx(model, { input: x }), 'BAD_FEED', /feed "input" is not an input.*x \(float32\[3\]\)/);
+    await expectLayersError(
+      inspectOnnx('/nonexistent/model.onnx', { x }),
+      'NOT_ONNX',
+      /cannot read model file/,
+    );
+    await expectLayersError(
+      inspectOnnx(model, { input: x }),
+      'BAD_FEED',
+      /feed "input" is not an input.*x \(float32\[3\]\)/,
+    );
     await expectLayersError(inspectOnnx(model, {}), 'BAD_FEED', /missing feed for input "x"/);
     await expectLayersError(
       inspectOnnx(model, { x: { type: 'int32', dims: [3], data: Int32Array.from([1, 2, 3]) } }),
       'BAD_FEED',
       /dtype int32, the model expects float32/,
     );
-    await expectLayersError(inspectOnnx(model, { x: f32([1, 3], [1, 2, 3]) }), 'BAD_FEED', /rank 2.*expects rank 1/);
-    await expectLayersError(inspectOnnx(model, { x: f32([4], [1, 2, 3, 4]) }), 'BAD_FEED', /size 4 on axis 0, the model expects 3/);
-    const exotic = buildModel({ inputs: [vec('x')], outputs: [vec('y')], nodes: [{ op: 'FluxCapacitor', inputs: ['x'], outputs: ['y'] }] });
+    await expectLayersError(
+      inspectOnnx(model, { x: f32([1, 3], [1, 2, 3]) }),
+      'BAD_FEED',
+      /rank 2.*expects rank 1/,
+    );
+    await expectLayersError(
+      inspectOnnx(model, { x: f32([4], [1, 2, 3, 4]) }),
+      'BAD_FEED',
+      /size 4 on axis 0, the model expects 3/,
+    );
+    const exotic = buildModel({
+      inputs: [vec('x')],
+      outputs: [vec('y')],
+      nodes: [{ op: 'FluxCapacitor', inputs: ['x'], outputs: ['y'] }],
+    });
     await expectLayersError(inspectOnnx(exotic, { x }), 'UNSUPPORTED_OP', /FluxCapacitor/);
   });
 });
@@ -268,9 +308,16 @@ describe('compareRuns and saved reports', () => {
     const b = await inspectOnnx(model, { x: f32([3], [-1, 2, 3]) }, { keepTensors: true });
     expect(a.nodes[2]!.outputs[0]!.stats?.negInf).toBe(1);
     expect(compareRuns(a, b).firstDivergence).toBeNull();
-    const nanModel = buildModel({ inputs: [vec('x')], outputs: [vec('y')], nodes: [{ op: 'Sqrt', inputs: ['x'], outputs: ['y'], name: 'sqrt' }] });
+    const nanModel = buildModel({
+      inputs: [vec('x')],
+      outputs: [vec('y')],
+      nodes: [{ op: 'Sqrt', inputs: ['x'], outputs: ['y'], name: 'sqrt' }],
+    });
     const na = await inspectOnnx(nanModel, { x: f32([3], [-1, 4, 9]) }, { keepTensors: true });
-    expect(compareRuns(na, na).firstDivergence).toMatchObject({ node: 'sqrt', minPassingTolerance: Number.POSITIVE_INFINITY });
+    expect(compareRuns(na, na).firstDivergence).toMatchObject({
+      node: 'sqrt',
+      minPassingTolerance: Number.POSITIVE_INFINITY,
+    });
     expect(compareRuns(na, na, { equalNan: true }).firstDivergence).toBeNull();
     const statsA = await inspectOnnx(model, { x: f32([3], [1, 2, 3]) });
     const statsB = await inspectOnnx(model, { x: f32([3], [1, 2, 4]) });
@@ -286,7 +333,9 @@ describe('compareRuns and saved reports', () => {
     expect(loaded).toEqual(report);
     expect(compareRuns(report, loaded).firstDivergence).toBeNull();
     // What `prodprobe --json` prints (non-finite numbers as strings) loads too.
-    const printed = JSON.parse(JSON.stringify(report, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v)));
+    const printed = JSON.parse(
+      JSON.stringify(report, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v)),
+    );
     expect(parseOnnxInspection(printed)).toEqual(report);
     expect(() => parseOnnxInspection({ ...printed, schemaVersion: 2 })).toThrow(/schemaVersion/);
   });

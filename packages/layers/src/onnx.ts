@@ -60,17 +60,24 @@ function toTensor(name: string, feed: Feed): ort.Tensor {
   }
 }
 
-const unsupported = /No Op registered|Could not find an implementation|is not a registered function\/op|Unrecognized attribute|opset .* not supported|Unsupported/i;
+const unsupported =
+  /No Op registered|Could not find an implementation|is not a registered function\/op|Unrecognized attribute|opset .* not supported|Unsupported/i;
 
 function runtimeError(stage: string, cause: unknown): LayersError {
   const message = cause instanceof Error ? cause.message : String(cause);
   if (unsupported.test(message)) {
-    return new LayersError('UNSUPPORTED_OP', `onnxruntime cannot run this model (${stage}): ${message}`, { cause });
+    return new LayersError('UNSUPPORTED_OP', `onnxruntime cannot run this model (${stage}): ${message}`, {
+      cause,
+    });
   }
   return new LayersError('RUNTIME_ERROR', `onnxruntime failed (${stage}): ${message}`, { cause });
 }
 
-async function createSession(bytes: Uint8Array, options: ort.InferenceSession.SessionOptions | undefined, stage: string) {
+async function createSession(
+  bytes: Uint8Array,
+  options: ort.InferenceSession.SessionOptions | undefined,
+  stage: string,
+) {
   try {
     return await ort.InferenceSession.create(bytes, options ?? {});
   } catch (cause) {
@@ -109,7 +116,9 @@ export async function inspectOnnx(
     try {
       bytes = await readFile(model);
     } catch (cause) {
-      throw new LayersError('NOT_ONNX', `cannot read model file ${model}: ${(cause as Error).message}`, { cause });
+      throw new LayersError('NOT_ONNX', `cannot read model file ${model}: ${(cause as Error).message}`, {
+        cause,
+      });
     }
   } else bytes = model;
   const info = analyseModel(bytes);
@@ -156,7 +165,11 @@ export async function inspectOnnx(
   let instrumentedFinal: Record<string, ort.Tensor> = {};
   for (const [b, batch] of batches.entries()) {
     const names = batch.map((c) => c.output);
-    const session = await createSession(withExtraOutputs(bytes, names), options.sessionOptions, 'loading the instrumented model');
+    const session = await createSession(
+      withExtraOutputs(bytes, names),
+      options.sessionOptions,
+      'loading the instrumented model',
+    );
     try {
       const fetch: string[] = [];
       const meta = session.outputMetadata;
@@ -205,7 +218,13 @@ export async function inspectOnnx(
   // Graph outputs that onnxruntime refused are listed rather than silently missing.
   for (const o of info.outputs) {
     if (o && !results.has(o) && !notInspected.some((n) => n.output === o)) {
-      notInspected.push({ node: '', opType: '', output: o, reason: 'non-tensor', detail: 'graph output is not a tensor' });
+      notInspected.push({
+        node: '',
+        opType: '',
+        output: o,
+        reason: 'non-tensor',
+        detail: 'graph output is not a tensor',
+      });
     }
   }
 
@@ -230,7 +249,10 @@ export async function inspectOnnx(
     stats: statsOf(t),
   }));
   const firstNonFinite = findFirstNonFinite(info, nodes, feedReport);
-  const opsets = (info.proto.opsetImport ?? []).map((o) => ({ domain: o.domain ?? '', version: Number(o.version ?? 0) }));
+  const opsets = (info.proto.opsetImport ?? []).map((o) => ({
+    domain: o.domain ?? '',
+    version: Number(o.version ?? 0),
+  }));
   return {
     schemaVersion: 1,
     kind: 'onnx-inspection',
@@ -271,7 +293,11 @@ function checkObserverEffect(
       continue;
     }
     // NaN in the same place in both runs is the model's behaviour, not an observer effect.
-    const d = diffTensors(pv as NumericData, iv as NumericData, !isFloatDtype(p.type), { rtol, atol, equalNan: true });
+    const d = diffTensors(pv as NumericData, iv as NumericData, !isFloatDtype(p.type), {
+      rtol,
+      atol,
+      equalNan: true,
+    });
     outputs.push({ name, equal: d.mismatches === 0, maxAbsError: d.maxAbsError, maxRelError: d.maxRelError });
   }
   const checked = outputs.length > 0;

@@ -10,9 +10,14 @@ const schema = z.object({ amount: z.number(), country: z.string() });
 function fraudPipeline(scale: { mean: number; std: number }) {
   return definePipeline<{ amount: number; country: string }, { fraud: boolean; score: number }>({
     validate: schema,
-    extractFeatures: (tx: { amount: number; country: string }) => ({ amount: tx.amount, foreign: tx.country !== 'FR' ? 1 : 0 }),
+    extractFeatures: (tx: { amount: number; country: string }) => ({
+      amount: tx.amount,
+      foreign: tx.country !== 'FR' ? 1 : 0,
+    }),
     // Async on purpose: stages may be either.
-    preprocess: async (f: { amount: number; foreign: number }) => [[(f.amount - scale.mean) / scale.std, f.foreign]],
+    preprocess: async (f: { amount: number; foreign: number }) => [
+      [(f.amount - scale.mean) / scale.std, f.foreign],
+    ],
     forward: (rows: number[][]) => rows.map((r) => 1 / (1 + Math.exp(-(r[0]! + r[1]!)))),
     postprocess: (scores: number[]) => {
       const score = scores[0]!;
@@ -48,7 +53,9 @@ describe('definePipeline / isolate', () => {
     expect(report.failedStage).toBe('validate');
     expect(report.stages[0]!.error?.message).toMatch(/amount: .*expected number/i);
     expect(report.stages.slice(1).every((s) => s.status === 'not-run')).toBe(true);
-    await expect(fraudPipeline({ mean: 100, std: 50 }).run({ amount: '150', country: 'DE' } as never)).rejects.toThrow(/amount/);
+    await expect(
+      fraudPipeline({ mean: 100, std: 50 }).run({ amount: '150', country: 'DE' } as never),
+    ).rejects.toThrow(/amount/);
   });
 
   it('flags the stage that turns finite input into NaN (a zero std), and the later failure', async () => {
@@ -74,7 +81,14 @@ describe('definePipeline / isolate', () => {
   });
 
   it('a report with NaN, Infinity, undefined and typed arrays survives JSON', async () => {
-    const p = definePipeline({ forward: () => ({ x: Number.NaN, y: [Number.POSITIVE_INFINITY, -0], z: undefined, t: Float32Array.from([1, Number.NaN]) }) });
+    const p = definePipeline({
+      forward: () => ({
+        x: Number.NaN,
+        y: [Number.POSITIVE_INFINITY, -0],
+        z: undefined,
+        t: Float32Array.from([1, Number.NaN]),
+      }),
+    });
     const report = await isolate(p, {});
     const loaded = parseLayerReport(serializeReport(report));
     expect(loaded).toEqual(report);
@@ -88,13 +102,27 @@ describe('definePipeline / isolate', () => {
 
 describe('scanValue', () => {
   it('counts nulls, undefined, empty arrays and all-zero rows with their paths', () => {
-    const scan = scanValue({ a: null, b: undefined, c: [], rows: [[0, 0], [1, 0]], objs: [{ p: 0, q: 0 }, { p: 1, q: 2 }] });
+    const scan = scanValue({
+      a: null,
+      b: undefined,
+      c: [],
+      rows: [
+        [0, 0],
+        [1, 0],
+      ],
+      objs: [
+        { p: 0, q: 0 },
+        { p: 1, q: 2 },
+      ],
+    });
     expect(scan).toMatchObject({ nullFields: 1, undefinedFields: 1, emptyArrays: 1, allZeroRows: 2 });
     expect(scan.issues.map((i) => i.path)).toEqual(['$.a', '$.b', '$.c', '$.rows[0]', '$.objs[0]']);
   });
 
   it('reads tensor-like objects row by row along the last dimension', () => {
-    const scan = scanValue({ logits: { dims: [3, 2], data: Float32Array.from([1, 2, 0, 0, Number.NaN, 3]) } });
+    const scan = scanValue({
+      logits: { dims: [3, 2], data: Float32Array.from([1, 2, 0, 0, Number.NaN, 3]) },
+    });
     expect(scan).toMatchObject({ numbers: 6, nan: 1, allZeroRows: 1 });
     expect(scan.issues).toEqual([
       { kind: 'allZeroRow', path: '$.logits.data[1]' },

@@ -3,6 +3,7 @@ import { scanHasNonFinite, scanValue } from './health.js';
 import { type LayerReport, type StageName, type StageReport, stageNames } from './schemas.js';
 
 /** A stage function: sync or async, gets the previous stage's output. */
+// biome-ignore lint/suspicious/noExplicitAny: stages are typed by the caller; any lets each stage narrow its own input.
 export type StageFn<I = any, O = any> = (input: I) => O | Promise<O>;
 
 /** Anything with zod's `safeParse` (a zod schema), usable as the `validate` stage. */
@@ -60,7 +61,8 @@ function validateStep(validate: SchemaLike | StageFn): Step {
   return (input) => {
     const out = fn(input);
     const settle = (v: unknown) => {
-      if (v === false) throw new ValidationFailed('input failed validation: the validate stage returned false');
+      if (v === false)
+        throw new ValidationFailed('input failed validation: the validate stage returned false');
       return v === undefined || v === true ? input : v;
     };
     return out instanceof Promise ? out.then(settle) : settle(out);
@@ -135,7 +137,11 @@ function errorInfo(error: unknown): NonNullable<StageReport['error']> {
  * first stage that throws and names it (`failedStage`); the first stage that passes but turns finite
  * input into NaN or Infinity is named as `nonFiniteOrigin`. Never throws for a failing stage.
  */
-export async function isolate(pipeline: Pipeline<any, any>, input: unknown, options: IsolateOptions = {}): Promise<LayerReport> {
+export async function isolate(
+  pipeline: Pipeline<never, unknown>,
+  input: unknown,
+  options: IsolateOptions = {},
+): Promise<LayerReport> {
   const compiled = steps.get(pipeline as Pipeline) ?? compile(pipeline.stages);
   const keep = options.keepOutputs ?? true;
   const scanOptions = { maxIssues: options.maxIssues ?? 20 };

@@ -1,9 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { analyseModel } from './onnx-graph.js';
 import { inspectOnnx } from './onnx.js';
-import { readFileSync } from 'node:fs';
+import { analyseModel } from './onnx-graph.js';
 
 // The models ship as files in devDependencies (not as exported modules), so they are read from node_modules.
 const modules = fileURLToPath(new URL('../node_modules/', import.meta.url));

@@ -23,8 +23,6 @@ export const tensorStatsSchema = z.object({
   zero: z.number().int().nonnegative(),
 });
 
-const dimSchema = z.union([z.number().int(), z.string()]);
-
 /** One output of one node: dtype, the actual shape of this run, stats, and the data when asked for. */
 export const inspectedOutputSchema = z.object({
   name: z.string(),
@@ -105,7 +103,14 @@ export const onnxInspectionSchema = z.object({
     producer: z.string(),
     opsets: z.array(z.object({ domain: z.string(), version: z.number() })),
   }),
-  feeds: z.array(z.object({ name: z.string(), dtype: z.string(), shape: z.array(z.number()), stats: tensorStatsSchema.nullable() })),
+  feeds: z.array(
+    z.object({
+      name: z.string(),
+      dtype: z.string(),
+      shape: z.array(z.number()),
+      stats: tensorStatsSchema.nullable(),
+    }),
+  ),
   nodes: z.array(inspectedNodeSchema),
   notInspected: z.array(notInspectedSchema),
   firstNonFinite: firstNonFiniteSchema.nullable(),

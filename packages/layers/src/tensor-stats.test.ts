@@ -5,14 +5,25 @@ import { decodeTensorData, encodeTensorData, tensorStats, widenHalf } from './te
 describe('tensorStats', () => {
   it('matches a direct two-pass computation over the finite values', () => {
     let seed = 7;
-    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) * 2e3 + 1e6;
+    const rand = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return (seed / 2 ** 31) * 2e3 + 1e6;
+    };
     const values = Array.from({ length: 1000 }, rand);
     const data = Float64Array.from([...values, Number.NaN, Number.POSITIVE_INFINITY, 0]);
     const finite = [...values, 0];
     const mean = finite.reduce((a, b) => a + b, 0) / finite.length;
     const std = Math.sqrt(finite.reduce((a, b) => a + (b - mean) ** 2, 0) / finite.length);
     const s = tensorStats(data);
-    expect(s).toMatchObject({ count: 1003, nan: 1, posInf: 1, negInf: 0, zero: 1, min: 0, max: Math.max(...values) });
+    expect(s).toMatchObject({
+      count: 1003,
+      nan: 1,
+      posInf: 1,
+      negInf: 0,
+      zero: 1,
+      min: 0,
+      max: Math.max(...values),
+    });
     expect(s.mean).toBeCloseTo(mean, 6);
     expect(s.std! / std).toBeCloseTo(1, 9);
   });
@@ -30,7 +41,10 @@ describe('tensorStats', () => {
       Number.NaN,
       2 ** -24,
     ]);
-    expect([...widenHalf(Uint16Array.from([0x3f80, 0xff80]), 'bfloat16')]).toEqual([1, Number.NEGATIVE_INFINITY]);
+    expect([...widenHalf(Uint16Array.from([0x3f80, 0xff80]), 'bfloat16')]).toEqual([
+      1,
+      Number.NEGATIVE_INFINITY,
+    ]);
   });
 
   it('encodes tensor bytes losslessly', () => {
@@ -50,7 +64,9 @@ describe('diffTensors', () => {
   });
 
   it('compares integers exactly and infinities by sign', () => {
-    expect(diffTensors(Int32Array.from([1, 2]), Int32Array.from([1, 3]), true, { atol: 10, rtol: 10 }).mismatches).toBe(1);
+    expect(
+      diffTensors(Int32Array.from([1, 2]), Int32Array.from([1, 3]), true, { atol: 10, rtol: 10 }).mismatches,
+    ).toBe(1);
     expect(diffTensors([Number.POSITIVE_INFINITY], [Number.POSITIVE_INFINITY], false).mismatches).toBe(0);
     expect(diffTensors([Number.POSITIVE_INFINITY], [Number.NEGATIVE_INFINITY], false).mismatches).toBe(1);
   });

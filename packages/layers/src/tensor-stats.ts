@@ -92,7 +92,8 @@ export function widenHalf(data: Uint16Array, dtype: 'float16' | 'bfloat16'): Flo
 /** Numeric view of tensor data for stats: half floats are widened, everything else is used as is. */
 export function numericView(data: unknown, dtype: string): NumericData | null {
   if (dtype === 'string' || dtype === 'unknown') return null;
-  if ((dtype === 'float16' || dtype === 'bfloat16') && data instanceof Uint16Array) return widenHalf(data, dtype);
+  if ((dtype === 'float16' || dtype === 'bfloat16') && data instanceof Uint16Array)
+    return widenHalf(data, dtype);
   if (ArrayBuffer.isView(data) && !(data instanceof DataView)) return data as unknown as NumericData;
   if (Array.isArray(data)) return data.map((v) => (typeof v === 'boolean' ? Number(v) : v)) as number[];
   return null;
@@ -115,7 +116,7 @@ export function tensorStats(data: NumericData): TensorStats {
   const big = n > 0 && typeof data[0] === 'bigint';
   for (let i = 0; i < n; i++) {
     const x = big ? Number(data[i] as bigint) : (data[i] as number);
-    if (x !== x) {
+    if (Number.isNaN(x)) {
       nan++;
       continue;
     }
@@ -136,7 +137,8 @@ export function tensorStats(data: NumericData): TensorStats {
     sum += d;
     sumSq += d * d;
   }
-  if (finite === 0) return { count: n, min: null, max: null, mean: null, std: null, nan, posInf, negInf, zero };
+  if (finite === 0)
+    return { count: n, min: null, max: null, mean: null, std: null, nan, posInf, negInf, zero };
   const meanShifted = sum / finite;
   const variance = Math.max(0, sumSq / finite - meanShifted * meanShifted);
   return {

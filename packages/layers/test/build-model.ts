@@ -27,7 +27,9 @@ function valueInfo(v: ValueSpec): onnxProto.onnx.IValueInfoProto {
     type: {
       tensorType: {
         elemType: v.elemType ?? T.float,
-        shape: v.dims ? { dim: v.dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } : null,
+        shape: v.dims
+          ? { dim: v.dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) }
+          : null,
       },
     },
   };
