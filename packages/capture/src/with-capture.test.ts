@@ -180,6 +180,31 @@ describe('withCapture', () => {
     expect(isFailureThrows.stats().failed).toBe(1);
   });
 
+  it('stores the selected argument of a multi-argument predict and survives a broken requestId hook', async () => {
+    const store = createMemoryCaptureStore();
+    const predict = withCapture(
+      (_ctx: { tenant: string }, features: { n: number }, _extra?: boolean) => {
+        if (features.n > 10) throw new Error('too many');
+        return features.n;
+      },
+      {
+        store,
+        modelVersion: 'm1',
+        selectInput: (args) => args[1],
+        requestId: () => {
+          throw new Error('no header');
+        },
+      },
+    );
+    expect(predict({ tenant: 't' }, { n: 3 }, true)).toBe(3);
+    expect(() => predict({ tenant: 't' }, { n: 12 })).toThrow('too many');
+    await predict.flush();
+    const [r] = await store.list();
+    expect(r?.input).toEqual({ n: 12 });
+    expect(r?.inputHash).toBe(inputHash({ n: 12 }));
+    expect(r?.requestId).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
   it('drops and counts records beyond maxPending', async () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => {

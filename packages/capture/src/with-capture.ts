@@ -269,33 +269,40 @@ export function withCapture<F extends AnyFunction>(
     }
   };
 
-  const checkOutput = (args: Parameters<F>, output: unknown) => {
-    let reason: string | undefined;
+  /** The failure reason of an output, or `undefined`; a throwing check is counted, never thrown. */
+  const judge = (output: unknown): string | undefined => {
     try {
-      reason = failureReason(isFailure(output));
+      return failureReason(isFailure(output));
     } catch (error) {
       counters.failed++;
       report(error, undefined);
-      return;
-    }
-    if (reason !== undefined) {
-      const r = reason;
-      capture(args, (sanitize) => ({ kind: 'bad-output', reason: r, output: sanitize(output) }));
+      return undefined;
     }
   };
 
-  const wrapped = function (this: unknown, ...args: Parameters<F>): ReturnType<F> {
+  const captureBadOutput = (args: Parameters<F>, output: unknown, reason: string) => {
+    capture(args, (sanitize) => ({ kind: 'bad-output', reason, output: sanitize(output) }));
+  };
+
+  // `arguments` handed straight to `apply` is not materialised by V8, so the success path
+  // allocates nothing; the arguments are copied only when a failure has to be captured.
+  const wrapped = function (this: unknown): ReturnType<F> {
     let output: ReturnType<F>;
     try {
-      output = predict.apply(this, args);
+      // biome-ignore lint/complexity/noArguments: avoids a rest-array allocation on every call
+      output = predict.apply(this, arguments as unknown as Parameters<F>);
     } catch (error) {
-      onThrow(args, error);
+      // biome-ignore lint/complexity/noArguments: copied only on the failure path
+      onThrow(Array.prototype.slice.call(arguments) as Parameters<F>, error);
       throw error;
     }
     if (output !== null && typeof output === 'object' && typeof output.then === 'function') {
+      // biome-ignore lint/complexity/noArguments: an async call keeps its arguments until it settles
+      const args = Array.prototype.slice.call(arguments) as Parameters<F>;
       return output.then(
         (value: unknown) => {
-          checkOutput(args, value);
+          const reason = judge(value);
+          if (reason !== undefined) captureBadOutput(args, value, reason);
           return value;
         },
         (error: unknown) => {
@@ -304,7 +311,11 @@ export function withCapture<F extends AnyFunction>(
         },
       );
     }
-    checkOutput(args, output);
+    const reason = judge(output);
+    if (reason !== undefined) {
+      // biome-ignore lint/complexity/noArguments: copied only on the failure path
+      captureBadOutput(Array.prototype.slice.call(arguments) as Parameters<F>, output, reason);
+    }
     return output;
   };
 
