@@ -1,0 +1,193 @@
+/**
+ * `prodprobe drift profile|compare|merge`: dataset profiles and drift reports from data files
+ * (CSV, JSON, JSONL, Parquet via DuckDB) or saved profiles.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import {
+  compare,
+  createProfileBuilder,
+  type DriftReport,
+  DriftError,
+  mergeProfiles,
+  type Profile,
+  parseProfile,
+  renderHtml,
+  renderMarkdown,
+  renderText,
+} from '@prodprobe/drift';
+import type { Command } from 'commander';
+import { readDataFile } from '../data-files.js';
+import { CliError, colorEnabled, ExitCode, type Io, printJson } from '../output.js';
+import { type RegisterCommand, setExitCode } from '../program.js';
+
+/** Inputs up to this many rows are also compared value by value (exact tests); larger ones by profile. */
+const EXACT_ROWS = 100_000;
+
+interface Loaded {
+  profile: Profile;
+  rows?: Record<string, unknown>[];
+}
+
+function progressBar(io: Io, label: string): ((read: number, total: number | undefined) => void) & { done(): void } {
+  const tty = io.stderr.isTTY === true;
+  let last = 0;
+  let shown = false;
+  const fn = (read: number, total: number | undefined) => {
+    if (!tty || read < 100_000) return;
+    const now = Date.now();
+    if (now - last < 100 && read !== total) return;
+    last = now;
+    shown = true;
+    const width = 30;
+    const frac = total ? Math.min(1, read / total) : 0;
+    const bar = total ? `[${'#'.repeat(Math.round(frac * width)).padEnd(width, '.')}] ${Math.round(frac * 100)}% ` : '';
+    io.stderr.write(`\r${label} ${bar}${(read / 1e6).toFixed(2)}M rows`);
+  };
+  return Object.assign(fn, {
+    done: () => {
+      if (shown) io.stderr.write('\n');
+    },
+  });
+}
+
+function readProfileFile(file: string, cwd: string): Profile | undefined {
+  if (!file.toLowerCase().endsWith('.json')) return undefined;
+  let text: string;
+  try {
+    text = readFileSync(resolve(cwd, file), 'utf8');
+  } catch (error) {
+    throw new CliError(`${file}: cannot read (${(error as Error).message})`, undefined, { cause: error });
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined; // not one JSON document: let DuckDB read it as data
+  }
+  if (typeof value !== 'object' || value === null || (value as { kind?: unknown }).kind !== 'prodprobe.drift.profile') return undefined;
+  try {
+    return parseProfile(value);
+  } catch (error) {
+    throw new CliError(`${file}: ${(error as Error).message}`, undefined, { cause: error });
+  }
+}
+
+async function load(file: string, io: Io, keepRows: boolean): Promise<Loaded> {
+  const saved = readProfileFile(file, io.cwd);
+  if (saved) return { profile: saved };
+  const builder = createProfileBuilder();
+  let chunks: { columns: Record<string, Float64Array | unknown[]>; n: number }[] | undefined = keepRows ? [] : undefined;
+  let kept = 0;
+  const progress = progressBar(io, file);
+  await readDataFile(
+    file,
+    io.cwd,
+    (columns, n) => {
+      builder.addColumns(columns);
+      if (chunks) {
+        kept += n;
+        if (kept > EXACT_ROWS) chunks = undefined;
+        else chunks.push({ columns, n });
+      }
+    },
+    { onProgress: progress },
+  );
+  progress.done();
+  const profile = builder.toJSON();
+  if (!chunks) return { profile };
+  const rows: Record<string, unknown>[] = [];
+  for (const { columns, n } of chunks) {
+    const names = Object.keys(columns);
+    for (let i = 0; i < n; i++) {
+      const row: Record<string, unknown> = {};
+      for (const name of names) row[name] = columns[name]![i];
+      rows.push(row);
+    }
+  }
+  return { profile, rows };
+}
+
+function wrapDrift<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (error) {
+    if (error instanceof DriftError) throw new CliError(error.message, undefined, { cause: error });
+    throw error;
+  }
+}
+
+function writeOut(io: Io, file: string, text: string): void {
+  try {
+    writeFileSync(resolve(io.cwd, file), text);
+  } catch (error) {
+    throw new CliError(`${file}: cannot write (${(error as Error).message})`, undefined, { cause: error });
+  }
+}
+
+function summary(report: DriftReport): string {
+  return `${report.datasetDrift ? 'dataset drift' : 'no dataset drift'} (${report.driftedFields.length} drifted: ${report.driftedFields.join(', ') || 'none'})`;
+}
+
+export const registerDrift: RegisterCommand = (program, io) => {
+  const drift = program.command('drift').description('profile datasets and find drift between a reference (training) and current (production) dataset');
+
+  drift
+    .command('profile')
+    .description('profile a data file (CSV, JSON, JSONL, Parquet) into a mergeable JSON profile')
+    .argument('<data>', 'data file')
+    .requiredOption('-o, --out <file>', 'where to write the profile JSON')
+    .action(async (data: string, opts: { out: string }, command: Command) => {
+      const { profile } = await load(data, io, false);
+      writeOut(io, opts.out, `${JSON.stringify(profile)}\n`);
+      if (command.optsWithGlobals().json) printJson(io, { out: opts.out, rows: profile.rowCount, fields: Object.keys(profile.fields) });
+      else io.stdout.write(`profiled ${profile.rowCount} rows, ${Object.keys(profile.fields).length} fields -> ${opts.out}\n`);
+    });
+
+  drift
+    .command('compare')
+    .description('compare current data with a reference: per-field tests, warnings and a verdict')
+    .argument('<reference>', 'reference data file or profile JSON')
+    .argument('<current>', 'current data file or profile JSON')
+    .option('--html <file>', 'write a self-contained HTML report')
+    .option('--markdown <file>', 'write a markdown report')
+    .option('--fail-on <what>', 'exit 1 when "drift" (any field drifted) or "warning" (drift or any warning) is found')
+    .option('--fields <names>', 'comma-separated fields to compare')
+    .action(async (reference: string, current: string, opts: { html?: string; markdown?: string; failOn?: string; fields?: string }, command: Command) => {
+      if (opts.failOn !== undefined && opts.failOn !== 'drift' && opts.failOn !== 'warning') {
+        throw new CliError(`--fail-on: expected "drift" or "warning", got "${opts.failOn}"`);
+      }
+      const ref = await load(reference, io, true);
+      const cur = await load(current, io, true);
+      const fields = opts.fields?.split(',').map((s) => s.trim()).filter(Boolean);
+      const report = wrapDrift(() =>
+        compare(ref.rows ?? ref.profile, cur.rows ?? cur.profile, fields ? { fields } : {}),
+      );
+      if (opts.html) writeOut(io, opts.html, renderHtml(report, `Drift report: ${current} vs ${reference}`));
+      if (opts.markdown) writeOut(io, opts.markdown, renderMarkdown(report));
+      if (command.optsWithGlobals().json) printJson(io, report);
+      else io.stdout.write(renderText(report, { color: colorEnabled(io.stdout, io.env) }));
+      const drifted = report.driftedFields.length > 0;
+      if ((opts.failOn === 'drift' && drifted) || (opts.failOn === 'warning' && (drifted || report.warningCount > 0))) {
+        if (!command.optsWithGlobals().json) io.stderr.write(`failing: ${summary(report)}\n`);
+        setExitCode(command, ExitCode.finding);
+      }
+    });
+
+  drift
+    .command('merge')
+    .description('merge profiles (e.g. one per replica) into one')
+    .argument('<profiles...>', 'profile JSON files')
+    .requiredOption('-o, --out <file>', 'where to write the merged profile')
+    .action((files: string[], opts: { out: string }, command: Command) => {
+      const profiles = files.map((f) => {
+        const p = readProfileFile(f, io.cwd);
+        if (!p) throw new CliError(`${f}: not a drift profile (expected JSON written by "prodprobe drift profile")`);
+        return p;
+      });
+      const merged = wrapDrift(() => profiles.reduce((a, b) => mergeProfiles(a, b)));
+      writeOut(io, opts.out, `${JSON.stringify(merged)}\n`);
+      if (command.optsWithGlobals().json) printJson(io, { out: opts.out, rows: merged.rowCount, profiles: files.length });
+      else io.stdout.write(`merged ${files.length} profiles (${merged.rowCount} rows) -> ${opts.out}\n`);
+    });
+};
