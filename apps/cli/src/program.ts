@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import { registerCapture } from './commands/capture.js';
 import { registerDemo } from './commands/demo.js';
 import { registerLayers } from './commands/layers.js';
 import { CliError, colorEnabled, ExitCode, type Io, painter, processIo } from './output.js';
@@ -17,7 +18,7 @@ export interface GlobalOptions {
 export type RegisterCommand = (program: Command, io: Io) => void;
 
 // One entry per subcommand module (src/commands/<name>.ts), one per line, kept alphabetical.
-const commands: RegisterCommand[] = [registerDemo, registerLayers];
+const commands: RegisterCommand[] = [registerCapture, registerDemo, registerLayers];
 
 /** Builds the `prodprobe` program, writing to `io` instead of the process streams when given. */
 export function createProgram(io: Io = processIo()): Command {
