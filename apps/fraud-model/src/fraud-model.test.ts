@@ -45,7 +45,7 @@ describe('fraud model', () => {
 
   it('the committed model, run by onnxruntime-node, reaches held-out accuracy >= 0.9', async () => {
     const x = preprocessBatch(
-      heldOut.map((r) => r.transaction as unknown as Record<string, unknown>),
+      heldOut.map((r) => r.transaction),
       config,
     );
     const probabilities = await runOnnx(x, heldOut.length);
@@ -60,7 +60,7 @@ describe('fraud model', () => {
   });
 
   it('ONNX output equals the TypeScript reference forward pass within 1e-5', async () => {
-    const rows = heldOut.slice(0, 500).map((r) => r.transaction as unknown as Record<string, unknown>);
+    const rows = heldOut.slice(0, 500).map((r) => r.transaction);
     const x = preprocessBatch(rows, config);
     const onnxOut = await runOnnx(x, rows.length);
     const reference = predictProba(trained.model as LogisticModel, x);
@@ -94,7 +94,7 @@ describe('fraud model', () => {
       ...config,
       numeric: config.numeric.map((n) => (n.name === 'amount' ? { ...n, std: 0 } : n)),
     };
-    const amount = preprocess(heldOut[0]!.transaction as unknown as Record<string, unknown>, zeroStd)[0]!;
+    const amount = preprocess(heldOut[0]!.transaction, zeroStd)[0]!;
     expect(Number.isFinite(amount)).toBe(false);
   });
 });

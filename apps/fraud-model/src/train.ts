@@ -22,6 +22,7 @@ export interface TrainedFraudModel {
   sha256: string;
   metrics: Metrics;
   seed: number;
+  trainRows: number;
 }
 
 /** Sizes and seed of the standard training run. */
@@ -64,14 +65,14 @@ export function trainFraudModel(options: Partial<typeof TRAINING> = {}): Trained
   const d = preprocess.featureNames.length;
   const model = trainLogistic(
     preprocessBatch(
-      train.map((r) => r.transaction as unknown as Record<string, unknown>),
+      train.map((r) => r.transaction),
       preprocess,
     ),
     labelsOf(train),
     d,
   );
   const xTest = preprocessBatch(
-    test.map((r) => r.transaction as unknown as Record<string, unknown>),
+    test.map((r) => r.transaction),
     preprocess,
   );
   const metrics = evaluate(
@@ -80,5 +81,5 @@ export function trainFraudModel(options: Partial<typeof TRAINING> = {}): Trained
   );
   const onnx = exportOnnx(model, preprocess.featureNames, modelVersion);
   const sha256 = createHash('sha256').update(onnx).digest('hex');
-  return { modelVersion, model, preprocess, onnx, sha256, metrics, seed };
+  return { modelVersion, model, preprocess, onnx, sha256, metrics, seed, trainRows };
 }

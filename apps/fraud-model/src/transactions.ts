@@ -13,7 +13,7 @@ export const MERCHANT_CATEGORIES = [
 ] as const;
 
 /** One card transaction as the model service receives it. */
-export interface Transaction {
+export type Transaction = {
   amount: number;
   user_age: number;
   account_age_days: number;
@@ -22,7 +22,7 @@ export interface Transaction {
   hour_of_day: number;
   n_prior_purchases: number;
   merchant_category: string;
-}
+};
 
 /** A transaction with its ground-truth label (known to the demo, never to the model). */
 export interface LabeledTransaction {

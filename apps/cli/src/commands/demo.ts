@@ -24,7 +24,7 @@ export const registerDemo: RegisterCommand = (program, io) => {
       const heldOut = generateTransactions(rows, { seed: TRAINING.seed + 1 });
       const session = await ort.InferenceSession.create(MODEL_PATH);
       const x = preprocessBatch(
-        heldOut.map((r) => r.transaction as unknown as Record<string, unknown>),
+        heldOut.map((r) => r.transaction),
         config,
       );
       const started = performance.now();
