@@ -420,7 +420,14 @@ function diffPackages(
       `app ${a.root.name ?? ''}`,
     );
   else if (a.root?.name !== b.root?.name)
-    c.add(['packages', 'root', 'name'], a.root?.name, b.root?.name, 'package', 'warning', 'a different app');
+    c.add(
+      ['packages', '(root)', 'name'],
+      a.root?.name,
+      b.root?.name,
+      'package',
+      'warning',
+      'a different app',
+    );
   if (a.truncated !== b.truncated)
     c.add(
       ['packages', 'truncated'],
