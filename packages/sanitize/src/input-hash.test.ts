@@ -8,6 +8,16 @@ describe('inputHash', () => {
     expect(inputHash({ b: 1, a: Number.NaN })).toBe(
       createHash('sha256').update('{"a":{"$pp":"NaN"},"b":1}').digest('hex'),
     );
+    expect(inputHash({ b: [2], a: 'x' })).toBe(
+      createHash('sha256').update('{"a":"x","b":[2]}').digest('hex'),
+    );
+    // keys sort in code-unit order, integer-like keys included
+    expect(inputHash({ 10: 1, 9: 2, '': 3 })).toBe(
+      createHash('sha256').update('{"":3,"10":1,"9":2}').digest('hex'),
+    );
+    expect(inputHash({ 10: 1, 9: Number.NaN })).toBe(
+      createHash('sha256').update('{"10":1,"9":{"$pp":"NaN"}}').digest('hex'),
+    );
   });
 
   it('ignores key order, at every depth, and Map/Set insertion order', () => {
@@ -96,5 +106,23 @@ describe('inputHash', () => {
     const a: Record<string, unknown> = { x: 1 };
     a.self = a;
     expect(inputHash(a)).toMatch(/^[0-9a-f]{64}$/);
+  });
+});
+
+describe('canonical encoding', () => {
+  it('the plain-JSON fast path writes exactly what the tagged canonical path writes', async () => {
+    const { canonicalEncode, canonicalStringify, toCanonicalStorable } = await import('./codec.js');
+    fc.assert(
+      fc.property(fc.jsonValue(), (value) => {
+        expect(canonicalEncode(value)).toBe(canonicalStringify(toCanonicalStorable(value)));
+      }),
+      { numRuns: 500, seed: 6 },
+    );
+    const withProto = JSON.parse('{"__proto__":{"a":1},"x":{"y":2}}');
+    expect(canonicalEncode(withProto)).toBe('{"__proto__":{"a":1},"x":{"y":2}}');
+    expect(canonicalEncode({ b: { d: 1, c: 2 }, a: [{ z: 1, y: 2 }] })).toBe(
+      '{"a":[{"y":2,"z":1}],"b":{"c":2,"d":1}}',
+    );
+    expect(canonicalEncode({ toString: 1, x: {} })).toBe('{"toString":1,"x":{}}');
   });
 });

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { type CodecOptions, toCanonicalStorable } from './codec.js';
+import { type CodecOptions, canonicalEncode } from './codec.js';
 
 /**
  * Hex SHA-256 of a canonical lossless encoding of `value` (object keys sorted, Map and Set
@@ -7,7 +7,5 @@ import { type CodecOptions, toCanonicalStorable } from './codec.js';
  * confuse (NaN and null, undefined and a missing key, 1n and 1, -0 and 0) hash differently.
  */
 export function inputHash(value: unknown, options?: CodecOptions): string {
-  return createHash('sha256')
-    .update(JSON.stringify(toCanonicalStorable(value, options)), 'utf8')
-    .digest('hex');
+  return createHash('sha256').update(canonicalEncode(value, options), 'utf8').digest('hex');
 }
