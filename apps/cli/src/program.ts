@@ -2,7 +2,11 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { registerCapture } from './commands/capture.js';
 import { registerDemo } from './commands/demo.js';
+import { registerDrift } from './commands/drift.js';
+import { registerEnv } from './commands/env.js';
 import { registerLayers } from './commands/layers.js';
+import { registerLogs } from './commands/logs.js';
+import { registerServe } from './commands/serve.js';
 import { CliError, colorEnabled, ExitCode, type Io, painter, processIo } from './output.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
@@ -18,7 +22,7 @@ export interface GlobalOptions {
 export type RegisterCommand = (program: Command, io: Io) => void;
 
 // One entry per subcommand module (src/commands/<name>.ts), one per line, kept alphabetical.
-const commands: RegisterCommand[] = [registerCapture, registerDemo, registerLayers];
+const commands: RegisterCommand[] = [registerCapture, registerDemo, registerDrift, registerEnv, registerLayers, registerLogs, registerServe];
 
 /** Builds the `prodprobe` program, writing to `io` instead of the process streams when given. */
 export function createProgram(io: Io = processIo()): Command {

@@ -1,0 +1,125 @@
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generateTransactions } from '@prodprobe/fraud-model';
+import { readPredictionLogs } from '@prodprobe/logger';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadServerConfig } from './config.js';
+import { type RunningService, startFraudService } from './serve.js';
+
+const token = 'test-debug-token-0123456789';
+let dataDir: string;
+let service: RunningService;
+const tx = generateTransactions(20, { seed: 3 }).map((r) => r.transaction);
+
+const post = (body: unknown, headers: Record<string, string> = {}) =>
+  fetch(`${service.url}/predict`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), 'prodprobe-server-'));
+  service = await startFraudService(
+    loadServerConfig('staging', { dataDir, debugToken: token, logSampleRate: 1 }),
+  );
+});
+
+afterAll(async () => {
+  await service?.close();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('demo fraud service', () => {
+  it('binds to loopback and answers /healthz', async () => {
+    expect(new URL(service.url).hostname).toBe('127.0.0.1');
+    const res = await fetch(`${service.url}/healthz`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ status: 'ok', env: 'staging', modelVersion: 'fraud-v1' });
+  });
+
+  it('predicts one transaction and echoes the request id and model version', async () => {
+    const res = await post(tx[0], { 'x-request-id': 'req-one' });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-request-id')).toBe('req-one');
+    const body = (await res.json()) as {
+      requestId: string;
+      modelVersion: string;
+      fraudProbability: number;
+      isFraud: boolean;
+    };
+    expect(body.requestId).toBe('req-one');
+    expect(body.modelVersion).toBe('fraud-v1');
+    expect(body.fraudProbability).toBeGreaterThanOrEqual(0);
+    expect(body.fraudProbability).toBeLessThanOrEqual(1);
+    expect(body.isFraud).toBe(body.fraudProbability >= 0.5);
+  });
+
+  it('predicts a batch, one answer per transaction, same as one by one', async () => {
+    const res = await post({ batch: tx.slice(0, 5) });
+    expect(res.status).toBe(200);
+    const { predictions } = (await res.json()) as { predictions: { fraudProbability: number }[] };
+    expect(predictions).toHaveLength(5);
+    const single = (await (await post(tx[3])).json()) as { fraudProbability: number };
+    expect(predictions[3]!.fraudProbability).toBeCloseTo(single.fraudProbability, 6);
+  });
+
+  it('rejects invalid input with 400 naming the field paths', async () => {
+    const res = await post({ batch: [tx[0], { ...tx[1], hour_of_day: 31, country: 7 }] });
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as { error: string; issues: { path: string }[] };
+    expect(body.error).toBe('ValidationError');
+    expect(body.issues.map((i) => i.path).sort()).toEqual(['batch.1.country', 'batch.1.hour_of_day']);
+  });
+
+  it('a "NaN" amount passes the lenient validation, comes back null and is captured', async () => {
+    const res = await post({ ...tx[2], amount: 'NaN' }, { 'x-request-id': 'req-nan' });
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { fraudProbability: unknown }).fraudProbability).toBeNull();
+    await service.close();
+    const records = await service.observability!.captureStore.list();
+    const captured = records.find((r) => r.requestId === 'req-nan');
+    expect(captured).toBeDefined();
+    // The raw body as sent (sanitized): the string "NaN" that validation let through.
+    expect((captured!.input as { amount: unknown }).amount).toBe('NaN');
+    expect((captured!.input as { payment_method: unknown }).payment_method).toBe(tx[2]!.payment_method);
+    // Graceful shutdown flushed the logs: the failure is there, as an error entry.
+    const logs = await readPredictionLogs(join(dataDir, 'logs'));
+    const entry = logs.entries.find((e) => e.requestId === 'req-nan');
+    expect(entry?.error?.name).toBe('NonFiniteOutput');
+    expect(readdirSync(join(dataDir, 'captures')).length).toBeGreaterThan(0);
+    service = await startFraudService(
+      loadServerConfig('staging', { dataDir, debugToken: token, logSampleRate: 1 }),
+    );
+  });
+
+  it('debug endpoints need the bearer token', async () => {
+    expect((await fetch(`${service.url}/debug/env`)).status).toBe(401);
+    expect(
+      (await fetch(`${service.url}/debug/env`, { headers: { authorization: 'Bearer wrong' } })).status,
+    ).toBe(401);
+    const res = await fetch(`${service.url}/debug/env`, { headers: { authorization: `Bearer ${token}` } });
+    expect(res.status).toBe(200);
+    const snap = (await res.json()) as { label: string; fingerprint: string };
+    expect(snap.label).toBe('staging');
+    expect(JSON.stringify(snap)).not.toContain('staging-key-not-a-real-secret');
+    await post(tx[4]);
+    const drift = await fetch(`${service.url}/debug/drift`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(drift.status).toBe(200);
+    expect(((await drift.json()) as { fields: unknown[] }).fields.length).toBeGreaterThan(0);
+  });
+
+  it('debug endpoints are off when no token is configured', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'prodprobe-server-'));
+    const plain = await startFraudService(loadServerConfig('staging', { dataDir: dir }));
+    try {
+      expect((await fetch(`${plain.url}/debug/env`)).status).toBe(404);
+    } finally {
+      await plain.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,170 @@
+import { randomUUID, timingSafeEqual } from 'node:crypto';
+import { withCapture } from '@prodprobe/capture';
+import { definePipeline } from '@prodprobe/layers';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { ResolvedServerConfig } from './config.js';
+import { type FraudModel, fraudStages, loadFraudModel, type Prediction, transactionSchema } from './model.js';
+import { createObservability, type Observability } from './observability.js';
+
+/** A running service: the Fastify instance plus what graceful shutdown must flush. */
+export interface FraudService {
+  app: FastifyInstance;
+  config: ResolvedServerConfig;
+  model: FraudModel;
+  observability: Observability | undefined;
+  /** Stops accepting requests, waits for in-flight ones, flushes captures and logs. */
+  close(): Promise<void>;
+}
+
+const zodIssues = (
+  error: { issues: { path: PropertyKey[]; message: string }[] },
+  prefix: (string | number)[] = [],
+) =>
+  error.issues.map((i) => ({
+    path: [...prefix, ...i.path].map(String).join('.') || '(root)',
+    message: i.message,
+  }));
+
+/**
+ * Builds the demo fraud service. The model runs as a @prodprobe/layers pipeline; every
+ * prediction goes through `withCapture` and the prediction logger unless instrumentation is off.
+ */
+export async function createFraudService(config: ResolvedServerConfig): Promise<FraudService> {
+  const model = await loadFraudModel(config.modelPath, config.preprocessPath);
+  const pipeline = definePipeline<unknown, Prediction>(fraudStages(model, config.fraudThreshold));
+  const observability = config.instrumentation ? await createObservability(config, model) : undefined;
+
+  type Predict = (input: unknown, requestId: string) => Promise<Prediction>;
+  const plain: Predict = (input) => pipeline.run(input);
+  const predict: Predict = observability
+    ? withCapture(plain, {
+        store: observability.captureStore,
+        sanitizer: observability.sanitizer,
+        modelVersion: config.modelVersion,
+        isFailure: (p) =>
+          p.fraudProbability === null ? 'model returned no probability (non-finite output)' : false,
+        requestId: (_input, args) => args[1],
+        environment: () => ({ env: config.env, envFingerprint: observability.fingerprint }),
+      })
+    : plain;
+
+  // The request history: bounded in staging, unbounded in production's config (the leak).
+  const history: { requestId: string; retained: Buffer }[] = [];
+  const remember = (requestId: string) => {
+    const { maxEntries, entryBytes } = config.requestHistory;
+    if (maxEntries === 0) return;
+    history.push({ requestId, retained: Buffer.alloc(entryBytes, 1) });
+    if (maxEntries !== null && history.length > maxEntries) history.shift();
+  };
+
+  async function predictOne(input: unknown, requestId: string): Promise<Prediction> {
+    const started = performance.now();
+    try {
+      const prediction = await predict(input, requestId);
+      observability?.record(requestId, input, prediction, undefined, performance.now() - started);
+      return prediction;
+    } catch (error) {
+      observability?.record(requestId, input, undefined, error, performance.now() - started);
+      throw error;
+    }
+  }
+
+  const app = Fastify({
+    logger: false,
+    bodyLimit: config.bodyLimitBytes,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : randomUUID();
+    },
+  });
+
+  // Bad JSON, bodies over the limit, wrong content types: 4xx with a message, never a 5xx.
+  app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
+    const status =
+      error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+    if (status === 500) request.log.error(error);
+    void reply.status(status).send({
+      requestId: request.id,
+      error: status === 500 ? 'InternalError' : (error.code ?? 'BadRequest'),
+      message: status === 500 ? 'internal error' : error.message,
+    });
+  });
+
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+    reply.header('x-model-version', config.modelVersion);
+  });
+
+  app.get('/healthz', async () => ({ status: 'ok', env: config.env, modelVersion: config.modelVersion }));
+
+  app.post('/predict', async (request, reply) => {
+    const body = request.body;
+    const isBatch = typeof body === 'object' && body !== null && !Array.isArray(body) && 'batch' in body;
+    const rows: unknown[] = isBatch ? ((body as { batch: unknown }).batch as unknown[]) : [body];
+    if (isBatch && (!Array.isArray(rows) || rows.length === 0 || rows.length > config.maxBatch)) {
+      return reply.status(400).send({
+        requestId: request.id,
+        error: 'ValidationError',
+        issues: [{ path: 'batch', message: `expected an array of 1 to ${config.maxBatch} transactions` }],
+      });
+    }
+    const issues = rows.flatMap((row, i) => {
+      const parsed = transactionSchema.safeParse(row);
+      return parsed.success ? [] : zodIssues(parsed.error, isBatch ? ['batch', i] : []);
+    });
+    if (issues.length > 0) {
+      return reply
+        .status(400)
+        .send({ requestId: request.id, error: 'ValidationError', issues: issues.slice(0, 20) });
+    }
+    const ids = rows.map((_, i) => (isBatch ? `${request.id}:${i}` : request.id));
+    const predictions = await Promise.all(rows.map((row, i) => predictOne(row, ids[i]!)));
+    ids.forEach(remember);
+    const common = { requestId: request.id, modelVersion: config.modelVersion };
+    return isBatch ? { ...common, predictions } : { ...common, ...predictions[0] };
+  });
+
+  // Debug endpoints: off without a configured token, 401 without the right bearer token.
+  const authorised = (request: FastifyRequest, reply: FastifyReply): boolean => {
+    const expected = Buffer.from(`Bearer ${config.debugToken}`);
+    const given = Buffer.from(request.headers.authorization ?? '');
+    if (given.length === expected.length && timingSafeEqual(given, expected)) return true;
+    void reply
+      .status(401)
+      .send({ error: 'Unauthorized', message: 'debug endpoints need Authorization: Bearer <token>' });
+    return false;
+  };
+  if (config.debugToken && observability) {
+    const debug = observability;
+    app.get('/debug/env', async (request, reply) =>
+      authorised(request, reply) ? debug.envSnapshot() : reply,
+    );
+    app.get('/debug/drift', async (request, reply) =>
+      authorised(request, reply) ? debug.driftReport() : reply,
+    );
+    app.get('/debug/captures', async (request, reply) =>
+      authorised(request, reply) ? debug.captures() : reply,
+    );
+    app.get('/debug/logs/errors', async (request, reply) =>
+      authorised(request, reply) ? debug.errorSummary() : reply,
+    );
+    app.get('/debug/history', async (request, reply) =>
+      authorised(request, reply)
+        ? { entries: history.length, retainedBytes: history.length * config.requestHistory.entryBytes }
+        : reply,
+    );
+  }
+
+  return {
+    app,
+    config,
+    model,
+    observability,
+    async close() {
+      await app.close();
+      if (predict !== plain) await (predict as ReturnType<typeof withCapture<Predict>>).flush();
+      await observability?.close();
+      await model.session.release();
+    },
+  };
+}

@@ -1,0 +1,18 @@
+export { createFraudService, type FraudService } from './app.js';
+export {
+  ENVIRONMENTS_DIR,
+  loadServerConfig,
+  parseServerConfig,
+  type ResolvedServerConfig,
+  type ServerConfig,
+  serverConfigSchema,
+} from './config.js';
+export {
+  type FraudModel,
+  fraudStages,
+  loadFraudModel,
+  type Prediction,
+  type TransactionInput,
+  transactionSchema,
+} from './model.js';
+export { closeOnSignals, type RunningService, startFraudService } from './serve.js';

@@ -1,0 +1,80 @@
+import { readFileSync } from 'node:fs';
+import {
+  INPUT_NAME,
+  loadPreprocessConfig,
+  OUTPUT_NAME,
+  type PreprocessConfig,
+  preprocess,
+} from '@prodprobe/fraud-model';
+import * as ort from 'onnxruntime-node';
+import { z } from 'zod';
+
+/**
+ * Accepts numbers, and numeric strings from legacy clients. This leniency is the demo's planted
+ * weakness: the string "NaN" passes as NaN and travels all the way to the model.
+ */
+const lenientNumber = z.union([z.number(), z.string().transform((s) => Number(s))]);
+
+/** One transaction as `POST /predict` accepts it. Unknown fields are dropped. */
+export const transactionSchema = z.object({
+  amount: lenientNumber,
+  // Optional because old clients don't send it; the model then sees NaN.
+  user_age: z.number().optional(),
+  account_age_days: z.number().min(0),
+  payment_method: z.string().min(1).max(64),
+  country: z.string().min(1).max(64),
+  hour_of_day: z.number().int().min(0).max(23),
+  n_prior_purchases: z.number().int().min(0),
+  merchant_category: z.string().min(1).max(64),
+});
+
+export type TransactionInput = z.infer<typeof transactionSchema>;
+
+/** What the service answers for one transaction. `fraudProbability` is null when the model gave no number. */
+export interface Prediction {
+  fraudProbability: number | null;
+  isFraud: boolean;
+}
+
+/** The loaded model and its preprocessing: the pieces the pipeline stages close over. */
+export interface FraudModel {
+  session: ort.InferenceSession;
+  preprocess: PreprocessConfig;
+  modelBytes: Uint8Array;
+}
+
+/** Loads the ONNX model and the preprocessing config named by the deployment's configuration. */
+export async function loadFraudModel(modelPath: string, preprocessPath: string): Promise<FraudModel> {
+  const modelBytes = readFileSync(modelPath);
+  const session = await ort.InferenceSession.create(modelBytes);
+  return { session, preprocess: loadPreprocessConfig(preprocessPath), modelBytes };
+}
+
+/**
+ * The five stages of the fraud pipeline, as plain functions. The server wraps them with
+ * `definePipeline` from @prodprobe/layers so production runs exactly what `isolate` inspects.
+ */
+export function fraudStages(model: FraudModel, threshold: number) {
+  return {
+    validate: transactionSchema,
+    extractFeatures: (t: TransactionInput): Record<string, unknown> => ({
+      amount: t.amount,
+      user_age: t.user_age,
+      account_age_days: t.account_age_days,
+      hour_of_day: t.hour_of_day,
+      n_prior_purchases: t.n_prior_purchases,
+      payment_method: t.payment_method,
+      country: t.country,
+      merchant_category: t.merchant_category,
+    }),
+    preprocess: (features: Record<string, unknown>): Float32Array => preprocess(features, model.preprocess),
+    forward: async (x: Float32Array): Promise<number> => {
+      const out = await model.session.run({ [INPUT_NAME]: new ort.Tensor('float32', x, [1, x.length]) });
+      return (out[OUTPUT_NAME]!.data as Float32Array)[0]!;
+    },
+    postprocess: (p: number): Prediction => ({
+      fraudProbability: Number.isFinite(p) ? p : null,
+      isFraud: p >= threshold,
+    }),
+  };
+}

@@ -1,0 +1,122 @@
+import { readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type CaptureStore, createFileCaptureStore } from '@prodprobe/capture';
+import { compare, createProfileBuilder, type Profile, parseProfile } from '@prodprobe/drift';
+import { type EnvSnapshot, snapshot } from '@prodprobe/env-snapshot';
+import { createPredictionLogger, type PredictionLogger } from '@prodprobe/logger';
+import { errorSummary } from '@prodprobe/logger/query';
+import { createSanitizer, type SanitizePolicyInput, toStorable } from '@prodprobe/sanitize';
+import type { ResolvedServerConfig } from './config.js';
+import type { FraudModel, Prediction } from './model.js';
+
+/**
+ * What the service sanitizes before anything reaches disk: categorical features are kept (drift
+ * and replay need them); everything else follows the default policy (strings become length
+ * placeholders, numbers are rounded to 2 significant digits, NaN stays NaN).
+ */
+export const servicePolicy = {
+  rules: {
+    payment_method: 'keep',
+    country: 'keep',
+    merchant_category: 'keep',
+    // Legacy clients send amounts as strings; the non-numeric ones are the failure, keep them.
+    amount: { type: 'keepIf', values: ['NaN', 'Infinity', '-Infinity', 'nan', 'null', ''] },
+  },
+} satisfies SanitizePolicyInput;
+
+/** The instrumentation of one service: logs, drift of recent inputs, env snapshot, captures. */
+export interface Observability {
+  /** Environment fingerprint stamped on logs and captures. */
+  readonly fingerprint: string;
+  /** Where `withCapture` writes failing inputs. */
+  readonly captureStore: CaptureStore;
+  /** The sanitizer every stored input goes through. */
+  readonly sanitizer: { sanitize(value: unknown): unknown };
+  record(
+    requestId: string,
+    input: unknown,
+    output: Prediction | undefined,
+    error: unknown,
+    latencyMs: number,
+  ): void;
+  envSnapshot(): Promise<EnvSnapshot>;
+  driftReport(): unknown;
+  captures(): Promise<unknown>;
+  errorSummary(): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+const appDir = dirname(dirname(fileURLToPath(import.meta.url)));
+
+/** A failed prediction as the logs record it: the model answered, but with no number. */
+class NonFiniteOutput extends Error {
+  override readonly name = 'NonFiniteOutput';
+}
+
+export async function createObservability(
+  config: ResolvedServerConfig,
+  model: FraudModel,
+): Promise<Observability> {
+  const takeSnapshot = () =>
+    snapshot({
+      label: config.env,
+      env: config.envVars,
+      envAllow: Object.keys(config.envVars),
+      hashKey: 'prodprobe-demo-env-hash-key',
+      entryDir: appDir,
+      models: [
+        { path: config.modelPath, name: 'model' },
+        { path: config.preprocessPath, name: 'preprocess' },
+      ],
+      modelConfig: model.preprocess,
+      config: { ...config, debugToken: config.debugToken ? '<set>' : undefined },
+      budgetMs: 5000,
+    });
+  const first = await takeSnapshot();
+  const fingerprint = first.fingerprint;
+  const sanitizer = createSanitizer(servicePolicy);
+  const logger: PredictionLogger = createPredictionLogger({
+    dir: `${config.dataDir}/logs`,
+    sampleRate: config.logSampleRate,
+    modelVersion: config.modelVersion,
+    sanitizer,
+    envFingerprint: fingerprint,
+  });
+  const reference: Profile | undefined = config.trainingProfilePath
+    ? parseProfile(JSON.parse(readFileSync(config.trainingProfilePath, 'utf8')))
+    : undefined;
+  // Recent production inputs, profiled in memory (bounded size whatever the traffic).
+  const recent = createProfileBuilder();
+  const captureStore = createFileCaptureStore(`${config.dataDir}/captures`, { maxRecords: 5000 });
+
+  return {
+    fingerprint,
+    captureStore,
+    sanitizer,
+    record(requestId, input, output, error, latencyMs) {
+      recent.add(input as Record<string, unknown>);
+      const failed =
+        error ??
+        (output && output.fraudProbability === null
+          ? new NonFiniteOutput('model returned no probability')
+          : undefined);
+      logger.log({ requestId, input, output, error: failed, latencyMs });
+    },
+    envSnapshot: takeSnapshot,
+    driftReport() {
+      if (!reference) return { error: 'no training profile configured (trainingProfilePath)' };
+      return compare(reference, recent.toJSON());
+    },
+    async captures() {
+      const records = await captureStore.list();
+      // Lossless form: a NaN in a captured input must not turn into null on the way out.
+      return { count: records.length, records: toStorable(records.slice(-50)) };
+    },
+    async errorSummary() {
+      await logger.flush();
+      return errorSummary(`${config.dataDir}/logs`);
+    },
+    close: () => logger.close(),
+  };
+}
