@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DETECTOR_NAMES } from './detectors.js';
+import { PathSyntaxError, parsePath } from './path.js';
 
 /** Rules that need no options and may be written as a bare string. */
 export const SHORTHAND_RULES = [
@@ -175,7 +176,26 @@ const policyShape = {
  */
 export const SanitizePolicySchema = z
   .object({ ...policyShape, rules: z.record(z.string(), RuleSchema).optional() })
-  .strict();
+  .strict()
+  .superRefine((policy, ctx) => {
+    let hashPath: string | undefined;
+    for (const [path, rule] of Object.entries(policy.rules ?? {})) {
+      try {
+        parsePath(path);
+      } catch (error) {
+        if (!(error instanceof PathSyntaxError)) throw error;
+        ctx.addIssue({ code: 'custom', path: ['rules', path], message: `bad path: ${error.message}` });
+      }
+      if (rule === 'hash' || (typeof rule === 'object' && rule.type === 'hash')) hashPath ??= path;
+    }
+    if (hashPath !== undefined && policy.hashKey === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['hashKey'],
+        message: `required by the 'hash' rule at ${JSON.stringify(hashPath)}; there is no default key`,
+      });
+    }
+  });
 /** A policy as written by a user. */
 export type SanitizePolicyInput = z.input<typeof SanitizePolicySchema>;
 

@@ -1,7 +1,14 @@
 import { createHmac } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createSanitizer, encode, SanitizeError, type SanitizePolicyInput, sanitize } from './index.js';
+import {
+  createSanitizer,
+  encode,
+  SanitizeError,
+  type SanitizePolicyInput,
+  SanitizePolicySchema,
+  sanitize,
+} from './index.js';
 
 const KEY = 'test-hash-key-0123456789';
 
@@ -334,6 +341,20 @@ describe('rules', () => {
 });
 
 describe('policy validation (at creation, naming the path)', () => {
+  it('the exported zod schema applies the same path and hash-key checks', () => {
+    expect(
+      SanitizePolicySchema.safeParse({ hashKey: KEY, rules: { 'items[*].sku': 'keep', a: 'hash' } }).success,
+    ).toBe(true);
+    const unknownRule = SanitizePolicySchema.safeParse({ rules: { d: 'encrypt' } });
+    expect(unknownRule.error?.issues.map((i) => i.path.join('/'))).toEqual(['rules/d']);
+    const badPath = SanitizePolicySchema.safeParse({ rules: { 'a..b': 'keep' } });
+    expect(badPath.error?.issues).toEqual([
+      expect.objectContaining({ path: ['rules', 'a..b'], message: expect.stringMatching(/^bad path: /) }),
+    ]);
+    const noKey = SanitizePolicySchema.safeParse({ rules: { c: 'hash' } });
+    expect(noKey.error?.issues).toEqual([expect.objectContaining({ path: ['hashKey'] })]);
+  });
+
   it('rejects unknown rules', () => {
     expect(policyError({ rules: { 'user.email': 'encrypt' } }).message).toBe(
       `invalid sanitize policy: rules["user.email"]: unknown rule 'encrypt' (expected one of keep, keepIf, redact, length, hash, bucket, round, mask, detect, default)`,
@@ -381,7 +402,12 @@ describe('policy validation (at creation, naming the path)', () => {
     expect(policyError({ rules: { a: { type: 'detect', detectors: ['dna'] } } }).message).toMatch(
       /rules\["a"\]\.detectors\[0\]/,
     );
-    expect(policyError({ rulez: {} }).message).toMatch(/rulez/);
+    expect(policyError({ rulez: {} }).message).toBe(
+      "invalid sanitize policy: (policy): unknown key 'rulez' (expected schemaVersion, hashKey, numberDigits, limits, rules)",
+    );
+    expect(policyError({ limits: { maxDeep: 3 } }).message).toBe(
+      "invalid sanitize policy: limits: unknown key 'maxDeep'",
+    );
     expect(policyError({ limits: { maxDepth: -1 } }).message).toMatch(/limits\.maxDepth/);
   });
 });

@@ -90,11 +90,19 @@ function formatPath(path: readonly PropertyKey[]): string {
   return out === '' ? '(policy)' : out;
 }
 
+const POLICY_KEYS = Object.keys(PolicyEnvelopeSchema.shape);
+
 function zodMessage(prefix: string, error: z.ZodError): string {
   return error.issues
     .map((issue) => {
       const where =
         issue.path.length === 0 ? prefix : `${prefix}${prefix ? '.' : ''}${formatPath(issue.path)}`;
+      if (issue.code === 'unrecognized_keys') {
+        const keys = issue.keys.map((k) => `'${k}'`).join(', ');
+        const expected =
+          issue.path.length === 0 && prefix === '' ? ` (expected ${POLICY_KEYS.join(', ')})` : '';
+        return `${where || '(policy)'}: unknown key ${keys}${expected}`;
+      }
       return `${where || '(policy)'}: ${issue.message}`;
     })
     .join('; ');
