@@ -35,7 +35,9 @@ describe('compare', () => {
     expect(amount.decidedBy).toBe('p-value');
     expect(amount.tests.ks!.pValue).toBeLessThan(1e-10);
     expect(amount.tests.wasserstein!.normalized).toBeGreaterThan(1);
-    expect(amount.warnings.map((w) => w.code)).toEqual(expect.arrayContaining(['mean_shift', 'out_of_range']));
+    expect(amount.warnings.map((w) => w.code)).toEqual(
+      expect.arrayContaining(['mean_shift', 'out_of_range']),
+    );
     const method = report.fields.find((f) => f.name === 'method')!;
     expect(method.tests.chiSquare!.df).toBe(3);
     const unseen = method.warnings.find((w) => w.code === 'unseen_categories')!;
@@ -47,7 +49,9 @@ describe('compare', () => {
     expect(age.drift).toBe(false);
     const constant = report.fields.find((f) => f.name === 'constant')!;
     expect(constant.warnings.map((w) => w.code)).toContain('constant_in_reference');
-    expect(report.driftedShare).toBeCloseTo(report.driftedFields.length / report.fields.filter((f) => f.status === 'ok').length);
+    expect(report.driftedShare).toBeCloseTo(
+      report.driftedFields.length / report.fields.filter((f) => f.status === 'ok').length,
+    );
     expect(report.approximate).toBe(false);
   });
 
@@ -73,7 +77,9 @@ describe('compare', () => {
     const a = approx.fields.find((f) => f.name === 'amount')!;
     expect(a.approximate).toBe(true);
     expect(Math.abs(a.tests.ks!.statistic - e.tests.ks!.statistic)).toBeLessThan(0.01);
-    expect(Math.abs(a.tests.wasserstein!.value - e.tests.wasserstein!.value) / e.tests.wasserstein!.value).toBeLessThan(0.02);
+    expect(
+      Math.abs(a.tests.wasserstein!.value - e.tests.wasserstein!.value) / e.tests.wasserstein!.value,
+    ).toBeLessThan(0.02);
     expect(Math.abs(a.tests.psi!.value - e.tests.psi!.value)).toBeLessThan(0.02);
     // Low-cardinality fields stay exact in the sketch.
     const age = approx.fields.find((f) => f.name === 'age')!;
@@ -106,7 +112,8 @@ describe('compare', () => {
   it('applies Benjamini-Hochberg', () => {
     // By hand: sorted 0.01, 0.03, 0.04, 0.2 -> 0.04, min(0.06, 0.0533), 0.0533, 0.2.
     const bh = benjaminiHochberg([0.01, 0.04, 0.03, 0.2]);
-    [0.04, 0.16 / 3, 0.16 / 3, 0.2].forEach((x, i) => expect(bh[i]).toBeCloseTo(x, 12));
+    const expected = [0.04, 0.16 / 3, 0.16 / 3, 0.2];
+    for (let i = 0; i < expected.length; i++) expect(bh[i]).toBeCloseTo(expected[i]!, 12);
     const report = compare(dataset(200, 7), dataset(200, 8), { multipleTesting: 'none' });
     const f = report.fields.find((x) => x.name === 'amount')!;
     expect(f.adjustedPValue).toBe(f.tests.ks!.pValue);

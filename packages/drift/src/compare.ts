@@ -104,15 +104,15 @@ function toSide(input: Profile | Rows, options: ProfileOptions | undefined, whic
       else if (v instanceof Date) x = v.getTime();
       if (x !== undefined) {
         if (Number.isFinite(x)) {
-          let arr = numbers.get(key);
-          if (!arr) numbers.set(key, (arr = []));
-          arr.push(x);
+          const arr = numbers.get(key);
+          if (arr) arr.push(x);
+          else numbers.set(key, [x]);
         }
       } else if (typeof v === 'string' || typeof v === 'boolean') {
         const k = typeof v === 'string' ? v : v ? 'true' : 'false';
-        let m = categories.get(key);
-        if (!m) categories.set(key, (m = new Map()));
-        m.set(k, (m.get(k) ?? 0) + 1);
+        const m = categories.get(key);
+        if (m) m.set(k, (m.get(k) ?? 0) + 1);
+        else categories.set(key, new Map([[k, 1]]));
       }
     }
     i++;
@@ -185,7 +185,12 @@ function sideStats(side: Side, f: FieldProfile, sample: Sample | null, distinct:
   };
 }
 
-function emptyField(name: string, status: FieldReport['status'], reason: string, kind: FieldReport['kind']): FieldReport {
+function emptyField(
+  name: string,
+  status: FieldReport['status'],
+  reason: string,
+  kind: FieldReport['kind'],
+): FieldReport {
   return {
     name,
     status,
@@ -206,7 +211,8 @@ function emptyField(name: string, status: FieldReport['status'], reason: string,
   };
 }
 
-const fmt = (x: number) => (Math.abs(x) >= 1e5 || (Math.abs(x) < 1e-3 && x !== 0) ? x.toExponential(3) : String(+x.toPrecision(4)));
+const fmt = (x: number) =>
+  Math.abs(x) >= 1e5 || (Math.abs(x) < 1e-3 && x !== 0) ? x.toExponential(3) : String(+x.toPrecision(4));
 const pct = (x: number) => `${+(x * 100).toPrecision(3)}%`;
 
 /** The chart histogram: equal-width bins over the 0.5%..99.5% range of both samples. */
@@ -242,7 +248,14 @@ interface Pending {
   effectRatio: number;
 }
 
-function compareNumeric(name: string, ref: Side, cur: Side, rf: FieldProfile, cf: FieldProfile, s: CompareSettings): Pending {
+function compareNumeric(
+  name: string,
+  ref: Side,
+  cur: Side,
+  rf: FieldProfile,
+  cf: FieldProfile,
+  s: CompareSettings,
+): Pending {
   const r = numericSample(ref, name);
   const c = numericSample(cur, name);
   const report = emptyField(name, 'ok', '', 'numeric');
@@ -268,7 +281,12 @@ function compareNumeric(name: string, ref: Side, cur: Side, rf: FieldProfile, cf
     jensenShannon: { value: js },
   };
   report.explanation.psiBins = p.bins.map((b, i) => ({
-    label: i === 0 ? `<= ${fmt(edges[0] ?? Number.NaN)}` : i === edges.length ? `> ${fmt(edges[i - 1]!)}` : `(${fmt(edges[i - 1]!)}, ${fmt(edges[i]!)}]`,
+    label:
+      i === 0
+        ? `<= ${fmt(edges[0] ?? Number.NaN)}`
+        : i === edges.length
+          ? `> ${fmt(edges[i - 1]!)}`
+          : `(${fmt(edges[i - 1]!)}, ${fmt(edges[i]!)}]`,
     ...b,
   }));
   if (edges.length === 0) report.explanation.psiBins[0]!.label = 'all values';
@@ -276,7 +294,10 @@ function compareNumeric(name: string, ref: Side, cur: Side, rf: FieldProfile, cf
   const rs = report.reference;
   const cs = report.current;
   if (refStd === 0) {
-    report.warnings.push({ code: 'constant_in_reference', message: `reference is constant (${fmt(rs.min!)})` });
+    report.warnings.push({
+      code: 'constant_in_reference',
+      message: `reference is constant (${fmt(rs.min!)})`,
+    });
   }
   if (rs.mean !== null && cs.mean !== null && refStd > 0 && Math.abs(cs.mean - rs.mean) > refStd) {
     report.warnings.push({
@@ -299,11 +320,22 @@ function compareNumeric(name: string, ref: Side, cur: Side, rf: FieldProfile, cf
       });
     }
   }
-  const effectRatio = Math.max(normalized / s.wassersteinThreshold, js / s.jensenShannonThreshold, p.value / s.psiThreshold);
+  const effectRatio = Math.max(
+    normalized / s.wassersteinThreshold,
+    js / s.jensenShannonThreshold,
+    p.value / s.psiThreshold,
+  );
   return { report, pValue: ks.pValue, effectRatio };
 }
 
-function compareCategorical(name: string, ref: Side, cur: Side, rf: FieldProfile, cf: FieldProfile, s: CompareSettings): Pending {
+function compareCategorical(
+  name: string,
+  ref: Side,
+  cur: Side,
+  rf: FieldProfile,
+  cf: FieldProfile,
+  s: CompareSettings,
+): Pending {
   const r = categoryCounts(ref, name);
   const c = categoryCounts(cur, name);
   const report = emptyField(name, 'ok', '', 'categorical');
@@ -315,7 +347,8 @@ function compareCategorical(name: string, ref: Side, cur: Side, rf: FieldProfile
   report.approximate = r.other > 0 || c.other > 0;
   const keys = [...new Set([...r.counts.keys(), ...c.counts.keys()])].sort();
   if (r.other > 0 || c.other > 0) keys.push(OTHER);
-  const get = (x: { counts: Map<string, number>; other: number }, k: string) => (k === OTHER ? x.other : (x.counts.get(k) ?? 0));
+  const get = (x: { counts: Map<string, number>; other: number }, k: string) =>
+    k === OTHER ? x.other : (x.counts.get(k) ?? 0);
   const rc = keys.map((k) => get(r, k));
   const cc = keys.map((k) => get(c, k));
   const chi = chiSquare(rc, cc);
@@ -328,9 +361,19 @@ function compareCategorical(name: string, ref: Side, cur: Side, rf: FieldProfile
   };
   const rn = rc.reduce((a, b) => a + b, 0);
   const cn = cc.reduce((a, b) => a + b, 0);
-  const moved = keys.map((k, i) => ({ value: k, reference: rc[i]! / rn, current: cc[i]! / cn, delta: cc[i]! / cn - rc[i]! / rn }));
-  report.explanation.psiBins = p.bins.map((b, i) => ({ label: keys[i]!, ...b })).sort((a, b) => b.contribution - a.contribution).slice(0, 20);
-  report.explanation.movedCategories = [...moved].sort((a, b) => Math.abs(b.delta) - Math.abs(a.delta) || (a.value < b.value ? -1 : 1)).slice(0, 10);
+  const moved = keys.map((k, i) => ({
+    value: k,
+    reference: rc[i]! / rn,
+    current: cc[i]! / cn,
+    delta: cc[i]! / cn - rc[i]! / rn,
+  }));
+  report.explanation.psiBins = p.bins
+    .map((b, i) => ({ label: keys[i]!, ...b }))
+    .sort((a, b) => b.contribution - a.contribution)
+    .slice(0, 20);
+  report.explanation.movedCategories = [...moved]
+    .sort((a, b) => Math.abs(b.delta) - Math.abs(a.delta) || (a.value < b.value ? -1 : 1))
+    .slice(0, 10);
   const unseen = keys.filter((k) => k !== OTHER && !r.counts.has(k) && (c.counts.get(k) ?? 0) > 0);
   const unseenMass = unseen.reduce((a, k) => a + (c.counts.get(k) ?? 0), 0) / cn;
   report.explanation.newCategoryMass = unseenMass;
@@ -338,7 +381,10 @@ function compareCategorical(name: string, ref: Side, cur: Side, rf: FieldProfile
     unseen.sort((a, b) => (c.counts.get(b) ?? 0) - (c.counts.get(a) ?? 0));
     report.warnings.push({
       code: 'unseen_categories',
-      message: `${unseen.length} value${unseen.length > 1 ? 's' : ''} never seen in the reference (${pct(unseenMass)} of current${r.other > 0 ? '; reference categories were pruned, so some may hide in its "other" bucket' : ''}): ${unseen.slice(0, 5).map((v) => JSON.stringify(v)).join(', ')}${unseen.length > 5 ? ', ...' : ''}`,
+      message: `${unseen.length} value${unseen.length > 1 ? 's' : ''} never seen in the reference (${pct(unseenMass)} of current${r.other > 0 ? '; reference categories were pruned, so some may hide in its "other" bucket' : ''}): ${unseen
+        .slice(0, 5)
+        .map((v) => JSON.stringify(v))
+        .join(', ')}${unseen.length > 5 ? ', ...' : ''}`,
       values: unseen.slice(0, 50),
       share: unseenMass,
     });
@@ -349,15 +395,26 @@ function compareCategorical(name: string, ref: Side, cur: Side, rf: FieldProfile
     const mass = missing.reduce((a, k) => a + (r.counts.get(k) ?? 0), 0) / rn;
     report.warnings.push({
       code: 'missing_categories',
-      message: `${missing.length} reference value${missing.length > 1 ? 's' : ''} (${pct(mass)} of reference) absent from current: ${missing.slice(0, 5).map((v) => JSON.stringify(v)).join(', ')}${missing.length > 5 ? ', ...' : ''}`,
+      message: `${missing.length} reference value${missing.length > 1 ? 's' : ''} (${pct(mass)} of reference) absent from current: ${missing
+        .slice(0, 5)
+        .map((v) => JSON.stringify(v))
+        .join(', ')}${missing.length > 5 ? ', ...' : ''}`,
       values: missing.slice(0, 50),
     });
   }
   if (r.counts.size === 1 && r.other === 0) {
-    report.warnings.push({ code: 'constant_in_reference', message: `reference has a single value ${JSON.stringify(keys.find((k) => r.counts.has(k)))}` });
+    report.warnings.push({
+      code: 'constant_in_reference',
+      message: `reference has a single value ${JSON.stringify(keys.find((k) => r.counts.has(k)))}`,
+    });
   }
   const top = [...moved].sort((a, b) => b.reference + b.current - (a.reference + a.current)).slice(0, 20);
-  report.chart = { kind: 'bars', categories: top.map((m) => m.value), reference: top.map((m) => m.reference), current: top.map((m) => m.current) };
+  report.chart = {
+    kind: 'bars',
+    categories: top.map((m) => m.value),
+    reference: top.map((m) => m.reference),
+    current: top.map((m) => m.current),
+  };
   const effectRatio = Math.max(js / s.jensenShannonThreshold, p.value / s.psiThreshold);
   return { report, pValue: chi.pValue, effectRatio };
 }
@@ -390,17 +447,24 @@ function resolveCompareSettings(options: CompareOptions): CompareSettings {
     if (v === undefined) continue;
     if (k === 'multipleTesting') {
       if (v !== 'benjamini-hochberg' && v !== 'none') {
-        throw new DriftError('INVALID_OPTIONS', `options.multipleTesting: expected 'benjamini-hochberg' or 'none', got ${String(v)}`);
+        throw new DriftError(
+          'INVALID_OPTIONS',
+          `options.multipleTesting: expected 'benjamini-hochberg' or 'none', got ${String(v)}`,
+        );
       }
       s.multipleTesting = v;
     } else {
       if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
-        throw new DriftError('INVALID_OPTIONS', `options.${k}: expected a non-negative number, got ${String(v)}`);
+        throw new DriftError(
+          'INVALID_OPTIONS',
+          `options.${k}: expected a non-negative number, got ${String(v)}`,
+        );
       }
       (s as Record<string, unknown>)[k] = v;
     }
   }
-  if (!Number.isInteger(s.psiBins) || s.psiBins < 2) throw new DriftError('INVALID_OPTIONS', `options.psiBins: expected an integer >= 2, got ${s.psiBins}`);
+  if (!Number.isInteger(s.psiBins) || s.psiBins < 2)
+    throw new DriftError('INVALID_OPTIONS', `options.psiBins: expected an integer >= 2, got ${s.psiBins}`);
   return s;
 }
 
@@ -409,7 +473,11 @@ function resolveCompareSettings(options: CompareOptions): CompareSettings {
  * tests use every value, with profiles they run on the sketches (the report says `approximate`).
  * A field that cannot be compared gets status `skipped` or `error` with a reason; it never fails the report.
  */
-export function compare(reference: Profile | Rows, current: Profile | Rows, options: CompareOptions = {}): DriftReport {
+export function compare(
+  reference: Profile | Rows,
+  current: Profile | Rows,
+  options: CompareOptions = {},
+): DriftReport {
   const settings = resolveCompareSettings(options);
   const ref = toSide(reference, options.profile, 'reference');
   const cur = toSide(current, options.profile, 'current');
@@ -420,15 +488,24 @@ export function compare(reference: Profile | Rows, current: Profile | Rows, opti
     try {
       return compareField(name, ref, cur, settings);
     } catch (error) {
-      const r = emptyField(name, 'error', `could not compare: ${error instanceof Error ? error.message : String(error)}`, 'unknown');
+      const r = emptyField(
+        name,
+        'error',
+        `could not compare: ${error instanceof Error ? error.message : String(error)}`,
+        'unknown',
+      );
       return { report: r, pValue: null, effectRatio: 0 };
     }
   });
   // Verdicts: p-values (adjusted across fields) for small references, effect sizes for large ones.
   const usePValues = ref.profile.rowCount <= settings.pValueMaxRows;
-  const tested = pending.filter((p) => p.report.status === 'ok' && p.pValue !== null && Number.isFinite(p.pValue));
+  const tested = pending.filter(
+    (p) => p.report.status === 'ok' && p.pValue !== null && Number.isFinite(p.pValue),
+  );
   const adjusted =
-    settings.multipleTesting === 'benjamini-hochberg' ? benjaminiHochberg(tested.map((p) => p.pValue!)) : tested.map((p) => p.pValue!);
+    settings.multipleTesting === 'benjamini-hochberg'
+      ? benjaminiHochberg(tested.map((p) => p.pValue!))
+      : tested.map((p) => p.pValue!);
   tested.forEach((p, i) => {
     p.report.adjustedPValue = adjusted[i]!;
   });
@@ -446,7 +523,13 @@ export function compare(reference: Profile | Rows, current: Profile | Rows, opti
     r.severity = !r.drift ? 'none' : p.effectRatio >= 3 ? 'high' : p.effectRatio >= 1.5 ? 'medium' : 'low';
   }
   const fields = pending.map((p) => p.report);
-  fields.sort((a, b) => Number(b.drift) - Number(a.drift) || b.score - a.score || b.warnings.length - a.warnings.length || (a.name < b.name ? -1 : 1));
+  fields.sort(
+    (a, b) =>
+      Number(b.drift) - Number(a.drift) ||
+      b.score - a.score ||
+      b.warnings.length - a.warnings.length ||
+      (a.name < b.name ? -1 : 1),
+  );
   const compared = fields.filter((f) => f.status === 'ok');
   const drifted = compared.filter((f) => f.drift);
   const driftedShare = compared.length ? drifted.length / compared.length : 0;
@@ -469,14 +552,25 @@ function compareField(name: string, ref: Side, cur: Side, s: CompareSettings): P
   const rf = ref.profile.fields[name];
   const cf = cur.profile.fields[name];
   if (!rf) {
-    const r = emptyField(name, 'skipped', 'field not in reference', kindOf(cf ? dominantType(cf).type : null));
-    r.warnings.push({ code: 'field_added', message: `field "${name}" appears in current but not in reference` });
+    const r = emptyField(
+      name,
+      'skipped',
+      'field not in reference',
+      kindOf(cf ? dominantType(cf).type : null),
+    );
+    r.warnings.push({
+      code: 'field_added',
+      message: `field "${name}" appears in current but not in reference`,
+    });
     return { report: r, pValue: null, effectRatio: 0 };
   }
   const rt = dominantType(rf);
   if (!cf) {
     const r = emptyField(name, 'skipped', 'field not in current', kindOf(rt.type));
-    r.warnings.push({ code: 'field_missing', message: `field "${name}" is in reference but missing from current` });
+    r.warnings.push({
+      code: 'field_missing',
+      message: `field "${name}" is in reference but missing from current`,
+    });
     return { report: r, pValue: null, effectRatio: 0 };
   }
   const ct = dominantType(cf);
@@ -495,7 +589,10 @@ function compareField(name: string, ref: Side, cur: Side, s: CompareSettings): P
   if (rt.type === null) {
     pending = skip(emptyField(name, 'ok', '', 'unknown'), 'reference has only null or missing values');
   } else if (rt.share < 0.95) {
-    const mix = Object.entries(rf.types).filter(([, c]) => c > 0).map(([k, c]) => `${k} ${c}`).join(', ');
+    const mix = Object.entries(rf.types)
+      .filter(([, c]) => c > 0)
+      .map(([k, c]) => `${k} ${c}`)
+      .join(', ');
     pending = skip(emptyField(name, 'ok', '', 'unknown'), `mixed types in reference (${mix})`);
   } else if (ct.type !== null && kindOf(ct.type) !== kindOf(rt.type)) {
     warnings.push({ code: 'type_changed', message: `type changed from ${rt.type} to ${ct.type}` });
@@ -503,8 +600,12 @@ function compareField(name: string, ref: Side, cur: Side, s: CompareSettings): P
   } else if (ct.type === null) {
     pending = skip(emptyField(name, 'ok', '', kindOf(rt.type)), 'current has only null or missing values');
   } else {
-    if (ct.type !== rt.type) warnings.push({ code: 'type_changed', message: `type changed from ${rt.type} to ${ct.type}` });
-    pending = kindOf(rt.type) === 'numeric' ? compareNumeric(name, ref, cur, rf, cf, s) : compareCategorical(name, ref, cur, rf, cf, s);
+    if (ct.type !== rt.type)
+      warnings.push({ code: 'type_changed', message: `type changed from ${rt.type} to ${ct.type}` });
+    pending =
+      kindOf(rt.type) === 'numeric'
+        ? compareNumeric(name, ref, cur, rf, cf, s)
+        : compareCategorical(name, ref, cur, rf, cf, s);
   }
   pending.report.warnings.unshift(...warnings);
   return pending;

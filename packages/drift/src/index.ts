@@ -1,4 +1,11 @@
-export { benjaminiHochberg, type CompareOptions, compare, DEFAULT_COMPARE_SETTINGS, type Rows, WASSERSTEIN_MIN_SCALE } from './compare.js';
+export {
+  benjaminiHochberg,
+  type CompareOptions,
+  compare,
+  DEFAULT_COMPARE_SETTINGS,
+  type Rows,
+  WASSERSTEIN_MIN_SCALE,
+} from './compare.js';
 export { DriftError, type DriftErrorCode } from './errors.js';
 export {
   type ColumnData,
@@ -32,7 +39,14 @@ export {
   type WarningCode,
   warningCodes,
 } from './report-schema.js';
-export { binCounts, jensenShannon, PSI_EMPTY_BIN_FLOOR, type PsiBin, psi, quantileEdges } from './stats/binned.js';
+export {
+  binCounts,
+  jensenShannon,
+  PSI_EMPTY_BIN_FLOOR,
+  type PsiBin,
+  psi,
+  quantileEdges,
+} from './stats/binned.js';
 export { type ChiSquareResult, chiSquare } from './stats/chi-square.js';
 export { kstwoSf } from './stats/kolmogorov.js';
 export { KS_MAX_EXACT_N, type KsResult, ksTwoSample } from './stats/ks-test.js';

@@ -18,7 +18,8 @@ export const emptyMoments = (): Moments => ({ count: 0, mean: 0, m2: 0 });
 export function combineMoments(x: Moments, y: Moments): Moments {
   if (x.count === 0) return { ...y };
   if (y.count === 0) return { ...x };
-  const swap = x.count > y.count || (x.count === y.count && (x.mean > y.mean || (x.mean === y.mean && x.m2 > y.m2)));
+  const swap =
+    x.count > y.count || (x.count === y.count && (x.mean > y.mean || (x.mean === y.mean && x.m2 > y.m2)));
   const a = swap ? y : x;
   const b = swap ? x : y;
   const count = a.count + b.count;

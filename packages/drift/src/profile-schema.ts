@@ -89,12 +89,17 @@ export function formatIssues(error: z.ZodError, root: string): string {
 /** Validates unknown JSON as a Profile, throwing a DriftError that names the bad path. */
 export function parseProfile(value: unknown): Profile {
   const r = profileSchema.safeParse(value);
-  if (!r.success) throw new DriftError('INVALID_PROFILE', `not a drift profile: ${formatIssues(r.error, 'profile')}`, { cause: r.error });
+  if (!r.success)
+    throw new DriftError('INVALID_PROFILE', `not a drift profile: ${formatIssues(r.error, 'profile')}`, {
+      cause: r.error,
+    });
   return r.data;
 }
 
 /** Like {@link parseProfile} but returns a result instead of throwing. */
-export function safeParseProfile(value: unknown): { ok: true; value: Profile } | { ok: false; error: DriftError } {
+export function safeParseProfile(
+  value: unknown,
+): { ok: true; value: Profile } | { ok: false; error: DriftError } {
   try {
     return { ok: true, value: parseProfile(value) };
   } catch (error) {

@@ -9,11 +9,23 @@ import { quantiles, sampleFrom } from './stats/sample.js';
 const value = fc.oneof(
   { weight: 6, arbitrary: fc.double({ min: -1e6, max: 1e6, noNaN: true }) },
   { weight: 3, arbitrary: fc.integer({ min: -5, max: 5 }) },
-  { weight: 1, arbitrary: fc.constantFrom(Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, null, undefined) },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      Number.NaN,
+      Number.POSITIVE_INFINITY,
+      Number.NEGATIVE_INFINITY,
+      null,
+      undefined,
+    ),
+  },
   { weight: 2, arbitrary: fc.constantFrom('card', 'cash', 'wire', 'bnpl', '') },
   { weight: 1, arbitrary: fc.boolean() },
 );
-const row = fc.record({ x: value, y: fc.double({ min: 0, max: 100, noNaN: true }), s: fc.constantFrom('a', 'bb', 'ccc') }, { requiredKeys: [] });
+const row = fc.record(
+  { x: value, y: fc.double({ min: 0, max: 100, noNaN: true }), s: fc.constantFrom('a', 'bb', 'ccc') },
+  { requiredKeys: [] },
+);
 const rows = fc.array(row, { maxLength: 60 });
 
 /** Compares everything exactly except mean/M2, which must agree to floating-point rounding. */
@@ -25,7 +37,11 @@ function expectSameProfile(a: Profile, b: Profile): void {
     const fb = b.fields[name]!;
     const strip = (f: FieldProfile) => ({
       ...f,
-      numeric: f.numeric && { ...f.numeric, moments: f.numeric.moments.count, histogram: f.numeric.histogram.counts },
+      numeric: f.numeric && {
+        ...f.numeric,
+        moments: f.numeric.moments.count,
+        histogram: f.numeric.histogram.counts,
+      },
       stringLength: f.stringLength && { ...f.stringLength, moments: f.stringLength.moments.count },
     });
     expect(strip(fa)).toEqual(strip(fb));
@@ -82,7 +98,10 @@ describe('profile', () => {
   });
 
   it('addColumns with typed arrays equals row-by-row add', () => {
-    const xs = Float64Array.from({ length: 20_000 }, (_, i) => Math.sin(i) * 1000 + (i % 7 === 0 ? Number.NaN : 0));
+    const xs = Float64Array.from(
+      { length: 20_000 },
+      (_, i) => Math.sin(i) * 1000 + (i % 7 === 0 ? Number.NaN : 0),
+    );
     const fast = createProfileBuilder().addColumns({ x: xs }).toJSON();
     const slow = profile(Array.from(xs, (x) => ({ x })));
     expectSameProfile(fast, slow);
@@ -98,7 +117,10 @@ describe('profile', () => {
     };
     const sizes: number[] = [];
     for (let round = 0; round < 4; round++) {
-      const xs = Float64Array.from({ length: 50_000 }, () => Math.exp(rand() * 40 - 20) * (rand() < 0.5 ? -1 : 1));
+      const xs = Float64Array.from(
+        { length: 50_000 },
+        () => Math.exp(rand() * 40 - 20) * (rand() < 0.5 ? -1 : 1),
+      );
       const cats = Array.from({ length: 50_000 }, () => `user-${Math.floor(rand() * 1e6)}`);
       b.addColumns({ x: xs, id: cats });
       sizes.push(JSON.stringify(b.toJSON()).length);
@@ -130,6 +152,8 @@ describe('profile', () => {
   });
 
   it('rejects a row that is not an object', () => {
-    expect(() => profile([1 as unknown as Record<string, unknown>])).toThrow(/row 0: expected a plain object/);
+    expect(() => profile([1 as unknown as Record<string, unknown>])).toThrow(
+      /row 0: expected a plain object/,
+    );
   });
 });

@@ -6,8 +6,8 @@ import { DriftError } from './errors.js';
 import { combineMoments, emptyMoments, type Moments } from './moments.js';
 import {
   type FieldProfile,
-  type Profile,
   PROFILE_SCHEMA_VERSION,
+  type Profile,
   type ProfileSettings,
   parseProfile,
 } from './profile-schema.js';
@@ -37,16 +37,23 @@ export const DEFAULT_PROFILE_SETTINGS: Readonly<ProfileSettings> = Object.freeze
 });
 
 function resolveSettings(options: ProfileOptions = {}): ProfileSettings {
-  const s = { ...DEFAULT_PROFILE_SETTINGS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) };
+  const s = {
+    ...DEFAULT_PROFILE_SETTINGS,
+    ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)),
+  };
   const positiveInt = (k: keyof ProfileSettings) => {
-    if (!Number.isInteger(s[k]) || s[k] <= 0) throw new DriftError('INVALID_OPTIONS', `options.${k}: expected a positive integer, got ${s[k]}`);
+    if (!Number.isInteger(s[k]) || s[k] <= 0)
+      throw new DriftError('INVALID_OPTIONS', `options.${k}: expected a positive integer, got ${s[k]}`);
   };
   positiveInt('exactThreshold');
   positiveInt('maxBuckets');
   positiveInt('maxCategories');
   positiveInt('histogramBins');
   if (!(s.relativeAccuracy > 0 && s.relativeAccuracy < 1)) {
-    throw new DriftError('INVALID_OPTIONS', `options.relativeAccuracy: expected a number in (0, 1), got ${s.relativeAccuracy}`);
+    throw new DriftError(
+      'INVALID_OPTIONS',
+      `options.relativeAccuracy: expected a number in (0, 1), got ${s.relativeAccuracy}`,
+    );
   }
   return s;
 }
@@ -124,7 +131,7 @@ class FieldAccumulator {
   }
 
   private addNumber(x: number): void {
-    if (x !== x) this.nan++;
+    if (Number.isNaN(x)) this.nan++;
     else if (x === Number.POSITIVE_INFINITY) this.posInf++;
     else if (x === Number.NEGATIVE_INFINITY) this.negInf++;
     else {
@@ -158,7 +165,7 @@ class FieldAccumulator {
           sum += x;
           if (x < min) min = x;
           if (x > max) max = x;
-        } else if (x !== x) this.nan++;
+        } else if (Number.isNaN(x)) this.nan++;
         else if (x > 0) this.posInf++;
         else this.negInf++;
       }
@@ -246,9 +253,14 @@ class FieldAccumulator {
       numeric,
       categorical:
         this.cats && this.catTotal > 0
-          ? { counts: Object.fromEntries(sortCategories(this.cats)), other: this.catOther, total: this.catTotal }
+          ? {
+              counts: Object.fromEntries(sortCategories(this.cats)),
+              other: this.catOther,
+              total: this.catTotal,
+            }
           : null,
-      stringLength: this.strLen.count > 0 ? { moments: { ...this.strLen }, min: this.strMin, max: this.strMax } : null,
+      stringLength:
+        this.strLen.count > 0 ? { moments: { ...this.strLen }, min: this.strMin, max: this.strMax } : null,
     };
   }
 
@@ -337,7 +349,10 @@ class Builder implements ProfileBuilder {
 
   add(row: Readonly<Record<string, unknown>>): ProfileBuilder {
     if (row === null || typeof row !== 'object' || Array.isArray(row)) {
-      throw new DriftError('INVALID_INPUT', `row ${this.rowCount}: expected a plain object, got ${row === null ? 'null' : Array.isArray(row) ? 'an array' : typeof row}`);
+      throw new DriftError(
+        'INVALID_INPUT',
+        `row ${this.rowCount}: expected a plain object, got ${row === null ? 'null' : Array.isArray(row) ? 'an array' : typeof row}`,
+      );
     }
     this.rowCount++;
     for (const key in row) this.field(key).addValue(row[key]);
@@ -349,7 +364,10 @@ class Builder implements ProfileBuilder {
     for (const [name, col] of Object.entries(columns)) {
       if (length === undefined) length = col.length;
       else if (col.length !== length) {
-        throw new DriftError('INVALID_INPUT', `columns.${name}: expected ${length} values like the other columns, got ${col.length}`);
+        throw new DriftError(
+          'INVALID_INPUT',
+          `columns.${name}: expected ${length} values like the other columns, got ${col.length}`,
+        );
       }
     }
     if (length === undefined) return this;
@@ -391,7 +409,10 @@ class Builder implements ProfileBuilder {
 function assertSameSettings(a: ProfileSettings, b: ProfileSettings): void {
   for (const k of Object.keys(a) as (keyof ProfileSettings)[]) {
     if (a[k] !== b[k]) {
-      throw new DriftError('SCHEMA_MISMATCH', `profile.settings.${k}: cannot merge profiles built with ${a[k]} and ${b[k]}`);
+      throw new DriftError(
+        'SCHEMA_MISMATCH',
+        `profile.settings.${k}: cannot merge profiles built with ${a[k]} and ${b[k]}`,
+      );
     }
   }
 }
@@ -402,7 +423,10 @@ export function createProfileBuilder(options?: ProfileOptions): ProfileBuilder {
 }
 
 /** Profiles an array (or any iterable) of row objects. */
-export function profile(rows: Iterable<Readonly<Record<string, unknown>>>, options?: ProfileOptions): Profile {
+export function profile(
+  rows: Iterable<Readonly<Record<string, unknown>>>,
+  options?: ProfileOptions,
+): Profile {
   const b = createProfileBuilder(options);
   for (const row of rows) b.add(row);
   return b.toJSON();

@@ -54,7 +54,16 @@ describe('renderers', () => {
     async () => {
       const browser = await chromium.launch({
         executablePath: chromiumPath,
-        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+        args: [
+          '--headless',
+          '--no-sandbox',
+          '--disable-gpu',
+          '--disable-quic',
+          '--no-first-run',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--disable-sync',
+        ],
       });
       try {
         const page = await browser.newPage();
@@ -69,9 +78,18 @@ describe('renderers', () => {
         });
         await page.setContent(renderHtml(report), { waitUntil: 'load' });
         const charts = await page.$$eval('svg.chart', (els) =>
-          els.map((e) => ({ field: e.getAttribute('data-field'), w: e.getBoundingClientRect().width, rects: e.querySelectorAll('rect').length })),
+          els.map((e) => ({
+            field: e.getAttribute('data-field'),
+            w: e.getBoundingClientRect().width,
+            rects: e.querySelectorAll('rect').length,
+          })),
         );
-        expect(charts.map((c) => c.field).sort()).toEqual(report.fields.filter((f) => f.chart).map((f) => f.name).sort());
+        expect(charts.map((c) => c.field).sort()).toEqual(
+          report.fields
+            .filter((f) => f.chart)
+            .map((f) => f.name)
+            .sort(),
+        );
         expect(charts.every((c) => c.w > 100 && c.rects > 2)).toBe(true);
         expect(await page.$$eval('table.ranking tr', (trs) => trs.length)).toBe(report.fields.length + 1);
         expect(await page.title()).toBe('Drift report');

@@ -41,17 +41,32 @@ function rows(r: DriftReport): string[][] {
   ]);
 }
 
-const HEADER = ['field', 'kind', 'status', 'severity', 'p-value', 'KS / chi2', 'W1/std', 'PSI', 'JS', 'warnings'];
+const HEADER = [
+  'field',
+  'kind',
+  'status',
+  'severity',
+  'p-value',
+  'KS / chi2',
+  'W1/std',
+  'PSI',
+  'JS',
+  'warnings',
+];
 
 /** A fixed-width table for a terminal. */
 export function renderText(report: DriftReport, options: TextReportOptions = {}): string {
   const color = options.color ?? false;
   const paint = (code: number, s: string) => (color ? `\u001b[${code}m${s}\u001b[0m` : s);
-  const shown = options.all === false ? report.fields.filter((f) => f.drift || f.warnings.length > 0) : report.fields;
+  const shown =
+    options.all === false ? report.fields.filter((f) => f.drift || f.warnings.length > 0) : report.fields;
   const body = rows({ ...report, fields: shown });
   const widths = HEADER.map((h, i) => Math.min(40, Math.max(h.length, ...body.map((r) => r[i]!.length))));
   const line = (cells: string[]) =>
-    cells.map((c, i) => (c.length > widths[i]! ? `${c.slice(0, widths[i]! - 1)}…` : c.padEnd(widths[i]!))).join('  ').trimEnd();
+    cells
+      .map((c, i) => (c.length > widths[i]! ? `${c.slice(0, widths[i]! - 1)}…` : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   const out = [paint(report.datasetDrift ? 31 : 32, verdictLine(report)), '', paint(1, line(HEADER))];
   body.forEach((r, i) => {
     const f = shown[i]!;
@@ -79,19 +94,30 @@ export function renderMarkdown(report: DriftReport): string {
     const bins = [...f.explanation.psiBins].sort((a, b) => b.contribution - a.contribution).slice(0, 5);
     if (f.drift && bins.length) {
       out.push('', '| PSI bin | reference | current | contribution |', '| --- | --- | --- | --- |');
-      for (const b of bins) out.push(`| ${mdEscape(b.label)} | ${num(b.reference * 100)}% | ${num(b.current * 100)}% | ${num(b.contribution)} |`);
+      for (const b of bins)
+        out.push(
+          `| ${mdEscape(b.label)} | ${num(b.reference * 100)}% | ${num(b.current * 100)}% | ${num(b.contribution)} |`,
+        );
     }
     if (f.drift && f.explanation.movedCategories.length) {
       out.push('', '| category | reference | current | change |', '| --- | --- | --- | --- |');
       for (const m of f.explanation.movedCategories.slice(0, 5)) {
-        out.push(`| ${mdEscape(m.value)} | ${num(m.reference * 100)}% | ${num(m.current * 100)}% | ${m.delta >= 0 ? '+' : ''}${num(m.delta * 100)} pp |`);
+        out.push(
+          `| ${mdEscape(m.value)} | ${num(m.reference * 100)}% | ${num(m.current * 100)}% | ${m.delta >= 0 ? '+' : ''}${num(m.delta * 100)} pp |`,
+        );
       }
     }
   }
   return `${out.join('\n')}\n`;
 }
 
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+const esc = (s: string) =>
+  s
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&#39;');
 
 const REF = '#4c78a8';
 const CUR = '#f58518';
@@ -112,40 +138,71 @@ function chartSvg(f: FieldReport): string {
     const bw = iw / n;
     for (let i = 0; i < n; i++) {
       const x = pad.l + i * bw;
-      parts.push(`<rect x="${x.toFixed(1)}" y="${y(c.reference[i]!).toFixed(1)}" width="${Math.max(bw - 1, 0.5).toFixed(1)}" height="${(pad.t + ih - y(c.reference[i]!)).toFixed(1)}" fill="${REF}" fill-opacity="0.55"/>`);
-      parts.push(`<rect x="${x.toFixed(1)}" y="${y(c.current[i]!).toFixed(1)}" width="${Math.max(bw - 1, 0.5).toFixed(1)}" height="${(pad.t + ih - y(c.current[i]!)).toFixed(1)}" fill="${CUR}" fill-opacity="0.55"/>`);
+      parts.push(
+        `<rect x="${x.toFixed(1)}" y="${y(c.reference[i]!).toFixed(1)}" width="${Math.max(bw - 1, 0.5).toFixed(1)}" height="${(pad.t + ih - y(c.reference[i]!)).toFixed(1)}" fill="${REF}" fill-opacity="0.55"/>`,
+      );
+      parts.push(
+        `<rect x="${x.toFixed(1)}" y="${y(c.current[i]!).toFixed(1)}" width="${Math.max(bw - 1, 0.5).toFixed(1)}" height="${(pad.t + ih - y(c.current[i]!)).toFixed(1)}" fill="${CUR}" fill-opacity="0.55"/>`,
+      );
     }
     parts.push(`<text x="${pad.l}" y="${H - 22}" font-size="10">${esc(num(c.edges[0]!))}</text>`);
-    parts.push(`<text x="${W - pad.r}" y="${H - 22}" font-size="10" text-anchor="end">${esc(num(c.edges[c.edges.length - 1]!))}</text>`);
+    parts.push(
+      `<text x="${W - pad.r}" y="${H - 22}" font-size="10" text-anchor="end">${esc(num(c.edges[c.edges.length - 1]!))}</text>`,
+    );
   } else {
     const gw = iw / n;
     const bw = Math.max((gw - 2) / 2, 0.5);
     for (let i = 0; i < n; i++) {
       const x = pad.l + i * gw;
-      parts.push(`<rect x="${x.toFixed(1)}" y="${y(c.reference[i]!).toFixed(1)}" width="${bw.toFixed(1)}" height="${(pad.t + ih - y(c.reference[i]!)).toFixed(1)}" fill="${REF}"><title>${esc(c.categories[i]!)} reference ${num(c.reference[i]! * 100)}%</title></rect>`);
-      parts.push(`<rect x="${(x + bw).toFixed(1)}" y="${y(c.current[i]!).toFixed(1)}" width="${bw.toFixed(1)}" height="${(pad.t + ih - y(c.current[i]!)).toFixed(1)}" fill="${CUR}"><title>${esc(c.categories[i]!)} current ${num(c.current[i]! * 100)}%</title></rect>`);
+      parts.push(
+        `<rect x="${x.toFixed(1)}" y="${y(c.reference[i]!).toFixed(1)}" width="${bw.toFixed(1)}" height="${(pad.t + ih - y(c.reference[i]!)).toFixed(1)}" fill="${REF}"><title>${esc(c.categories[i]!)} reference ${num(c.reference[i]! * 100)}%</title></rect>`,
+      );
+      parts.push(
+        `<rect x="${(x + bw).toFixed(1)}" y="${y(c.current[i]!).toFixed(1)}" width="${bw.toFixed(1)}" height="${(pad.t + ih - y(c.current[i]!)).toFixed(1)}" fill="${CUR}"><title>${esc(c.categories[i]!)} current ${num(c.current[i]! * 100)}%</title></rect>`,
+      );
       if (n <= 12) {
         const label = c.categories[i]!.length > 12 ? `${c.categories[i]!.slice(0, 11)}…` : c.categories[i]!;
-        parts.push(`<text x="${(x + gw / 2).toFixed(1)}" y="${H - 24}" font-size="10" text-anchor="middle">${esc(label)}</text>`);
+        parts.push(
+          `<text x="${(x + gw / 2).toFixed(1)}" y="${H - 24}" font-size="10" text-anchor="middle">${esc(label)}</text>`,
+        );
       }
     }
   }
   parts.push(`<line x1="${pad.l}" y1="${pad.t + ih}" x2="${W - pad.r}" y2="${pad.t + ih}" stroke="#888"/>`);
-  parts.push(`<text x="${pad.l - 4}" y="${pad.t + 8}" font-size="10" text-anchor="end">${esc(num(max * 100))}%</text>`);
-  parts.push(`<rect x="${pad.l}" y="${H - 14}" width="10" height="10" fill="${REF}"/><text x="${pad.l + 14}" y="${H - 5}" font-size="11">reference</text>`);
-  parts.push(`<rect x="${pad.l + 90}" y="${H - 14}" width="10" height="10" fill="${CUR}"/><text x="${pad.l + 104}" y="${H - 5}" font-size="11">current</text>`);
+  parts.push(
+    `<text x="${pad.l - 4}" y="${pad.t + 8}" font-size="10" text-anchor="end">${esc(num(max * 100))}%</text>`,
+  );
+  parts.push(
+    `<rect x="${pad.l}" y="${H - 14}" width="10" height="10" fill="${REF}"/><text x="${pad.l + 14}" y="${H - 5}" font-size="11">reference</text>`,
+  );
+  parts.push(
+    `<rect x="${pad.l + 90}" y="${H - 14}" width="10" height="10" fill="${CUR}"/><text x="${pad.l + 104}" y="${H - 5}" font-size="11">current</text>`,
+  );
   return `<svg class="chart" data-field="${esc(f.name)}" role="img" aria-label="${esc(`${f.name}: reference vs current`)}" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" xmlns="http://www.w3.org/2000/svg">${parts.join('')}</svg>`;
 }
 
 function testsTable(f: FieldReport): string {
   const t = f.tests;
   const rowsHtml: string[] = [];
-  if (t.ks) rowsHtml.push(`<tr><td>Kolmogorov-Smirnov (${t.ks.method})</td><td>D = ${num(t.ks.statistic, 4)}</td><td>p = ${num(t.ks.pValue, 4)}</td></tr>`);
-  if (t.chiSquare) rowsHtml.push(`<tr><td>chi-square</td><td>${num(t.chiSquare.statistic, 4)} (df ${t.chiSquare.df})</td><td>p = ${num(t.chiSquare.pValue, 4)}</td></tr>`);
-  if (t.wasserstein) rowsHtml.push(`<tr><td>Wasserstein-1</td><td>${num(t.wasserstein.value, 4)}</td><td>${num(t.wasserstein.normalized, 4)} × std</td></tr>`);
+  if (t.ks)
+    rowsHtml.push(
+      `<tr><td>Kolmogorov-Smirnov (${t.ks.method})</td><td>D = ${num(t.ks.statistic, 4)}</td><td>p = ${num(t.ks.pValue, 4)}</td></tr>`,
+    );
+  if (t.chiSquare)
+    rowsHtml.push(
+      `<tr><td>chi-square</td><td>${num(t.chiSquare.statistic, 4)} (df ${t.chiSquare.df})</td><td>p = ${num(t.chiSquare.pValue, 4)}</td></tr>`,
+    );
+  if (t.wasserstein)
+    rowsHtml.push(
+      `<tr><td>Wasserstein-1</td><td>${num(t.wasserstein.value, 4)}</td><td>${num(t.wasserstein.normalized, 4)} × std</td></tr>`,
+    );
   if (t.psi) rowsHtml.push(`<tr><td>PSI</td><td>${num(t.psi.value, 4)}</td><td></td></tr>`);
-  if (t.jensenShannon) rowsHtml.push(`<tr><td>Jensen-Shannon</td><td>${num(t.jensenShannon.value, 4)}</td><td></td></tr>`);
-  if (f.adjustedPValue !== null) rowsHtml.push(`<tr><td>adjusted p (${f.decidedBy === 'p-value' ? 'decides' : 'reported'})</td><td>${num(f.adjustedPValue, 4)}</td><td></td></tr>`);
+  if (t.jensenShannon)
+    rowsHtml.push(`<tr><td>Jensen-Shannon</td><td>${num(t.jensenShannon.value, 4)}</td><td></td></tr>`);
+  if (f.adjustedPValue !== null)
+    rowsHtml.push(
+      `<tr><td>adjusted p (${f.decidedBy === 'p-value' ? 'decides' : 'reported'})</td><td>${num(f.adjustedPValue, 4)}</td><td></td></tr>`,
+    );
   return rowsHtml.length ? `<table class="tests">${rowsHtml.join('')}</table>` : '';
 }
 
@@ -155,7 +212,10 @@ function explanationHtml(f: FieldReport): string {
   if (bins.length && f.status === 'ok') {
     parts.push(
       `<table class="psi"><caption>PSI contributions (largest first)</caption><tr><th>bin</th><th>reference</th><th>current</th><th>contribution</th></tr>${bins
-        .map((b) => `<tr><td>${esc(b.label)}</td><td>${num(b.reference * 100)}%</td><td>${num(b.current * 100)}%</td><td>${num(b.contribution)}</td></tr>`)
+        .map(
+          (b) =>
+            `<tr><td>${esc(b.label)}</td><td>${num(b.reference * 100)}%</td><td>${num(b.current * 100)}%</td><td>${num(b.contribution)}</td></tr>`,
+        )
         .join('')}</table>`,
     );
   }
@@ -163,7 +223,10 @@ function explanationHtml(f: FieldReport): string {
     parts.push(
       `<table class="moved"><caption>categories that moved most</caption><tr><th>value</th><th>reference</th><th>current</th><th>change</th></tr>${f.explanation.movedCategories
         .slice(0, 8)
-        .map((m) => `<tr><td>${esc(m.value)}</td><td>${num(m.reference * 100)}%</td><td>${num(m.current * 100)}%</td><td>${m.delta >= 0 ? '+' : ''}${num(m.delta * 100)} pp</td></tr>`)
+        .map(
+          (m) =>
+            `<tr><td>${esc(m.value)}</td><td>${num(m.reference * 100)}%</td><td>${num(m.current * 100)}%</td><td>${m.delta >= 0 ? '+' : ''}${num(m.delta * 100)} pp</td></tr>`,
+        )
         .join('')}</table>`,
     );
   }
@@ -180,7 +243,9 @@ export function renderHtml(report: DriftReport, title = 'Drift report'): string 
     .join('');
   const sections = report.fields
     .map((f, i) => {
-      const warnings = f.warnings.length ? `<ul class="warnings">${f.warnings.map((w) => `<li><code>${w.code}</code> ${esc(w.message)}</li>`).join('')}</ul>` : '';
+      const warnings = f.warnings.length
+        ? `<ul class="warnings">${f.warnings.map((w) => `<li><code>${w.code}</code> ${esc(w.message)}</li>`).join('')}</ul>`
+        : '';
       const stats =
         f.reference && f.current
           ? `<table class="stats"><tr><th></th><th>reference</th><th>current</th></tr>${(

@@ -41,7 +41,13 @@ export const sideStatsSchema = z.object({
   nan: z.number(),
   positiveInfinity: z.number(),
   negativeInfinity: z.number(),
-  types: z.object({ number: z.number(), string: z.number(), boolean: z.number(), date: z.number(), other: z.number() }),
+  types: z.object({
+    number: z.number(),
+    string: z.number(),
+    boolean: z.number(),
+    date: z.number(),
+    other: z.number(),
+  }),
   dominantType: z.enum(['number', 'string', 'boolean', 'date', 'other']).nullable(),
   mean: nullableNumber,
   std: nullableNumber,
@@ -55,8 +61,18 @@ export const sideStatsSchema = z.object({
 
 /** Chart data: overlaid histogram (numeric) or bars (categorical), as proportions. */
 export const chartSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('histogram'), edges: z.array(z.number()), reference: z.array(z.number()), current: z.array(z.number()) }),
-  z.object({ kind: z.literal('bars'), categories: z.array(z.string()), reference: z.array(z.number()), current: z.array(z.number()) }),
+  z.object({
+    kind: z.literal('histogram'),
+    edges: z.array(z.number()),
+    reference: z.array(z.number()),
+    current: z.array(z.number()),
+  }),
+  z.object({
+    kind: z.literal('bars'),
+    categories: z.array(z.string()),
+    reference: z.array(z.number()),
+    current: z.array(z.number()),
+  }),
 ]);
 
 /** Per-field result. */
@@ -78,7 +94,9 @@ export const fieldReportSchema = z.object({
   reference: sideStatsSchema.nullable(),
   current: sideStatsSchema.nullable(),
   tests: z.object({
-    ks: z.object({ statistic: z.number(), pValue: z.number(), method: z.enum(['exact', 'asymptotic']) }).optional(),
+    ks: z
+      .object({ statistic: z.number(), pValue: z.number(), method: z.enum(['exact', 'asymptotic']) })
+      .optional(),
     wasserstein: z.object({ value: z.number(), normalized: z.number() }).optional(),
     psi: z.object({ value: z.number() }).optional(),
     jensenShannon: z.object({ value: z.number() }).optional(),
@@ -91,7 +109,9 @@ export const fieldReportSchema = z.object({
       z.object({ label: z.string(), reference: z.number(), current: z.number(), contribution: z.number() }),
     ),
     /** Categories whose share moved most (current - reference), largest |delta| first. */
-    movedCategories: z.array(z.object({ value: z.string(), reference: z.number(), current: z.number(), delta: z.number() })),
+    movedCategories: z.array(
+      z.object({ value: z.string(), reference: z.number(), current: z.number(), delta: z.number() }),
+    ),
     /** Share of current values in categories never seen in the reference. */
     newCategoryMass: z.number().nullable(),
   }),
@@ -145,6 +165,9 @@ export type CompareSettings = z.infer<typeof compareSettingsSchema>;
 /** Validates unknown JSON as a DriftReport, throwing a DriftError naming the bad path. */
 export function parseDriftReport(value: unknown): DriftReport {
   const r = driftReportSchema.safeParse(value);
-  if (!r.success) throw new DriftError('INVALID_INPUT', `not a drift report: ${formatIssues(r.error, 'report')}`, { cause: r.error });
+  if (!r.success)
+    throw new DriftError('INVALID_INPUT', `not a drift report: ${formatIssues(r.error, 'report')}`, {
+      cause: r.error,
+    });
   return r.data;
 }

@@ -36,7 +36,9 @@ interface Golden {
   chi2: { df: number; x: number; sf: number }[];
 }
 
-const golden = JSON.parse(readFileSync(new URL('../fixtures/golden.json', import.meta.url), 'utf8')) as Golden;
+const golden = JSON.parse(
+  readFileSync(new URL('../fixtures/golden.json', import.meta.url), 'utf8'),
+) as Golden;
 
 /** Statistics: 1e-9 relative (absolute near zero). */
 const closeStat = (actual: number, expected: number) =>

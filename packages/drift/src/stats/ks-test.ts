@@ -35,8 +35,8 @@ function ksStatistic(a: Sample, b: Sample, n1: number, n2: number): { d: number;
   let location = Number.NaN;
   while (i < av.length || j < bv.length) {
     const x = i < av.length && (j >= bv.length || av[i]! <= bv[j]!) ? av[i]! : bv[j]!;
-    while (i < av.length && av[i] === x) ca += ac ? ac[i++]! : (i++, 1);
-    while (j < bv.length && bv[j] === x) cb += bc ? bc[j++]! : (j++, 1);
+    for (; i < av.length && av[i] === x; i++) ca += ac ? ac[i]! : 1;
+    for (; j < bv.length && bv[j] === x; j++) cb += bc ? bc[j]! : 1;
     const diff = Math.abs(ca / n1 - cb / n2);
     if (diff > best) {
       best = diff;
@@ -101,10 +101,15 @@ function outerProbInside(m0: number, n0: number, g: number, h: number): number {
  * Two-sided two-sample KS test on sorted samples (counts allowed).
  * @param method `auto` (default) is exact up to {@link KS_MAX_EXACT_N} values per sample.
  */
-export function ksTwoSample(a: Sample, b: Sample, method: 'auto' | 'exact' | 'asymptotic' = 'auto'): KsResult {
+export function ksTwoSample(
+  a: Sample,
+  b: Sample,
+  method: 'auto' | 'exact' | 'asymptotic' = 'auto',
+): KsResult {
   const n1 = sampleSize(a);
   const n2 = sampleSize(b);
-  if (n1 === 0 || n2 === 0) return { statistic: Number.NaN, pValue: Number.NaN, method: 'asymptotic', location: Number.NaN };
+  if (n1 === 0 || n2 === 0)
+    return { statistic: Number.NaN, pValue: Number.NaN, method: 'asymptotic', location: Number.NaN };
   let { d, location } = ksStatistic(a, b, n1, n2);
   const g = gcd(n1, n2);
   let mode = method;

@@ -16,7 +16,7 @@ export function sampleFrom(values: ArrayLike<number>): Sample {
   const out = new Float64Array(values.length);
   for (let i = 0; i < values.length; i++) {
     const v = values[i]!;
-    if (v === v) out[n++] = v;
+    if (!Number.isNaN(v)) out[n++] = v;
   }
   const sorted = n === out.length ? out : out.slice(0, n);
   sorted.sort();

@@ -70,7 +70,7 @@ export function chiSquareSf(statistic: number, df: number): number {
   return gammaIncUpper(df / 2, statistic / 2);
 }
 
-const clip01 = (p: number): number => (p < 0 ? 0 : p > 1 ? 1 : p);
+const clip01 = (p: number): number => Math.min(1, Math.max(0, p));
 
 /**
  * One-sided Smirnov survival function Pr(D+_n >= x) (scipy.special.smirnov), by the

@@ -21,12 +21,12 @@ export function wasserstein1(a: Sample, b: Sample): number {
   let prev = Number.NaN;
   while (i < av.length || j < bv.length) {
     const x = i < av.length && (j >= bv.length || av[i]! <= bv[j]!) ? av[i]! : bv[j]!;
-    if (prev === prev) {
+    if (!Number.isNaN(prev)) {
       const delta = x - prev;
       if (delta !== 0) total += Math.abs(ca / n1 - cb / n2) * delta;
     }
-    while (i < av.length && av[i] === x) ca += ac ? ac[i++]! : (i++, 1);
-    while (j < bv.length && bv[j] === x) cb += bc ? bc[j++]! : (j++, 1);
+    for (; i < av.length && av[i] === x; i++) ca += ac ? ac[i]! : 1;
+    for (; j < bv.length && bv[j] === x; j++) cb += bc ? bc[j]! : 1;
     prev = x;
   }
   return total;
