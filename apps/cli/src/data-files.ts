@@ -21,7 +21,9 @@ export function dataFormat(path: string): DataFormat {
   if (ext === '.json') return 'json';
   if (ext === '.jsonl' || ext === '.ndjson') return 'jsonl';
   if (ext === '.parquet' || ext === '.pq') return 'parquet';
-  throw new CliError(`${path}: unknown data file type "${ext}" (expected .csv, .tsv, .json, .jsonl, .ndjson or .parquet)`);
+  throw new CliError(
+    `${path}: unknown data file type "${ext}" (expected .csv, .tsv, .json, .jsonl, .ndjson or .parquet)`,
+  );
 }
 
 const sqlString = (s: string) => `'${s.replace(/'/g, "''")}'`;
@@ -41,7 +43,8 @@ function source(path: string, format: DataFormat): string {
   }
 }
 
-const NUMERIC = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT|FLOAT|DOUBLE|DECIMAL.*)$/;
+const NUMERIC =
+  /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT|FLOAT|DOUBLE|DECIMAL.*)$/;
 const TEMPORAL = /^(DATE|TIMESTAMP.*)$/;
 
 /** Options of {@link readDataFile}. */
@@ -71,11 +74,27 @@ export async function readDataFile(
     let described: { name: string; type: string }[];
     try {
       const d = await conn.runAndReadAll(`DESCRIBE SELECT * FROM ${from}`);
-      described = d.getRowObjectsJS().map((r) => ({ name: String(r.column_name), type: String(r.column_type) }));
+      described = d
+        .getRowObjectsJS()
+        .map((r) => ({ name: String(r.column_name), type: String(r.column_type) }));
     } catch (error) {
-      throw new CliError(`${file}: cannot read as ${format}: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`, undefined, { cause: error });
+      throw new CliError(
+        `${file}: cannot read as ${format}: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`,
+        undefined,
+        { cause: error },
+      );
     }
-    const kinds = described.map((c) => (NUMERIC.test(c.type) ? 'number' : TEMPORAL.test(c.type) ? 'number' : c.type === 'BOOLEAN' ? 'boolean' : c.type === 'VARCHAR' ? 'string' : 'other'));
+    const kinds = described.map((c) =>
+      NUMERIC.test(c.type)
+        ? 'number'
+        : TEMPORAL.test(c.type)
+          ? 'number'
+          : c.type === 'BOOLEAN'
+            ? 'boolean'
+            : c.type === 'VARCHAR'
+              ? 'string'
+              : 'other',
+    );
     const select = described
       .map((c, i) => {
         const id = ident(c.name);
@@ -92,7 +111,12 @@ export async function readDataFile(
       if (options.offset) total = Math.max(0, total - options.offset);
       if (options.limit !== undefined) total = Math.min(total, options.limit);
     }
-    const limit = options.limit !== undefined ? ` LIMIT ${Math.floor(options.limit)}` : options.offset ? ' LIMIT 9223372036854775807' : '';
+    const limit =
+      options.limit !== undefined
+        ? ` LIMIT ${Math.floor(options.limit)}`
+        : options.offset
+          ? ' LIMIT 9223372036854775807'
+          : '';
     const offset = options.offset ? ` OFFSET ${Math.floor(options.offset)}` : '';
     const result = await conn.stream(`SELECT ${select} FROM ${from}${limit}${offset}`);
     let read = 0;
@@ -114,7 +138,9 @@ export async function readDataFile(
             }
             out[r] = v;
           }
-          columns[c.name] = hasNull ? Array.from({ length: n }, (_, r) => vector.getItem(r) as number | null) : out;
+          columns[c.name] = hasNull
+            ? Array.from({ length: n }, (_, r) => vector.getItem(r) as number | null)
+            : out;
         } else {
           columns[c.name] = Array.from({ length: n }, (_, r) => vector.getItem(r));
         }

@@ -14,14 +14,21 @@ function rows(n: number, seed: number, shift: number, methods: string[]) {
     s = (s * 16807) % 2147483647;
     return s / 2147483647;
   };
-  return Array.from({ length: n }, (_, i) => ({ id: i, amount: +(50 + 10 * (r() + r() + r()) + shift).toFixed(3), method: methods[Math.floor(r() * methods.length)]! }));
+  return Array.from({ length: n }, (_, i) => ({
+    id: i,
+    amount: +(50 + 10 * (r() + r() + r()) + shift).toFixed(3),
+    method: methods[Math.floor(r() * methods.length)]!,
+  }));
 }
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'prodprobe-drift-'));
   const ref = rows(500, 1, 0, ['card', 'cash']);
   const cur = rows(400, 2, 6, ['card', 'cash', 'buy_now_pay_later']);
-  writeFileSync(join(dir, 'ref.csv'), `id,amount,method\n${ref.map((r) => `${r.id},${r.amount},${r.method}`).join('\n')}\n`);
+  writeFileSync(
+    join(dir, 'ref.csv'),
+    `id,amount,method\n${ref.map((r) => `${r.id},${r.amount},${r.method}`).join('\n')}\n`,
+  );
   writeFileSync(join(dir, 'cur.jsonl'), `${cur.map((r) => JSON.stringify(r)).join('\n')}\n`);
   writeFileSync(join(dir, 'same.json'), JSON.stringify(ref));
   writeFileSync(join(dir, 'a.json'), JSON.stringify(ref.slice(0, 250)));
@@ -31,7 +38,21 @@ beforeAll(() => {
 describe('prodprobe drift', () => {
   it('compare finds drift between a CSV and a JSONL file, writes HTML and fails on drift', async () => {
     const m = memoryIo({ cwd: dir });
-    const code = await run(['node', 'prodprobe', 'drift', 'compare', 'ref.csv', 'cur.jsonl', '--html', 'r.html', '--fail-on', 'drift'], m.io);
+    const code = await run(
+      [
+        'node',
+        'prodprobe',
+        'drift',
+        'compare',
+        'ref.csv',
+        'cur.jsonl',
+        '--html',
+        'r.html',
+        '--fail-on',
+        'drift',
+      ],
+      m.io,
+    );
     expect(m.stderr()).toContain('failing:');
     expect(code).toBe(1);
     expect(m.stdout()).toContain('amount');
@@ -42,7 +63,10 @@ describe('prodprobe drift', () => {
 
   it('compare --json prints a valid report; no drift exits 0 even with --fail-on drift', async () => {
     const m = memoryIo({ cwd: dir });
-    const code = await run(['node', 'prodprobe', '--json', 'drift', 'compare', 'ref.csv', 'same.json', '--fail-on', 'drift'], m.io);
+    const code = await run(
+      ['node', 'prodprobe', '--json', 'drift', 'compare', 'ref.csv', 'same.json', '--fail-on', 'drift'],
+      m.io,
+    );
     expect(code).toBe(0);
     const report = parseDriftReport(JSON.parse(m.stdout()));
     expect(report.driftedFields).toEqual([]);
@@ -53,16 +77,34 @@ describe('prodprobe drift', () => {
     for (const f of ['a', 'b', 'ref']) {
       const m = memoryIo({ cwd: dir });
       const input = f === 'ref' ? 'ref.csv' : `${f}.json`;
-      expect(await run(['node', 'prodprobe', 'drift', 'profile', input, '--out', `${f}.profile.json`], m.io)).toBe(0);
+      expect(
+        await run(['node', 'prodprobe', 'drift', 'profile', input, '--out', `${f}.profile.json`], m.io),
+      ).toBe(0);
     }
     const m = memoryIo({ cwd: dir });
-    expect(await run(['node', 'prodprobe', 'drift', 'merge', 'a.profile.json', 'b.profile.json', '--out', 'ab.profile.json'], m.io)).toBe(0);
+    expect(
+      await run(
+        [
+          'node',
+          'prodprobe',
+          'drift',
+          'merge',
+          'a.profile.json',
+          'b.profile.json',
+          '--out',
+          'ab.profile.json',
+        ],
+        m.io,
+      ),
+    ).toBe(0);
     const merged = parseProfile(JSON.parse(readFileSync(join(dir, 'ab.profile.json'), 'utf8')));
     const whole = parseProfile(JSON.parse(readFileSync(join(dir, 'ref.profile.json'), 'utf8')));
     expect(merged.rowCount).toBe(500);
     expect(merged.fields.method!.categorical).toEqual(whole.fields.method!.categorical);
     const c = memoryIo({ cwd: dir });
-    expect(await run(['node', 'prodprobe', '--json', 'drift', 'compare', 'ab.profile.json', 'cur.jsonl'], c.io)).toBe(0);
+    expect(
+      await run(['node', 'prodprobe', '--json', 'drift', 'compare', 'ab.profile.json', 'cur.jsonl'], c.io),
+    ).toBe(0);
     expect(parseDriftReport(JSON.parse(c.stdout())).reference.source).toBe('profile');
   });
 
@@ -71,7 +113,12 @@ describe('prodprobe drift', () => {
     expect(await run(['node', 'prodprobe', 'drift', 'compare', 'nope.csv', 'cur.jsonl'], m.io)).toBe(2);
     expect(m.stderr()).toContain('nope.csv: no such data file');
     const n = memoryIo({ cwd: dir });
-    expect(await run(['node', 'prodprobe', 'drift', 'compare', 'ref.csv', 'cur.jsonl', '--fail-on', 'maybe'], n.io)).toBe(2);
+    expect(
+      await run(
+        ['node', 'prodprobe', 'drift', 'compare', 'ref.csv', 'cur.jsonl', '--fail-on', 'maybe'],
+        n.io,
+      ),
+    ).toBe(2);
     expect(n.stderr()).toContain('--fail-on');
     const o = memoryIo({ cwd: dir });
     expect(await run(['node', 'prodprobe', 'drift', 'merge', 'ref.csv', '--out', 'x.json'], o.io)).toBe(2);

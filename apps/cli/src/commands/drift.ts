@@ -7,8 +7,8 @@ import { resolve } from 'node:path';
 import {
   compare,
   createProfileBuilder,
-  type DriftReport,
   DriftError,
+  type DriftReport,
   mergeProfiles,
   type Profile,
   parseProfile,
@@ -29,7 +29,10 @@ interface Loaded {
   rows?: Record<string, unknown>[];
 }
 
-function progressBar(io: Io, label: string): ((read: number, total: number | undefined) => void) & { done(): void } {
+function progressBar(
+  io: Io,
+  label: string,
+): ((read: number, total: number | undefined) => void) & { done(): void } {
   const tty = io.stderr.isTTY === true;
   let last = 0;
   let shown = false;
@@ -41,7 +44,9 @@ function progressBar(io: Io, label: string): ((read: number, total: number | und
     shown = true;
     const width = 30;
     const frac = total ? Math.min(1, read / total) : 0;
-    const bar = total ? `[${'#'.repeat(Math.round(frac * width)).padEnd(width, '.')}] ${Math.round(frac * 100)}% ` : '';
+    const bar = total
+      ? `[${'#'.repeat(Math.round(frac * width)).padEnd(width, '.')}] ${Math.round(frac * 100)}% `
+      : '';
     io.stderr.write(`\r${label} ${bar}${(read / 1e6).toFixed(2)}M rows`);
   };
   return Object.assign(fn, {
@@ -65,7 +70,12 @@ function readProfileFile(file: string, cwd: string): Profile | undefined {
   } catch {
     return undefined; // not one JSON document: let DuckDB read it as data
   }
-  if (typeof value !== 'object' || value === null || (value as { kind?: unknown }).kind !== 'prodprobe.drift.profile') return undefined;
+  if (
+    typeof value !== 'object' ||
+    value === null ||
+    (value as { kind?: unknown }).kind !== 'prodprobe.drift.profile'
+  )
+    return undefined;
   try {
     return parseProfile(value);
   } catch (error) {
@@ -77,7 +87,9 @@ async function load(file: string, io: Io, keepRows: boolean): Promise<Loaded> {
   const saved = readProfileFile(file, io.cwd);
   if (saved) return { profile: saved };
   const builder = createProfileBuilder();
-  let chunks: { columns: Record<string, Float64Array | unknown[]>; n: number }[] | undefined = keepRows ? [] : undefined;
+  let chunks: { columns: Record<string, Float64Array | unknown[]>; n: number }[] | undefined = keepRows
+    ? []
+    : undefined;
   let kept = 0;
   const progress = progressBar(io, file);
   await readDataFile(
@@ -130,7 +142,11 @@ function summary(report: DriftReport): string {
 }
 
 export const registerDrift: RegisterCommand = (program, io) => {
-  const drift = program.command('drift').description('profile datasets and find drift between a reference (training) and current (production) dataset');
+  const drift = program
+    .command('drift')
+    .description(
+      'profile datasets and find drift between a reference (training) and current (production) dataset',
+    );
 
   drift
     .command('profile')
@@ -140,8 +156,12 @@ export const registerDrift: RegisterCommand = (program, io) => {
     .action(async (data: string, opts: { out: string }, command: Command) => {
       const { profile } = await load(data, io, false);
       writeOut(io, opts.out, `${JSON.stringify(profile)}\n`);
-      if (command.optsWithGlobals().json) printJson(io, { out: opts.out, rows: profile.rowCount, fields: Object.keys(profile.fields) });
-      else io.stdout.write(`profiled ${profile.rowCount} rows, ${Object.keys(profile.fields).length} fields -> ${opts.out}\n`);
+      if (command.optsWithGlobals().json)
+        printJson(io, { out: opts.out, rows: profile.rowCount, fields: Object.keys(profile.fields) });
+      else
+        io.stdout.write(
+          `profiled ${profile.rowCount} rows, ${Object.keys(profile.fields).length} fields -> ${opts.out}\n`,
+        );
     });
 
   drift
@@ -151,28 +171,45 @@ export const registerDrift: RegisterCommand = (program, io) => {
     .argument('<current>', 'current data file or profile JSON')
     .option('--html <file>', 'write a self-contained HTML report')
     .option('--markdown <file>', 'write a markdown report')
-    .option('--fail-on <what>', 'exit 1 when "drift" (any field drifted) or "warning" (drift or any warning) is found')
+    .option(
+      '--fail-on <what>',
+      'exit 1 when "drift" (any field drifted) or "warning" (drift or any warning) is found',
+    )
     .option('--fields <names>', 'comma-separated fields to compare')
-    .action(async (reference: string, current: string, opts: { html?: string; markdown?: string; failOn?: string; fields?: string }, command: Command) => {
-      if (opts.failOn !== undefined && opts.failOn !== 'drift' && opts.failOn !== 'warning') {
-        throw new CliError(`--fail-on: expected "drift" or "warning", got "${opts.failOn}"`);
-      }
-      const ref = await load(reference, io, true);
-      const cur = await load(current, io, true);
-      const fields = opts.fields?.split(',').map((s) => s.trim()).filter(Boolean);
-      const report = wrapDrift(() =>
-        compare(ref.rows ?? ref.profile, cur.rows ?? cur.profile, fields ? { fields } : {}),
-      );
-      if (opts.html) writeOut(io, opts.html, renderHtml(report, `Drift report: ${current} vs ${reference}`));
-      if (opts.markdown) writeOut(io, opts.markdown, renderMarkdown(report));
-      if (command.optsWithGlobals().json) printJson(io, report);
-      else io.stdout.write(renderText(report, { color: colorEnabled(io.stdout, io.env) }));
-      const drifted = report.driftedFields.length > 0;
-      if ((opts.failOn === 'drift' && drifted) || (opts.failOn === 'warning' && (drifted || report.warningCount > 0))) {
-        if (!command.optsWithGlobals().json) io.stderr.write(`failing: ${summary(report)}\n`);
-        setExitCode(command, ExitCode.finding);
-      }
-    });
+    .action(
+      async (
+        reference: string,
+        current: string,
+        opts: { html?: string; markdown?: string; failOn?: string; fields?: string },
+        command: Command,
+      ) => {
+        if (opts.failOn !== undefined && opts.failOn !== 'drift' && opts.failOn !== 'warning') {
+          throw new CliError(`--fail-on: expected "drift" or "warning", got "${opts.failOn}"`);
+        }
+        const ref = await load(reference, io, true);
+        const cur = await load(current, io, true);
+        const fields = opts.fields
+          ?.split(',')
+          .map((s) => s.trim())
+          .filter(Boolean);
+        const report = wrapDrift(() =>
+          compare(ref.rows ?? ref.profile, cur.rows ?? cur.profile, fields ? { fields } : {}),
+        );
+        if (opts.html)
+          writeOut(io, opts.html, renderHtml(report, `Drift report: ${current} vs ${reference}`));
+        if (opts.markdown) writeOut(io, opts.markdown, renderMarkdown(report));
+        if (command.optsWithGlobals().json) printJson(io, report);
+        else io.stdout.write(renderText(report, { color: colorEnabled(io.stdout, io.env) }));
+        const drifted = report.driftedFields.length > 0;
+        if (
+          (opts.failOn === 'drift' && drifted) ||
+          (opts.failOn === 'warning' && (drifted || report.warningCount > 0))
+        ) {
+          if (!command.optsWithGlobals().json) io.stderr.write(`failing: ${summary(report)}\n`);
+          setExitCode(command, ExitCode.finding);
+        }
+      },
+    );
 
   drift
     .command('merge')
@@ -182,12 +219,16 @@ export const registerDrift: RegisterCommand = (program, io) => {
     .action((files: string[], opts: { out: string }, command: Command) => {
       const profiles = files.map((f) => {
         const p = readProfileFile(f, io.cwd);
-        if (!p) throw new CliError(`${f}: not a drift profile (expected JSON written by "prodprobe drift profile")`);
+        if (!p)
+          throw new CliError(
+            `${f}: not a drift profile (expected JSON written by "prodprobe drift profile")`,
+          );
         return p;
       });
       const merged = wrapDrift(() => profiles.reduce((a, b) => mergeProfiles(a, b)));
       writeOut(io, opts.out, `${JSON.stringify(merged)}\n`);
-      if (command.optsWithGlobals().json) printJson(io, { out: opts.out, rows: merged.rowCount, profiles: files.length });
+      if (command.optsWithGlobals().json)
+        printJson(io, { out: opts.out, rows: merged.rowCount, profiles: files.length });
       else io.stdout.write(`merged ${files.length} profiles (${merged.rowCount} rows) -> ${opts.out}\n`);
     });
 };
