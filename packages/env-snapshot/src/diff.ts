@@ -403,7 +403,7 @@ function diffPackages(
   for (const u of union(ua, ub)) {
     if (ua.has(u) && ub.has(u)) continue;
     c.add(
-      ['packages', 'unresolved'],
+      ['packages', '(unresolved)'],
       ua.has(u) ? u : null,
       ub.has(u) ? u : null,
       'package',
@@ -413,7 +413,7 @@ function diffPackages(
   }
   if (a.root?.version && b.root?.version && a.root.name === b.root.name)
     c.version(
-      ['packages', 'root', 'version'],
+      ['packages', '(root)', 'version'],
       a.root.version,
       b.root.version,
       'package',

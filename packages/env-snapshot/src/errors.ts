@@ -4,9 +4,7 @@ export type EnvSnapshotErrorCode =
   | 'INVALID_JSON'
   | 'INVALID_SNAPSHOT'
   | 'NOT_A_SNAPSHOT'
-  | 'UNSUPPORTED_VERSION'
-  | 'INVALID_DIFF'
-  | 'HASH_FAILED';
+  | 'UNSUPPORTED_VERSION';
 
 /**
  * The one error class `@prodprobe/env-snapshot` throws. Probe failures never throw: they are

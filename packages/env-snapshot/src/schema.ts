@@ -40,6 +40,7 @@ export const RuntimeSchema = z.object({
   numberFormatSample: z.string(),
   uptimeSeconds: z.number(),
 });
+/** The JavaScript runtime: versions, flags, timezone and locale. */
 export type Runtime = z.infer<typeof RuntimeSchema>;
 
 /** The operating system and C library. */
@@ -55,6 +56,7 @@ export const OsSchema = z.object({
   glibcVersionCompiler: z.string().nullable(),
   hostname: z.string(),
 });
+/** The operating system and C library. */
 export type Os = z.infer<typeof OsSchema>;
 
 /** CPU and memory as the OS and V8 report them. */
@@ -67,6 +69,7 @@ export const ResourcesSchema = z.object({
   /** V8 heap limit (`--max-old-space-size`): often the real memory ceiling of a Node service. */
   heapLimitBytes: z.number().nonnegative(),
 });
+/** CPU and memory as the OS and V8 report them. */
 export type Resources = z.infer<typeof ResourcesSchema>;
 
 /** Container limits from cgroup v1 or v2; `null` limits mean unlimited. */
@@ -76,6 +79,7 @@ export const CgroupSchema = z.object({
   memoryLimitBytes: z.number().nullable(),
   cpuLimitCores: z.number().nullable(),
 });
+/** Container limits from cgroup v1 or v2; `null` limits mean unlimited. */
 export type Cgroup = z.infer<typeof CgroupSchema>;
 
 const UlimitValueSchema = z.union([z.number(), z.literal('unlimited')]);
@@ -84,6 +88,7 @@ export const UlimitsSchema = z.record(
   z.string(),
   z.object({ soft: UlimitValueSchema, hard: UlimitValueSchema }),
 );
+/** Soft and hard value of each resource limit (`ulimit`). */
 export type Ulimits = z.infer<typeof UlimitsSchema>;
 
 /** Space on the file system holding a directory (the model's, the app's). */
@@ -93,6 +98,7 @@ export const DiskSchema = z.object({
   freeBytes: z.number().nullable(),
   error: z.string().optional(),
 });
+/** Space on the file system holding a directory (the model's, the app's). */
 export type Disk = z.infer<typeof DiskSchema>;
 
 /** One package as Node resolves it at run time. */
@@ -105,6 +111,7 @@ export const PackageSchema = z.object({
   /** Native binaries (`*.node`) shipped in the package, with sizes. */
   binaries: z.array(z.object({ file: z.string(), sizeBytes: z.number() })),
 });
+/** One package as Node resolves it at run time. */
 export type Package = z.infer<typeof PackageSchema>;
 
 /** The resolved dependency graph of the app, walked from its entry directory. */
@@ -115,6 +122,7 @@ export const PackagesSchema = z.object({
   list: z.array(PackageSchema),
   unresolved: z.array(z.object({ name: z.string(), from: z.string() })),
 });
+/** The resolved dependency graph of the app, walked from its entry directory. */
 export type Packages = z.infer<typeof PackagesSchema>;
 
 /** onnxruntime-node as loaded: versions (`ort.env.versions`) and execution providers. */
@@ -128,6 +136,7 @@ export const OnnxruntimeInfoSchema = z.union([
     backends: z.array(z.object({ name: z.string(), bundled: z.boolean() })),
   }),
 ]);
+/** onnxruntime-node as loaded: versions (`ort.env.versions`) and execution providers. */
 export type OnnxruntimeInfo = z.infer<typeof OnnxruntimeInfoSchema>;
 
 /** DuckDB (`@duckdb/node-api`) as loaded: the engine version. */
@@ -140,6 +149,7 @@ export const DuckdbInfoSchema = z.union([
     version: z.string(),
   }),
 ]);
+/** DuckDB (`@duckdb/node-api`) as loaded: the engine version. */
 export type DuckdbInfo = z.infer<typeof DuckdbInfoSchema>;
 
 /** One model file: size and streamed sha256, or why it could not be read. */
@@ -152,6 +162,7 @@ export const ModelFileSchema = z.object({
   durationMs: z.number().nonnegative(),
   error: z.string().optional(),
 });
+/** One model file: size and streamed sha256, or why it could not be read. */
 export type ModelFile = z.infer<typeof ModelFileSchema>;
 
 /**
@@ -170,6 +181,10 @@ export const EnvVarSchema = z.union([
     })
     .strict(),
 ]);
+/**
+ * One allowlisted environment variable. A secret-looking one is never stored as its value: only
+ * presence, length and (when a key was given) an HMAC-SHA256, so a change shows and the value does not.
+ */
 export type EnvVar = z.infer<typeof EnvVarSchema>;
 
 /** Environment variables by allowlist, plus an id of the HMAC key (not the key) so hashes are comparable. */
@@ -177,6 +192,7 @@ export const EnvSectionSchema = z.object({
   hmacKeyId: z.string().nullable(),
   vars: z.record(z.string(), EnvVarSchema),
 });
+/** Environment variables by allowlist, plus an id of the HMAC key (not the key) so hashes are comparable. */
 export type EnvSection = z.infer<typeof EnvSectionSchema>;
 
 /** The result of one caller-supplied data-source probe. */
@@ -186,6 +202,7 @@ export const DataSourceResultSchema = z.object({
   value: JsonValueSchema.optional(),
   error: z.string().optional(),
 });
+/** The result of one caller-supplied data-source probe. */
 export type DataSourceResult = z.infer<typeof DataSourceResultSchema>;
 
 /** Everything about one environment that can make a model behave differently. */
@@ -231,10 +248,12 @@ export const DifferenceCategorySchema = z.enum([
   'data-source',
   'probe-failed',
 ]);
+/** Where a difference belongs. */
 export type DifferenceCategory = z.infer<typeof DifferenceCategorySchema>;
 
 /** How much a difference is likely to matter. */
 export const SeveritySchema = z.enum(['critical', 'warning', 'info']);
+/** How much a difference is likely to matter. */
 export type Severity = z.infer<typeof SeveritySchema>;
 
 /** One difference between two snapshots; `a`/`b` are `null` where the side has no value. */
@@ -246,6 +265,7 @@ export const DifferenceSchema = z.object({
   severity: SeveritySchema,
   message: z.string(),
 });
+/** One difference between two snapshots; `a`/`b` are `null` where the side has no value. */
 export type Difference = z.infer<typeof DifferenceSchema>;
 
 /** The result of `diff(a, b)`: differences sorted critical first. */
