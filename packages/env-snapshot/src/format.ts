@@ -148,7 +148,7 @@ export function formatSnapshotText(s: EnvSnapshot): string {
   const vars = Object.values(s.env.vars);
   row(
     'env',
-    `${vars.filter((v) => v.present).length} of ${vars.length} allowlisted set (${vars.filter((v) => 'secret' in v).length} secret, hashed)`,
+    `${vars.filter((v) => v.present).length} of ${vars.length} allowlisted set (${vars.filter((v) => 'secret' in v).length} secret, value not stored)`,
   );
   for (const [name, d] of Object.entries(s.dataSources))
     row('data', `${name}: ${d.status}${d.error ? ` (${d.error})` : ''}`);

@@ -236,7 +236,8 @@ export async function snapshot(options: SnapshotOptions = {}): Promise<EnvSnapsh
 
   // Defence in depth: a secret's value may also hide in a flag, an error message or a data-source
   // result; whatever the environment or config marked secret is scrubbed from every string.
-  const clean = scrubStrings(body, [...secretValues(env, options.secretPattern), ...hidden]);
+  const keyText = typeof options.hashKey === 'string' ? [options.hashKey] : [];
+  const clean = scrubStrings(body, [...secretValues(env, options.secretPattern), ...hidden, ...keyText]);
   clean.fingerprint = computeFingerprint(clean);
   clean.durationMs = Math.round((performance.now() - started) * 1000) / 1000;
   return clean;
