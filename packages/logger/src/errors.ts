@@ -2,7 +2,6 @@
 export type LoggerErrorCode =
   | 'INVALID_OPTIONS'
   | 'INVALID_ENTRY'
-  | 'CLOSED'
   | 'WRITE_FAILED'
   | 'NO_SEGMENTS'
   | 'QUERY_FAILED'

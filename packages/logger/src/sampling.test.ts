@@ -6,31 +6,55 @@ import { createPredictionLogger } from './logger.js';
 import { readPredictionLogs } from './read.js';
 import { isSampled, sampleUnit } from './sampling.js';
 
-/** An independent implementation of the documented spec: BigInt arithmetic over TextEncoder bytes. */
+/** An independent, byte-at-a-time murmur3_32 (seed 0) over the bytes `Buffer.from(id, 'utf8')` gives. */
 function reference(id: string): number {
-  let h = 0x811c9dc5n;
-  for (const byte of new TextEncoder().encode(id)) {
-    h ^= BigInt(byte);
-    h = (h * 0x01000193n) & 0xffffffffn;
+  const bytes = Buffer.from(id, 'utf8');
+  const mul = (a: bigint, b: bigint) => (a * b) & 0xffffffffn;
+  const rotl = (x: bigint, r: bigint) => ((x << r) | (x >> (32n - r))) & 0xffffffffn;
+  let h = 0n;
+  const blocks = Math.floor(bytes.length / 4);
+  for (let b = 0; b < blocks; b++) {
+    let k = BigInt(bytes.readUInt32LE(b * 4));
+    k = mul(rotl(mul(k, 0xcc9e2d51n), 15n), 0x1b873593n);
+    h = (mul(rotl(h ^ k, 13n), 5n) + 0xe6546b64n) & 0xffffffffn;
   }
+  let k = 0n;
+  for (let j = bytes.length - 1; j >= blocks * 4; j--) k = (k << 8n) | BigInt(bytes[j] as number);
+  if (bytes.length % 4 !== 0) h ^= mul(rotl(mul(k, 0xcc9e2d51n), 15n), 0x1b873593n);
+  h ^= BigInt(bytes.length);
   h ^= h >> 16n;
-  h = (h * 0x85ebca6bn) & 0xffffffffn;
+  h = mul(h, 0x85ebca6bn);
   h ^= h >> 13n;
-  h = (h * 0xc2b2ae35n) & 0xffffffffn;
+  h = mul(h, 0xc2b2ae35n);
   h ^= h >> 16n;
   return Number(h) / 2 ** 32;
 }
 
 describe('sampleUnit', () => {
   it('matches the documented spec on ASCII, multi-byte, astral and lone-surrogate ids', () => {
-    const ids = ['', 'a', 'req-1', 'req-42', 'héllo', '日本語', '😀x', '\ud800x', 'x\udc00', 'a'.repeat(300)];
+    const ids = [
+      '',
+      'a',
+      'ab',
+      'abc',
+      'abcd',
+      'req-1',
+      'req-42',
+      'héllo',
+      'abcé',
+      '日本語',
+      '😀x',
+      '\ud800x',
+      'x\udc00',
+      'a'.repeat(301),
+    ];
     for (const id of ids) expect(sampleUnit(id), id).toBe(reference(id));
   });
 
-  it('has fixed reference values other services can check against', () => {
-    expect(sampleUnit('')).toBe(0.6689221884589642);
-    expect(sampleUnit('a')).toBe(0.10352621669881046);
-    expect(sampleUnit('req-1')).toBe(0.2832754887640476);
+  it('is murmur3_32 with seed 0: the published test vectors', () => {
+    expect(sampleUnit('') * 2 ** 32).toBe(0);
+    expect(sampleUnit('hello') * 2 ** 32).toBe(0x248bfa47);
+    expect(sampleUnit('The quick brown fox jumps over the lazy dog') * 2 ** 32).toBe(0x2e4ff723);
   });
 
   it('is uniform on sequential ids: kept share within 1% of the rate', () => {

@@ -2,57 +2,76 @@
  * Deterministic sampling on the request id, so every service that logs the same request keeps or
  * drops it alike. The spec, to reproduce in any language:
  *
- * 1. h = FNV-1a 32-bit over the UTF-8 bytes of the request id
- *    (offset basis 0x811C9DC5, prime 0x01000193, arithmetic mod 2^32);
- * 2. finalise with the murmur3 `fmix32` avalanche (FNV alone leaves the high bits poorly mixed for
- *    ids that differ only in their last characters):
- *    h ^= h >>> 16; h *= 0x85EBCA6B; h ^= h >>> 13; h *= 0xC2B2AE35; h ^= h >>> 16 (mod 2^32);
- * 3. u = h / 2^32, uniform in [0, 1);
- * 4. keep the request when u < sampleRate.
+ * 1. h = MurmurHash3 x86 32-bit (`murmur3_32`, seed 0) of the UTF-8 bytes of the request id
+ *    (Python `mmh3.hash(id, 0, signed=False)`, Guava `murmur3_32_fixed(0)`, Go `murmur3.Sum32`);
+ * 2. u = h / 2^32, uniform in [0, 1);
+ * 3. keep the request when u < sampleRate.
  */
 
-/**
- * The sampling position of a request id: FNV-1a 32 over its UTF-8 bytes, finalised with fmix32,
- * divided by 2^32. Uniform in [0, 1); keep the request when the result is below the sample rate.
- */
-export function sampleUnit(requestId: string): number {
-  let h = 0x811c9dc5;
-  const n = requestId.length;
-  for (let i = 0; i < n; i++) {
-    let c = requestId.charCodeAt(i);
-    if (c < 0x80) {
-      h = Math.imul(h ^ c, 0x01000193);
-      continue;
-    }
-    // Hash the UTF-8 bytes without materialising them, so ids hash the same in every language.
-    if (c < 0x800) {
-      h = Math.imul(h ^ (0xc0 | (c >> 6)), 0x01000193);
-    } else {
-      if (c >= 0xd800 && c < 0xdc00 && i + 1 < n) {
-        const d = requestId.charCodeAt(i + 1);
-        if (d >= 0xdc00 && d < 0xe000) {
-          i++;
-          c = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
-          h = Math.imul(h ^ (0xf0 | (c >> 18)), 0x01000193);
-          h = Math.imul(h ^ (0x80 | ((c >> 12) & 0x3f)), 0x01000193);
-          h = Math.imul(h ^ (0x80 | ((c >> 6) & 0x3f)), 0x01000193);
-          h = Math.imul(h ^ (0x80 | (c & 0x3f)), 0x01000193);
-          continue;
-        }
-      }
-      // A lone surrogate is encoded as U+FFFD, as TextEncoder does.
-      if (c >= 0xd800 && c < 0xe000) c = 0xfffd;
-      h = Math.imul(h ^ (0xe0 | (c >> 12)), 0x01000193);
-      h = Math.imul(h ^ (0x80 | ((c >> 6) & 0x3f)), 0x01000193);
-    }
-    h = Math.imul(h ^ (0x80 | (c & 0x3f)), 0x01000193);
+const C1 = 0xcc9e2d51;
+const C2 = 0x1b873593;
+
+function mixBlock(h: number, k: number): number {
+  k = Math.imul(k, C1);
+  k = (k << 15) | (k >>> 17);
+  k = Math.imul(k, C2);
+  h ^= k;
+  h = (h << 13) | (h >>> 19);
+  return (Math.imul(h, 5) + 0xe6546b64) | 0;
+}
+
+function finish(h: number, k: number, tailBytes: number, length: number): number {
+  if (tailBytes > 0) {
+    k = Math.imul(k, C1);
+    k = (k << 15) | (k >>> 17);
+    k = Math.imul(k, C2);
+    h ^= k;
   }
+  h ^= length;
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
   h = Math.imul(h, 0xc2b2ae35);
   h ^= h >>> 16;
   return (h >>> 0) / 4294967296;
+}
+
+/** Ids with non-ASCII characters: hash their UTF-8 bytes (lone surrogates become U+FFFD). */
+function sampleUnitBytes(requestId: string): number {
+  const bytes = Buffer.from(requestId, 'utf8');
+  const blocks = bytes.length >>> 2;
+  let h = 0;
+  for (let b = 0; b < blocks; b++) h = mixBlock(h, bytes.readInt32LE(b << 2));
+  let k = 0;
+  const tail = bytes.length & 3;
+  for (let j = 0; j < tail; j++) k |= (bytes[(blocks << 2) + j] as number) << (j << 3);
+  return finish(h, k, tail, bytes.length);
+}
+
+/**
+ * The sampling position of a request id: murmur3_32 (seed 0) of its UTF-8 bytes divided by 2^32.
+ * Uniform in [0, 1); keep the request when the result is below the sample rate. ASCII ids (UUIDs,
+ * trace ids) are hashed four characters at a time without allocating.
+ */
+export function sampleUnit(requestId: string): number {
+  const n = requestId.length;
+  let h = 0;
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const a = requestId.charCodeAt(i);
+    const b = requestId.charCodeAt(i + 1);
+    const c = requestId.charCodeAt(i + 2);
+    const d = requestId.charCodeAt(i + 3);
+    if ((a | b | c | d) >= 0x80) return sampleUnitBytes(requestId);
+    h = mixBlock(h, a | (b << 8) | (c << 16) | (d << 24));
+  }
+  let k = 0;
+  for (let j = 0; i < n; i++, j += 8) {
+    const c = requestId.charCodeAt(i);
+    if (c >= 0x80) return sampleUnitBytes(requestId);
+    k |= c << j;
+  }
+  return finish(h, k, n & 3, n);
 }
 
 /** Whether a success with this request id is kept at `sampleRate` (see `sampleUnit` for the spec). */
