@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { registerCapture } from './commands/capture.js';
 import { registerDemo } from './commands/demo.js';
+import { registerDiagnose } from './commands/diagnose.js';
 import { registerDrift } from './commands/drift.js';
 import { registerEnv } from './commands/env.js';
 import { registerLayers } from './commands/layers.js';
@@ -22,7 +23,16 @@ export interface GlobalOptions {
 export type RegisterCommand = (program: Command, io: Io) => void;
 
 // One entry per subcommand module (src/commands/<name>.ts), one per line, kept alphabetical.
-const commands: RegisterCommand[] = [registerCapture, registerDemo, registerDrift, registerEnv, registerLayers, registerLogs, registerServe];
+const commands: RegisterCommand[] = [
+  registerCapture,
+  registerDemo,
+  registerDiagnose,
+  registerDrift,
+  registerEnv,
+  registerLayers,
+  registerLogs,
+  registerServe,
+];
 
 /** Builds the `prodprobe` program, writing to `io` instead of the process streams when given. */
 export function createProgram(io: Io = processIo()): Command {

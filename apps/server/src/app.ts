@@ -3,7 +3,14 @@ import { withCapture } from '@prodprobe/capture';
 import { definePipeline } from '@prodprobe/layers';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { ResolvedServerConfig } from './config.js';
-import { type FraudModel, fraudStages, loadFraudModel, type Prediction, transactionSchema } from './model.js';
+import {
+  type FraudModel,
+  fraudStages,
+  isFailedPrediction,
+  loadFraudModel,
+  type Prediction,
+  transactionSchema,
+} from './model.js';
 import { createObservability, type Observability } from './observability.js';
 
 /** A running service: the Fastify instance plus what graceful shutdown must flush. */
@@ -41,8 +48,7 @@ export async function createFraudService(config: ResolvedServerConfig): Promise<
         store: observability.captureStore,
         sanitizer: observability.sanitizer,
         modelVersion: config.modelVersion,
-        isFailure: (p) =>
-          p.fraudProbability === null ? 'model returned no probability (non-finite output)' : false,
+        isFailure: isFailedPrediction,
         requestId: (_input, args) => args[1],
         environment: () => ({ env: config.env, envFingerprint: observability.fingerprint }),
       })

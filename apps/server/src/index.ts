@@ -10,7 +10,9 @@ export {
 export {
   type FraudModel,
   fraudStages,
+  isFailedPrediction,
   loadFraudModel,
+  NO_PROBABILITY,
   type Prediction,
   type TransactionInput,
   transactionSchema,

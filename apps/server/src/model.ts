@@ -36,6 +36,13 @@ export interface Prediction {
   isFraud: boolean;
 }
 
+/** Why a prediction counts as failed: the model gave no number. Captures and logs use the same words. */
+export const NO_PROBABILITY = 'model returned no probability (non-finite output)';
+
+/** The service's failure check: a prediction without a probability. */
+export const isFailedPrediction = (p: unknown): string | false =>
+  (p as Prediction | undefined)?.fraudProbability === null ? NO_PROBABILITY : false;
+
 /** The loaded model and its preprocessing: the pieces the pipeline stages close over. */
 export interface FraudModel {
   session: ort.InferenceSession;

@@ -8,7 +8,7 @@ import { createPredictionLogger, type PredictionLogger } from '@prodprobe/logger
 import { errorSummary } from '@prodprobe/logger/query';
 import { createSanitizer, type SanitizePolicyInput, toStorable } from '@prodprobe/sanitize';
 import type { ResolvedServerConfig } from './config.js';
-import type { FraudModel, Prediction } from './model.js';
+import { type FraudModel, NO_PROBABILITY, type Prediction } from './model.js';
 
 /**
  * What the service sanitizes before anything reaches disk: categorical features are kept (drift
@@ -98,9 +98,7 @@ export async function createObservability(
       recent.add(input as Record<string, unknown>);
       const failed =
         error ??
-        (output && output.fraudProbability === null
-          ? new NonFiniteOutput('model returned no probability')
-          : undefined);
+        (output && output.fraudProbability === null ? new NonFiniteOutput(NO_PROBABILITY) : undefined);
       logger.log({ requestId, input, output, error: failed, latencyMs });
     },
     envSnapshot: takeSnapshot,

@@ -1,52 +1,73 @@
-import {
-  evaluate,
-  generateTransactions,
-  INPUT_NAME,
-  loadPreprocessConfig,
-  MODEL_PATH,
-  OUTPUT_NAME,
-  preprocessBatch,
-  TRAINING,
-} from '@prodprobe/fraud-model';
-import * as ort from 'onnxruntime-node';
-import { colorEnabled, painter, printJson } from '../output.js';
+import { join, relative, resolve } from 'node:path';
+import { loadPreprocessConfig, MODEL_DIR, MODEL_PATH } from '@prodprobe/fraud-model';
+import { runScenario } from '../demo/scenario.js';
+import { renderDiagnoseText } from '../diagnose/render-text.js';
+import { CliError, colorEnabled, painter, printJson } from '../output.js';
 import type { RegisterCommand } from '../program.js';
 
-/** `prodprobe demo`: loads the committed fraud model and scores it on held-out traffic. */
+/** `prodprobe demo`: the whole method, end to end, on the fraud model. */
 export const registerDemo: RegisterCommand = (program, io) => {
   program
     .command('demo')
-    .description('load the demo fraud model (apps/fraud-model) and print its held-out metrics')
-    .option('--rows <n>', 'held-out transactions to score', String(TRAINING.testRows))
-    .action(async (options: { rows: string }, command) => {
-      const rows = Number(options.rows);
-      const config = loadPreprocessConfig();
-      const heldOut = generateTransactions(rows, { seed: TRAINING.seed + 1 });
-      const session = await ort.InferenceSession.create(MODEL_PATH);
-      const x = preprocessBatch(
-        heldOut.map((r) => r.transaction),
-        config,
-      );
+    .description(
+      'run the story end to end: staging and production fraud services, traffic, then prodprobe diagnose',
+    )
+    .option('--requests <n>', 'requests sent to each environment', '1500')
+    .option('--out <dir>', 'where captures, logs, snapshots and the report go', '.prodprobe/demo')
+    .action(async (options: { requests: string; out: string }, command) => {
+      const n = Number(options.requests);
+      if (!Number.isInteger(n) || n < 50)
+        throw new CliError(`--requests must be a whole number >= 50, got "${options.requests}"`);
+      const json = command.optsWithGlobals().json === true;
+      const paint = painter(colorEnabled(io.stdout, io.env));
+      const say = (s: string) => {
+        if (!json) io.stdout.write(`${s}\n`);
+      };
       const started = performance.now();
-      const out = await session.run({
-        [INPUT_NAME]: new ort.Tensor('float32', x, [rows, config.featureNames.length]),
+      const out = resolve(io.cwd, options.out);
+      const rel = (p: string) => relative(io.cwd, p);
+      say(paint('bold', `prodprobe demo: fraud model ${loadPreprocessConfig().modelVersion}`));
+      say(`  model ${rel(MODEL_PATH)} (trained in TypeScript, exported to ONNX; see MODEL_CARD.md)`);
+      const result = await runScenario({
+        out,
+        requests: n,
+        cwd: io.cwd,
+        onStep: (step, detail) => {
+          if (step === 'start')
+            say(
+              '\n1. starting staging and production as separate processes (same code, different configuration)',
+            );
+          if (step === 'started') say(`   ${detail}`);
+          if (step === 'traffic')
+            say(
+              `\n2. sending ${n} transactions to each (production: new payment method, "NaN" amounts, missing user_age, age 150)`,
+            );
+          if (step === 'snapshot')
+            say('\n3. snapshotting both environments (GET /debug/env), stopping them (logs flushed)');
+          if (step === 'diagnose') say('\n4. prodprobe diagnose over what production left behind\n');
+        },
+        onTraffic: (t) => {
+          const acc = `${(t.accuracy * 100).toFixed(1)}%`;
+          say(
+            `   ${t.env.padEnd(10)} accuracy ${t.env === 'production' ? paint('red', acc) : paint('green', acc)} (labels known to the demo)  ` +
+              `null predictions ${t.nullPredictions}  rejected ${t.rejected}`,
+          );
+        },
       });
-      const ms = performance.now() - started;
-      await session.release();
-      const metrics = evaluate(
-        out[OUTPUT_NAME]!.data as Float32Array,
-        heldOut.map((r) => r.isFraud),
-      );
-      if (command.optsWithGlobals().json) {
-        printJson(io, { model: MODEL_PATH, modelVersion: config.modelVersion, inferenceMs: ms, metrics });
+      const seconds = (performance.now() - started) / 1000;
+      if (json) {
+        printJson(io, { ...result, out, seconds });
         return;
       }
-      const paint = painter(colorEnabled(io.stdout, io.env));
-      io.stdout.write(`${paint('bold', `prodprobe demo: ${config.modelVersion}`)} (${MODEL_PATH})\n`);
-      io.stdout.write(
-        `  scored ${rows} held-out transactions in ${ms.toFixed(1)} ms with onnxruntime-node\n` +
-          `  accuracy ${paint('green', metrics.accuracy.toFixed(4))}  precision ${metrics.precision.toFixed(4)}  ` +
-          `recall ${metrics.recall.toFixed(4)}  fraud rate ${metrics.fraudRate.toFixed(4)}\n`,
+      io.stdout.write(renderDiagnoseText(result.report, paint));
+      const prod = join(out, 'production');
+      say(`\nHTML report: ${result.html}`);
+      say(
+        `The same triage by hand: node apps/cli/dist/bin.js diagnose --captures ${rel(join(prod, 'captures'))} ` +
+          `--logs ${rel(join(prod, 'logs'))} --reference ${rel(join(MODEL_DIR, 'training-profile.json'))} ` +
+          `--env-a ${rel(join(out, 'staging-env.json'))} --env-b ${rel(join(out, 'production-env.json'))} ` +
+          `--model ${rel(MODEL_PATH)} --html report.html`,
       );
+      say(paint('dim', `demo finished in ${seconds.toFixed(1)} s`));
     });
 };

@@ -10,7 +10,11 @@ export interface DemoRequest {
 }
 
 /** Share of production requests carrying each planted input fault. */
-export const PRODUCTION_FAULTS = { nan_amount: 0.03, missing_user_age: 0.03, age_out_of_range: 0.02 } as const;
+export const PRODUCTION_FAULTS = {
+  nan_amount: 0.03,
+  missing_user_age: 0.03,
+  age_out_of_range: 0.02,
+} as const;
 
 /**
  * Traffic for one environment. Staging sees the training population, clean. Production sees a
@@ -31,7 +35,10 @@ export function demoTraffic(env: 'staging' | 'production', n: number, seed: numb
       } else if (r < PRODUCTION_FAULTS.nan_amount + PRODUCTION_FAULTS.missing_user_age) {
         delete body.user_age;
         fault = 'missing_user_age';
-      } else if (r < PRODUCTION_FAULTS.nan_amount + PRODUCTION_FAULTS.missing_user_age + PRODUCTION_FAULTS.age_out_of_range) {
+      } else if (
+        r <
+        PRODUCTION_FAULTS.nan_amount + PRODUCTION_FAULTS.missing_user_age + PRODUCTION_FAULTS.age_out_of_range
+      ) {
         body.user_age = 150;
         fault = 'age_out_of_range';
       }

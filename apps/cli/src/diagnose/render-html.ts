@@ -1,0 +1,178 @@
+import type { DiagnoseReport } from './diagnose.js';
+import { formatValue } from './format-value.js';
+
+const esc = (s: unknown) =>
+  String(s).replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
+  );
+
+/** A horizontal bar chart as inline SVG (no script, no network). */
+function barChart(
+  title: string,
+  bars: { label: string; value: number; color?: string }[],
+  unit = '',
+): string {
+  if (bars.length === 0) return '';
+  const max = Math.max(...bars.map((b) => b.value), 1e-12);
+  const row = 22;
+  const labelW = 260;
+  const width = 720;
+  const height = bars.length * row + 30;
+  const rows = bars
+    .map((b, i) => {
+      const w = Math.max(1, ((width - labelW - 80) * b.value) / max);
+      const y = 24 + i * row;
+      return `<text x="${labelW - 8}" y="${y + 14}" text-anchor="end">${esc(b.label.slice(0, 42))}</text>
+<rect x="${labelW}" y="${y + 2}" width="${w.toFixed(1)}" height="${row - 6}" fill="${b.color ?? '#4c78a8'}"><title>${esc(`${b.label}: ${b.value}${unit}`)}</title></rect>
+<text x="${(labelW + w + 6).toFixed(1)}" y="${y + 14}">${esc(fmtNum(b.value))}${esc(unit)}</text>`;
+    })
+    .join('\n');
+  return `<figure class="chart"><svg role="img" aria-label="${esc(title)}" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" font-size="12" font-family="system-ui, sans-serif">
+<text x="0" y="14" font-weight="bold">${esc(title)}</text>
+${rows}
+</svg></figure>`;
+}
+
+const fmtNum = (v: number) => (Number.isInteger(v) ? String(v) : v.toPrecision(3));
+const table = (head: string[], rows: unknown[][]) =>
+  `<table><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows
+    .map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`)
+    .join('')}</tbody></table>`;
+
+/** The diagnose report as one self-contained HTML page. */
+export function renderDiagnoseHtml(r: DiagnoseReport): string {
+  const sev = { critical: 0, warning: 1, info: 2 } as const;
+  const diffs = [...(r.envDiff?.differences ?? [])].sort((a, b) => sev[a.severity] - sev[b.severity]);
+  const driftFields = [...(r.drift?.fields ?? [])].sort((a, b) => b.score - a.score);
+  const sections = [
+    `<section id="root-causes"><h2>Probable root causes</h2>${
+      r.rootCauses.length === 0
+        ? '<p>None found.</p>'
+        : `<ol>${r.rootCauses
+            .map(
+              (
+                c,
+              ) => `<li class="cause ${esc(c.confidence)}"><strong>${esc(c.title)}</strong> <span class="tag">${esc(c.kind)} · ${esc(c.confidence)}</span>
+<ul>${c.evidence.map((e) => `<li>${esc(e)}</li>`).join('')}</ul><p>Next: <code>${esc(c.next)}</code></p></li>`,
+            )
+            .join('')}</ol>`
+    }</section>`,
+    `<section id="failures"><h2>1. What failed</h2>${barChart(
+      'Failures by class',
+      r.failures
+        .slice(0, 12)
+        .map((f) => ({ label: `${f.name}: ${f.message}`, value: f.count, color: '#e45756' })),
+    )}${table(
+      ['count', 'class', 'captured', 'logged', 'first seen', 'last seen', 'model versions'],
+      r.failures.map((f) => [
+        f.count,
+        `${f.name}: ${f.message}`,
+        f.captured,
+        f.logged,
+        f.firstSeen ?? '',
+        f.lastSeen ?? '',
+        f.modelVersions.join(', '),
+      ]),
+    )}</section>`,
+    `<section id="replays"><h2>2–3. Replay and isolation</h2>${table(
+      [
+        'captures',
+        'input pattern',
+        'reproduced',
+        'verdict',
+        'failed stage',
+        'non-finite origin',
+        'first non-finite ONNX node',
+      ],
+      r.replays.map((f) => [
+        f.count,
+        f.signature,
+        f.reproduced ? 'yes' : 'no',
+        f.verdict,
+        f.isolation?.failedStage ?? '',
+        f.isolation?.nonFiniteOrigin ?? '',
+        f.onnx?.firstNonFinite
+          ? `${f.onnx.firstNonFinite.node} (${f.onnx.firstNonFinite.opType})`
+          : (f.onnx?.reason ?? ''),
+      ]),
+    )}</section>`,
+    `<section id="environment"><h2>4. Environment differences</h2>${
+      r.envDiff
+        ? table(
+            ['severity', 'category', 'path', 'A', 'B'],
+            diffs
+              .slice(0, 60)
+              .map((d) => [d.severity, d.category, d.path, formatValue(d.a, 70), formatValue(d.b, 70)]),
+          )
+        : '<p>Not checked.</p>'
+    }</section>`,
+    `<section id="drift"><h2>5. Drift of production inputs</h2>${
+      r.drift
+        ? `<p>Dataset drift: <strong>${r.drift.datasetDrift ? 'yes' : 'no'}</strong> (${(r.drift.driftedShare * 100).toFixed(0)}% of fields). ${esc(r.driftSource ?? '')}</p>${barChart(
+            'Drift score by field',
+            driftFields.map((f) => ({
+              label: f.name,
+              value: f.score,
+              color: f.drift ? '#e45756' : '#4c78a8',
+            })),
+          )}${table(
+            ['field', 'drift', 'severity', 'warnings'],
+            driftFields.map((f) => [
+              f.name,
+              f.drift ? 'yes' : 'no',
+              f.severity,
+              f.warnings.map((w) => w.message).join(' · '),
+            ]),
+          )}`
+        : '<p>Not checked.</p>'
+    }</section>`,
+    `<section id="latency"><h2>6. Latency and memory</h2>${
+      r.latency?.length
+        ? barChart(
+            'Latency percentiles (worst bucket)',
+            (() => {
+              const w = [...r.latency].sort((a, b) => b.p99 - a.p99)[0]!;
+              return [
+                { label: 'p50', value: w.p50 },
+                { label: 'p95', value: w.p95 },
+                { label: 'p99', value: w.p99 },
+                { label: 'max', value: w.max },
+              ];
+            })(),
+            ' ms',
+          )
+        : '<p>Latency not checked.</p>'
+    }${
+      r.memory
+        ? `<p>Memory trend: <strong>${esc(r.memory.verdict)}</strong></p>${barChart(
+            'RSS growth per 1,000 requests, by process',
+            r.memory.processes.map((p) => ({
+              label: `${p.host}/${p.pid}`,
+              value: Math.max(0, (p.rssSlopePer1k ?? 0) / 1024 / 1024),
+              color: p.verdict === 'leak' ? '#e45756' : '#4c78a8',
+            })),
+            ' MB',
+          )}`
+        : ''
+    }</section>`,
+    r.notChecked.length
+      ? `<section id="not-checked"><h2>Not checked</h2><ul>${r.notChecked.map((n) => `<li>${esc(n)}</li>`).join('')}</ul></section>`
+      : '',
+  ];
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>prodprobe diagnose</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>
+body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:1100px;color:#222;padding:0 1rem}
+h1{margin-bottom:.2rem}h2{border-bottom:1px solid #ddd;padding-bottom:.2rem;margin-top:2rem}
+table{border-collapse:collapse;width:100%;font-size:13px;margin:.5rem 0}th,td{border:1px solid #e3e3e3;padding:4px 6px;text-align:left;vertical-align:top}
+th{background:#f6f6f6}.tag{font-size:12px;color:#666}.cause{margin-bottom:1rem}.cause.high strong{color:#b00020}
+code{background:#f3f3f3;padding:1px 4px}figure.chart{margin:.5rem 0;overflow-x:auto}
+</style></head><body>
+<h1>prodprobe diagnose</h1>
+<p>${esc(r.generatedAt)} · ${r.totals.captures} captures · ${r.totals.loggedEntries} log entries (${r.totals.loggedErrors} errors)</p>
+${sections.join('\n')}
+</body></html>
+`;
+}
