@@ -18,7 +18,8 @@ import pino from 'pino';
 import { createPredictionLogger, type PredictionInput, sampleUnit } from '../src/index.js';
 import { computeInputStats } from '../src/input-stats.js';
 
-const root = mkdtempSync(join(tmpdir(), 'pp-logger-bench-'));
+// BENCH_DIR=/dev/shm takes the disk out of the comparison (both loggers then write to tmpfs).
+const root = mkdtempSync(join(process.env.BENCH_DIR ?? tmpdir(), 'pp-logger-bench-'));
 process.on('exit', () => rmSync(root, { recursive: true, force: true }));
 let dirCount = 0;
 const freshDir = () => join(root, `d${dirCount++}`);

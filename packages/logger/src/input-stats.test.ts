@@ -1,5 +1,6 @@
+import { decode, encode } from '@prodprobe/sanitize';
 import { describe, expect, it } from 'vitest';
-import { computeInputStats } from './input-stats.js';
+import { computeInputStats, inputStatsJson } from './input-stats.js';
 
 describe('computeInputStats', () => {
   it('lists numeric values, string lengths and array sizes by path, and counts null/NaN/Inf everywhere', () => {
@@ -53,5 +54,16 @@ describe('computeInputStats', () => {
     expect(Object.keys(stats.numeric)).toHaveLength(10);
     expect(stats.fieldCount).toBe(50);
     expect(stats.truncated).toBe(true);
+  });
+
+  it('serialises like the lossless codec: decode(inputStatsJson(s)) equals s', () => {
+    const raw = JSON.parse('{"__proto__": 1, "a\\"b": -0, "x": 2.5, "s": "abc", "arr": [1]}');
+    raw.nan = Number.NaN;
+    raw.inf = Number.NEGATIVE_INFINITY;
+    const stats = computeInputStats(raw, raw);
+    const text = inputStatsJson(stats);
+    expect(decode(text)).toEqual(stats);
+    expect(decode(text)).toEqual(decode(encode(stats)));
+    expect(Object.is((decode(text) as typeof stats).numeric['["a\\"b"]'], -0)).toBe(true);
   });
 });

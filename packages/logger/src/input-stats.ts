@@ -1,3 +1,4 @@
+import { encode } from '@prodprobe/sanitize';
 import type { InputStats } from './schema.js';
 
 /** Paths deeper than this are not descended; the stats say `truncated`. */
@@ -146,4 +147,42 @@ export function computeInputStats(raw: unknown, sanitized: unknown, maxFields = 
   };
   field(raw, sanitized, '', 0, { stats, fields: 0, maxFields });
   return stats;
+}
+
+// Field paths repeat from request to request: keep their JSON form (`"path":`), bounded.
+const keyJson = new Map<string, string>();
+
+function quotedKey(key: string): string {
+  let q = keyJson.get(key);
+  if (q === undefined) {
+    if (keyJson.size >= 4096) keyJson.clear();
+    q = `${JSON.stringify(key)}:`;
+    keyJson.set(key, q);
+  }
+  return q;
+}
+
+function recordJson(record: Record<string, number>, numbers: boolean): string {
+  let out = '{';
+  let first = true;
+  for (const key in record) {
+    const v = record[key] as number;
+    // Finite numbers as themselves; NaN, ±Infinity and -0 in the lossless codec's tagged form.
+    const value = !numbers || (v - v === 0 && !Object.is(v, -0)) ? String(v) : encode(v);
+    out += `${first ? '' : ','}${quotedKey(key)}${value}`;
+    first = false;
+  }
+  return `${out}}`;
+}
+
+/**
+ * `encode(stats)` of the lossless codec, written directly: the stats are flat and known, so the
+ * hot path skips the generic walk. `decode` of the result equals `stats`.
+ */
+export function inputStatsJson(s: InputStats): string {
+  return (
+    `{"fieldCount":${s.fieldCount},"nullCount":${s.nullCount},"nanCount":${s.nanCount},"infCount":${s.infCount}` +
+    `,"numeric":${recordJson(s.numeric, true)},"stringLengths":${recordJson(s.stringLengths, false)}` +
+    `,"arraySizes":${recordJson(s.arraySizes, false)},"truncated":${s.truncated}}`
+  );
 }

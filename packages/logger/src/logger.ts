@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { createSanitizer, encode, inputHash, redactPii } from '@prodprobe/sanitize';
 import { z } from 'zod';
 import { LoggerError } from './errors.js';
-import { computeInputStats } from './input-stats.js';
+import { computeInputStats, inputStatsJson } from './input-stats.js';
 import { sampleUnit } from './sampling.js';
 import { formatIssues, LOG_SCHEMA_VERSION } from './schema.js';
 import { type OpenSegment, openFileSegment, SegmentSink } from './segment.js';
@@ -259,6 +259,7 @@ export function createPredictionLogger(options: PredictionLoggerOptions): Predic
   const flushIntervalMs = o.flushIntervalMs ?? 100;
   const maxQueue = o.maxQueue ?? 10_000;
   const maxQueueBytes = o.maxQueueBytes ?? 32 * 1024 * 1024;
+  const writeEagerBytes = 256 * 1024;
   const host = o.host ?? hostname();
   const pid = o.pid ?? process.pid;
   const memoryInterval = o.memorySampleIntervalMs ?? 50;
@@ -361,8 +362,9 @@ export function createPredictionLogger(options: PredictionLoggerOptions): Predic
       timer = setTimeout(onTimer, tickMs);
       timer.unref();
     }
-    // Half full: write now rather than at the next tick, so a burst does not reach the bound.
-    if (buffered * 2 >= maxQueue && writing === undefined && !immediate) {
+    // Half full, or enough bytes for a good write: write now rather than at the next tick, so a
+    // burst does not reach the bound and lines do not live long enough to reach the old generation.
+    if ((buffered * 2 >= maxQueue || queuedBytes >= writeEagerBytes) && writing === undefined && !immediate) {
       immediate = true;
       setImmediate(onTimer).unref();
     }
@@ -519,7 +521,7 @@ export function createPredictionLogger(options: PredictionLoggerOptions): Predic
     let line =
       `{"schemaVersion":${LOG_SCHEMA_VERSION},"kind":"prediction","timestamp":"${new Date(t).toISOString()}"` +
       `,"requestId":${JSON.stringify(requestId)},"modelVersion":${modelVersionJson}` +
-      `,"inputHash":"${inputHash(input)}","inputStats":${encode(stats)}`;
+      `,"inputHash":"${inputHash(input)}","inputStats":${inputStatsJson(stats)}`;
     if (includeInput) line += `,"input":${encode(cleanInput)}`;
     if (failed) {
       line += `,"ok":false,"error":${JSON.stringify(errorFields(entry.error, maxErrorMessageLength))}`;
