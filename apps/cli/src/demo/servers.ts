@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { loadServerConfig } from '@prodprobe/server';
 
@@ -11,7 +12,8 @@ export interface DemoServer {
   stop(timeoutMs?: number): Promise<void>;
 }
 
-const bin = fileURLToPath(new URL('../bin.js', import.meta.url));
+// The built CLI, from dist/ or from src/ (tests): the servers run as the deployed code would.
+const bin = fileURLToPath(new URL('../../dist/bin.js', import.meta.url));
 
 /**
  * Starts `prodprobe serve --env <env>` in a child process with the heap limit its config names,
@@ -23,6 +25,7 @@ export async function startDemoServer(
   debugToken: string,
   cwd: string,
 ): Promise<DemoServer> {
+  if (!existsSync(bin)) throw new Error(`${bin} is missing: run \`pnpm build\` first`);
   const config = loadServerConfig(env, {}, cwd);
   const args = [
     ...(config.memoryLimitMb ? [`--max-old-space-size=${config.memoryLimitMb}`] : []),

@@ -1,0 +1,124 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { MODEL_DIR, trainFraudModel } from '@prodprobe/fraud-model';
+import { ENVIRONMENTS_DIR } from '@prodprobe/server';
+import { chromium } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RootCause } from '../diagnose/root-causes.js';
+import { runScenario, type ScenarioResult } from './scenario.js';
+
+// End to end: staging and a production with every planted fault, as real processes on loopback,
+// then diagnose must name each fault as a root cause with the right evidence.
+const work = mkdtempSync(join(tmpdir(), 'prodprobe-e2e-'));
+let result: ScenarioResult;
+const cause = (kind: RootCause['kind']) => result.report.rootCauses.filter((c) => c.kind === kind);
+
+beforeAll(async () => {
+  // Planted: a model file retrained with another seed but still called fraud-v1 (hash mismatch),
+  // the stale zero-std scaler, an unbounded request history (leak), production traffic (unseen
+  // category, missing user_age, "NaN" amounts, ages of 150).
+  const otherModel = join(work, 'fraud-v1-retrained.onnx');
+  writeFileSync(otherModel, trainFraudModel({ seed: 7 }).onnx);
+  const production = JSON.parse(readFileSync(join(ENVIRONMENTS_DIR, 'production.json'), 'utf8'));
+  const planted = {
+    ...production,
+    modelPath: otherModel,
+    preprocessPath: join(ENVIRONMENTS_DIR, 'production-preprocess.json'),
+    trainingProfilePath: join(MODEL_DIR, 'training-profile.json'),
+  };
+  const plantedFile = join(work, 'production-planted.json');
+  writeFileSync(plantedFile, JSON.stringify(planted));
+  result = await runScenario({ out: join(work, 'out'), requests: 1000, production: plantedFile, cwd: work });
+}, 120_000);
+
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+describe('diagnose names every planted fault', () => {
+  it('production is worse than staging and its failures were captured and logged', () => {
+    const [staging, production] = result.traffic;
+    expect(staging!.accuracy).toBeGreaterThan(0.9);
+    expect(production!.accuracy).toBeLessThan(staging!.accuracy - 0.2);
+    expect(production!.nullPredictions).toBeGreaterThan(0);
+    expect(result.report.totals.captures).toBe(production!.nullPredictions);
+    expect(result.report.failures[0]!.logged).toBe(production!.nullPredictions);
+  });
+
+  it('an unseen category: buy_now_pay_later in payment_method', () => {
+    const [c] = cause('unseen-category');
+    expect(c?.title).toContain('payment_method');
+    expect(c?.title).toContain('buy_now_pay_later');
+  });
+
+  it('a missing field: user_age, reproduced locally, NaN first produced by preprocessing', () => {
+    const c = cause('missing-field').find((x) => x.title.includes('user_age'));
+    expect(c?.confidence).toBe('high');
+    expect(c?.evidence.join('\n')).toMatch(/reproduced/);
+    expect(c?.evidence.join('\n')).toContain('non-finite origin preprocess');
+  });
+
+  it('a NaN: the string "NaN" amount passes validation', () => {
+    const c = cause('non-finite-input').find((x) => x.title.includes('amount'));
+    expect(c?.evidence.join('\n')).toContain('non-finite origin validate');
+    expect(c?.next).toMatch(/^prodprobe capture replay /);
+  });
+
+  it('a zero-std scaler: failures that do not reproduce locally, explained by the env diff', () => {
+    const [c] = cause('zero-std-scaler');
+    expect(c?.title).toContain('n_prior_purchases');
+    expect(c?.evidence.join('\n')).toMatch(/std is [\d.]+ in A and 0 in B/);
+    expect(c?.evidence.join('\n')).toMatch(/do not reproduce locally/);
+    const envOnly = result.report.replays.find((r) => !r.reproduced);
+    expect(envOnly?.verdict).toBe('environment');
+  });
+
+  it('a model file hash mismatch', () => {
+    const [c] = cause('model-mismatch');
+    expect(c?.title).toContain('models.model.sha256');
+    const shas = c?.evidence.filter((e) => /sha256 in [AB]: [0-9a-f]{64}/.test(e)) ?? [];
+    expect(shas).toHaveLength(2);
+  });
+
+  it('a memory leak: rss grows with traffic in production', () => {
+    const [c] = cause('memory-leak');
+    expect(c?.evidence.join('\n')).toMatch(/per 1,000 requests/);
+    expect(result.report.memory?.verdict).toBe('leak');
+  });
+
+  it('the HTML report renders in headless Chromium with its charts and no console errors', async () => {
+    const executablePath = '/usr/bin/chromium';
+    if (!existsSync(executablePath) && !process.env.CI) return; // CI installs it; locally optional
+    const browser = await chromium.launch({
+      executablePath,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+    try {
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      page.on('console', (m) => {
+        if (m.type() === 'error') errors.push(m.text());
+      });
+      page.on('pageerror', (e) => errors.push(e.message));
+      await page.goto(pathToFileURL(result.html).href, { waitUntil: 'load' });
+      expect(await page.title()).toBe('prodprobe diagnose');
+      const charts = await page.$$eval('figure.chart svg', (els) => els.map((e) => e.querySelectorAll('rect').length));
+      expect(charts.length).toBeGreaterThanOrEqual(3);
+      expect(charts.every((rects) => rects > 0)).toBe(true);
+      const causes = await page.$$eval('#root-causes li.cause', (els) => els.length);
+      expect(causes).toBe(result.report.rootCauses.length);
+      expect(errors).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  });
+});
