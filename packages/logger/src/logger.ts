@@ -384,7 +384,7 @@ export function createPredictionLogger(options: PredictionLoggerOptions): Predic
   /** Writes what is queued now as one batch; single-flight (a second call chains after the first). */
   function writeBatch(): Promise<void> {
     if (writing !== undefined) return writing.then(writeBatch, writeBatch);
-    if (queued === 0 && droppedSinceMarker === 0) return Promise.resolve();
+    if (lines.length === 0 && droppedSinceMarker === 0) return Promise.resolve();
     const t = now();
     const batchLines = lines;
     const batchErrors = isError;
