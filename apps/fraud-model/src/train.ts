@@ -54,7 +54,9 @@ export function evaluate(probabilities: ArrayLike<number>, labels: readonly bool
 const labelsOf = (rows: LabeledTransaction[]) => Uint8Array.from(rows, (r) => (r.isFraud ? 1 : 0));
 
 /** Trains the demo model from the seeded generator. Same options → same ONNX bytes. */
-export function trainFraudModel(options: Partial<typeof TRAINING> = {}): TrainedFraudModel {
+export function trainFraudModel(
+  options: Partial<{ seed: number; trainRows: number; testRows: number; modelVersion: string }> = {},
+): TrainedFraudModel {
   const { seed, trainRows, testRows, modelVersion } = { ...TRAINING, ...options };
   const train = generateTransactions(trainRows, { seed });
   const test = generateTransactions(testRows, { seed: seed + 1 });

@@ -95,11 +95,13 @@ export async function createObservability(
     captureStore,
     sanitizer,
     record(requestId, input, output, error, latencyMs) {
-      recent.add(input as Record<string, unknown>);
       const failed =
         error ??
         (output && output.fraudProbability === null ? new NonFiniteOutput(NO_PROBABILITY) : undefined);
-      logger.log({ requestId, input, output, error: failed, latencyMs });
+      const logged = logger.log({ requestId, input, output, error: failed, latencyMs });
+      // Profile what the logs keep (the same deterministic sample, errors always): profiling
+      // every request would cost more than the prediction itself.
+      if (logged.accepted) recent.add(input as Record<string, unknown>);
     },
     envSnapshot: takeSnapshot,
     driftReport() {

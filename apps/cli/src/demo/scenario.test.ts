@@ -111,7 +111,9 @@ describe('diagnose names every planted fault', () => {
       page.on('pageerror', (e) => errors.push(e.message));
       await page.goto(pathToFileURL(result.html).href, { waitUntil: 'load' });
       expect(await page.title()).toBe('prodprobe diagnose');
-      const charts = await page.$$eval('figure.chart svg', (els) => els.map((e) => e.querySelectorAll('rect').length));
+      const charts = await page.$$eval('figure.chart svg', (els) =>
+        els.map((e) => e.querySelectorAll('rect').length),
+      );
       expect(charts.length).toBeGreaterThanOrEqual(3);
       expect(charts.every((rects) => rects > 0)).toBe(true);
       const causes = await page.$$eval('#root-causes li.cause', (els) => els.length);

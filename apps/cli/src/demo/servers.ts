@@ -24,6 +24,7 @@ export async function startDemoServer(
   dataDir: string,
   debugToken: string,
   cwd: string,
+  extraArgs: string[] = [],
 ): Promise<DemoServer> {
   if (!existsSync(bin)) throw new Error(`${bin} is missing: run \`pnpm build\` first`);
   const config = loadServerConfig(env, {}, cwd);
@@ -40,6 +41,7 @@ export async function startDemoServer(
     dataDir,
     '--debug-token-env',
     'PRODPROBE_DEBUG_TOKEN',
+    ...extraArgs,
   ];
   const child = spawn(process.execPath, args, {
     cwd,
