@@ -46,15 +46,9 @@ describe('prodprobe CLI conventions', () => {
     expect(coloured.stderr()).toContain('\u001b[31m');
   });
 
-  it('demo --json scores the committed fraud model', async () => {
-    const r = await cli(['--json', 'demo', '--rows', '1000']);
-    expect(r.code).toBe(0);
-    const report = JSON.parse(r.stdout()) as {
-      modelVersion: string;
-      metrics: { accuracy: number; n: number };
-    };
-    expect(report.modelVersion).toBe('fraud-v1');
-    expect(report.metrics.n).toBe(1000);
-    expect(report.metrics.accuracy).toBeGreaterThan(0.9);
+  it('demo refuses a bad --requests before starting anything', async () => {
+    const r = await cli(['demo', '--requests', 'ten']);
+    expect(r.code).toBe(ExitCode.usage);
+    expect(r.stderr()).toContain('--requests must be a whole number >= 50, got "ten"');
   });
 });
