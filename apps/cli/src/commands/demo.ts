@@ -63,7 +63,7 @@ export const registerDemo: RegisterCommand = (program, io) => {
       const prod = join(out, 'production');
       say(`\nHTML report: ${result.html}`);
       say(
-        `The same triage by hand: node apps/cli/dist/bin.js diagnose --captures ${rel(join(prod, 'captures'))} ` +
+        `The same triage by hand: pnpm prodprobe diagnose --captures ${rel(join(prod, 'captures'))} ` +
           `--logs ${rel(join(prod, 'logs'))} --reference ${rel(join(MODEL_DIR, 'training-profile.json'))} ` +
           `--env-a ${rel(join(out, 'staging-env.json'))} --env-b ${rel(join(out, 'production-env.json'))} ` +
           `--model ${rel(MODEL_PATH)} --html report.html`,

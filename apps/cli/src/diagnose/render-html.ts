@@ -23,7 +23,7 @@ function barChart(
     .map((b, i) => {
       const w = Math.max(1, ((width - labelW - 80) * b.value) / max);
       const y = 24 + i * row;
-      return `<text x="${labelW - 8}" y="${y + 14}" text-anchor="end">${esc(b.label.slice(0, 42))}</text>
+      return `<text x="${labelW - 8}" y="${y + 14}" text-anchor="end">${esc(b.label.length > 38 ? `${b.label.slice(0, 37)}…` : b.label)}</text>
 <rect x="${labelW}" y="${y + 2}" width="${w.toFixed(1)}" height="${row - 6}" fill="${b.color ?? '#4c78a8'}"><title>${esc(`${b.label}: ${b.value}${unit}`)}</title></rect>
 <text x="${(labelW + w + 6).toFixed(1)}" y="${y + 14}">${esc(fmtNum(b.value))}${esc(unit)}</text>`;
     })
@@ -166,7 +166,7 @@ export function renderDiagnoseHtml(r: DiagnoseReport): string {
 <style>
 body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:1100px;color:#222;padding:0 1rem}
 h1{margin-bottom:.2rem}h2{border-bottom:1px solid #ddd;padding-bottom:.2rem;margin-top:2rem}
-table{border-collapse:collapse;width:100%;font-size:13px;margin:.5rem 0}th,td{border:1px solid #e3e3e3;padding:4px 6px;text-align:left;vertical-align:top}
+table{border-collapse:collapse;width:100%;font-size:13px;margin:.5rem 0}th,td{border:1px solid #e3e3e3;padding:4px 6px;text-align:left;vertical-align:top;overflow-wrap:anywhere}
 th{background:#f6f6f6}.tag{font-size:12px;color:#666}.cause{margin-bottom:1rem}.cause.high strong{color:#b00020}
 code{background:#f3f3f3;padding:1px 4px}figure.chart{margin:.5rem 0;overflow-x:auto}
 </style></head><body>
