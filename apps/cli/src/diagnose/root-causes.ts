@@ -118,6 +118,12 @@ export function rankRootCauses(r: DiagnoseReport, inputs: DiagnoseInputs): RootC
   const modelFiles = differences.filter((d) => d.category === 'model' && /sha256|hash/i.test(d.path));
   for (const d of modelFiles) {
     const isModel = /model/i.test(d.path) && !/preprocess/i.test(d.path);
+    const scaler = causes.find((c) => c.kind === 'zero-std-scaler');
+    if (!isModel && scaler) {
+      // The changed config file is where the zero std lives: evidence for that cause, not another one.
+      scaler.evidence.splice(1, 0, `${d.path} differs: ${formatValue(d.a, 16)} in A, ${formatValue(d.b, 16)} in B.`);
+      continue;
+    }
     causes.push({
       kind: isModel ? 'model-mismatch' : 'config-mismatch',
       title: isModel
