@@ -328,15 +328,31 @@ describe('compareRuns and saved reports', () => {
 
   it('round-trips a report with NaN and infinities through JSON, and compares the loaded copy', async () => {
     const report = await inspectOnnx(model, { x: f32([3], [-1, 0, 3]) }, { keepTensors: true });
+    // Stats are over the finite elements, so a run rarely puts a non-finite number in a report; the
+    // fields that can hold one (an error between NaN outputs, a mean that overflowed) must survive.
+    report.observerEffect.outputs[0]!.maxAbsError = Number.NaN;
+    report.observerEffect.outputs[0]!.maxRelError = Number.POSITIVE_INFINITY;
+    report.nodes[1]!.outputs[0]!.stats!.mean = Number.NEGATIVE_INFINITY;
+    report.nodes[1]!.outputs[0]!.stats!.min = -0;
     const text = serializeReport(report);
+    expect(JSON.parse(text).observerEffect.outputs[0]).toMatchObject({
+      maxAbsError: { $pp: 'NaN' },
+      maxRelError: { $pp: 'Infinity' },
+    });
     const loaded = parseOnnxInspection(text);
     expect(loaded).toEqual(report);
+    expect(loaded.nodes[1]!.outputs[0]!.stats).toMatchObject({ mean: Number.NEGATIVE_INFINITY, min: -0 });
+    expect(Object.is(loaded.nodes[1]!.outputs[0]!.stats!.min, -0)).toBe(true);
+    expect(parseOnnxInspection(JSON.parse(text))).toEqual(report);
     expect(compareRuns(report, loaded).firstDivergence).toBeNull();
     // What `prodprobe --json` prints (non-finite numbers as strings) loads too.
     const printed = JSON.parse(
       JSON.stringify(report, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v)),
     );
-    expect(parseOnnxInspection(printed)).toEqual(report);
+    // JSON has no -0 of its own: the printed form loses only that sign.
+    const unsigned = structuredClone(report);
+    unsigned.nodes[1]!.outputs[0]!.stats!.min = 0;
+    expect(parseOnnxInspection(printed)).toEqual(unsigned);
     expect(() => parseOnnxInspection({ ...printed, schemaVersion: 2 })).toThrow(/schemaVersion/);
   });
 });

@@ -80,23 +80,54 @@ describe('definePipeline / isolate', () => {
     expect(() => definePipeline({ infer: () => 1 } as never)).toThrow(LayersError);
   });
 
-  it('a report with NaN, Infinity, undefined and typed arrays survives JSON', async () => {
+  it('a report with NaN, ±Infinity, -0, undefined, BigInt and typed arrays survives JSON', async () => {
     const p = definePipeline({
       forward: () => ({
         x: Number.NaN,
-        y: [Number.POSITIVE_INFINITY, -0],
+        y: [Number.POSITIVE_INFINITY, -0, Number.NEGATIVE_INFINITY],
         z: undefined,
-        t: Float32Array.from([1, Number.NaN]),
+        n: 12345678901234567890n,
+        at: new Date(0),
+        t: Float32Array.from([1, Number.NaN, Number.NEGATIVE_INFINITY]),
+        ids: BigInt64Array.from([-1n, 2n ** 62n]),
+        $pp: 'a user key that looks like a tag',
       }),
     });
     const report = await isolate(p, {});
-    const loaded = parseLayerReport(serializeReport(report));
+    const text = serializeReport(report);
+    // The storage encoding of @prodprobe/sanitize, pretty-printed.
+    expect(text).toContain('\n  "schemaVersion": 1,');
+    // The user's own "$pp" key is escaped, so the output is wrapped once.
+    expect(JSON.parse(text).stages[0].output.v).toMatchObject({
+      x: { $pp: 'NaN' },
+      z: { $pp: 'undefined' },
+      n: { $pp: 'bigint', v: '12345678901234567890' },
+    });
+    const loaded = parseLayerReport(text);
     expect(loaded).toEqual(report);
+    expect(parseLayerReport(JSON.parse(text))).toEqual(report);
+    expect(parseLayerReport(serializeReport(report, 0))).toEqual(report);
     const output = loaded.stages[0]!.output as Record<string, unknown>;
     expect(Object.hasOwn(output, 'z')).toBe(true);
+    expect(Number.isNaN(output.x)).toBe(true);
+    expect(output.y).toEqual([Number.POSITIVE_INFINITY, -0, Number.NEGATIVE_INFINITY]);
     expect(Object.is((output.y as number[])[1], -0)).toBe(true);
+    expect(output.n).toBe(12345678901234567890n);
+    expect(output.at).toEqual(new Date(0));
     expect(output.t).toBeInstanceOf(Float32Array);
+    expect(Array.from(output.t as Float32Array)).toEqual([1, Number.NaN, Number.NEGATIVE_INFINITY]);
+    expect(output.ids).toEqual(BigInt64Array.from([-1n, 2n ** 62n]));
+    expect(output.$pp).toBe('a user key that looks like a tag');
     expect(() => parseLayerReport('{"schemaVersion": 1}')).toThrow(/kind/);
+    expect(() => parseLayerReport('{"schemaVersion": 1')).toThrow(/not valid JSON/);
+  });
+
+  it("saves outputs past the storage codec's default limits whole (long strings, long arrays)", async () => {
+    const long = 'x'.repeat(1_500_000);
+    const values = Float64Array.from({ length: 150_000 }, (_, i) => (i === 7 ? Number.NaN : i));
+    const report = await isolate(definePipeline({ forward: () => ({ long, values }) }), {});
+    const loaded = parseLayerReport(serializeReport(report, 0));
+    expect(loaded.stages[0]!.output).toEqual({ long, values });
   });
 });
 

@@ -2,8 +2,9 @@ import { z } from 'zod';
 
 /**
  * A number that may be NaN or infinite. In memory it is a plain number; in JSON it is either a number,
- * a tagged value `{ "$number": "NaN" }` (what {@link serializeReport} writes) or one of the strings
- * `"NaN"`, `"Infinity"`, `"-Infinity"` (what `prodprobe --json` prints), so both load back exactly.
+ * a value tagged by the storage codec of `@prodprobe/sanitize` (`{ "$pp": "NaN" }`, what `serializeReport`
+ * writes and the parser decodes before this schema sees it) or one of the strings `"NaN"`, `"Infinity"`,
+ * `"-Infinity"` (what `prodprobe --json` prints), so both load back exactly.
  */
 export const anyNumber = z.union([
   z.custom<number>((v) => typeof v === 'number', { message: 'expected a number' }),

@@ -93,8 +93,24 @@ describe('prodprobe layers inspect', () => {
     const line = r.stdout.split('\n').find((l) => l.includes('<- first non-finite'));
     expect(line).toMatch(/^1\s+log\s+Log\s+l\s+float32\s+\[3\]/);
     expect(r.stdout).toContain('first non-finite: node log (Log) output l');
-    const saved = parseOnnxInspection(readFileSync(join(dir, 'a.json'), 'utf8'));
+    const text = readFileSync(join(dir, 'a.json'), 'utf8');
+    // The lossless storage encoding of @prodprobe/sanitize, pretty-printed.
+    expect(text).toMatch(/^\{\n {2}"schemaVersion": 1,/);
+    const saved = parseOnnxInspection(text);
     expect(saved.firstNonFinite?.node).toBe('log');
+  });
+
+  it('prints --json that loads back as a report and compares with a saved one', async () => {
+    const r = await cli('layers', 'inspect', 'a.onnx', '--input', 'feeds.json', '--json');
+    writeFileSync(join(dir, 'printed.json'), r.stdout);
+    const loaded = parseOnnxInspection(r.stdout);
+    expect(loaded.nodes.map((n) => n.name)).toEqual(['shift', 'log', 'relu']);
+    expect(loaded.firstNonFinite).toMatchObject({ node: 'log', output: 'l' });
+    await cli('layers', 'inspect', 'a.onnx', '--input', 'feeds.json', '--save', 'saved.json');
+    const cmp = await cli('layers', 'compare', 'printed.json', 'saved.json', '--equal-nan', '--json');
+    expect(cmp.stderr).toBe('');
+    expect(cmp.code).toBe(0);
+    expect(JSON.parse(cmp.stdout).firstDivergence).toBeNull();
   });
 
   it('runs with seeded random input and exits 0 for a healthy model', async () => {
