@@ -17,6 +17,7 @@ import { createSanitizer, encode, inputHash } from '@prodprobe/sanitize';
 import pino from 'pino';
 import { createPredictionLogger, type PredictionInput, sampleUnit } from '../src/index.js';
 import { computeInputStats } from '../src/input-stats.js';
+import { defaultSanitizedJsonWithStats, inputStatsJsonOf } from '../src/stats-json.js';
 
 // BENCH_DIR=/dev/shm takes the disk out of the comparison (both loggers then write to tmpfs).
 const root = mkdtempSync(join(process.env.BENCH_DIR ?? tmpdir(), 'pp-logger-bench-'));
@@ -154,8 +155,11 @@ function breakdown(): Record<string, number> {
     'sanitize(input)': time((e) => sanitizer.sanitize(e.input)),
     'inputHash(input)': time((e) => inputHash(e.input)),
     computeInputStats: time((e) => computeInputStats(e.input, e.input)),
+    'inputStatsJsonOf(input)': time((e) => inputStatsJsonOf(e.input, e.input)),
     'encode(input)': time((e) => encode(e.input)),
     'JSON.stringify(input)': time((e) => JSON.stringify(e.input)),
+    // What log() runs with the default policy instead of sanitize + stats + encode.
+    'one walk (default policy)': time((e) => defaultSanitizedJsonWithStats(e.input)),
   };
 }
 
@@ -211,7 +215,7 @@ async function main(): Promise<void> {
   console.log(`   pino: ${Math.round(p).toLocaleString('en')} entries/s (${(1e6 / p).toFixed(2)} µs/entry)`);
   console.log(`   ratio ours/pino throughput = ${(ours / p).toFixed(2)}  (target >= 1.0)`);
   console.log('   where a full entry goes (µs):');
-  for (const [k, v] of Object.entries(breakdown())) console.log(`     ${k.padEnd(24)} ${v.toFixed(2)}`);
+  for (const [k, v] of Object.entries(breakdown())) console.log(`     ${k.padEnd(26)} ${v.toFixed(2)}`);
 
   const base = await loopDelay(false);
   const withLog = await loopDelay(true);

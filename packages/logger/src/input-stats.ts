@@ -2,12 +2,12 @@ import { encode } from '@prodprobe/sanitize';
 import type { InputStats } from './schema.js';
 
 /** Paths deeper than this are not descended; the stats say `truncated`. */
-const MAX_DEPTH = 32;
+export const MAX_DEPTH = 32;
 
 const SIMPLE_KEY = /^[A-Za-z_$][A-Za-z0-9_$-]*$/;
 
 /** Appends a key in the sanitize path syntax: `a.b`, or `["odd.key"]` when the key needs quoting. */
-function childPath(parent: string, key: string): string {
+export function childPath(parent: string, key: string): string {
   if (SIMPLE_KEY.test(key)) return parent === '' ? key : `${parent}.${key}`;
   return `${parent}[${JSON.stringify(key)}]`;
 }
@@ -26,7 +26,7 @@ interface State {
   maxFields: number;
 }
 
-function isPlainish(value: object): boolean {
+export function isPlainish(value: object): boolean {
   const proto = Object.getPrototypeOf(value);
   return proto === Object.prototype || proto === null;
 }

@@ -10,7 +10,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { setImmediate as tick } from 'node:timers/promises';
-import { decode, inputHash } from '@prodprobe/sanitize';
+import { createSanitizer, decode, inputHash } from '@prodprobe/sanitize';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LoggerError } from './errors.js';
 import { createPredictionLogger } from './logger.js';
@@ -259,6 +259,48 @@ describe('createPredictionLogger', () => {
     await logger.close();
     expect(logger.log({ requestId: 'late', input: 1, error: new Error('x') }).reason).toBe('closed');
     expect(logger.stats().rejectedAfterClose).toBe(1);
+  });
+});
+
+describe('default policy one-walk path', () => {
+  it('writes the same lines as the generic path (sanitize, stats, encode) would', async () => {
+    const options = {
+      sampleRate: 1,
+      modelVersion: 'v',
+      host: 'h',
+      pid: 1,
+      now: () => Date.UTC(2026, 0, 2, 3, 4, 5, 6),
+      memoryUsage: () => ({ rss: 1, heapUsed: 2 }),
+    };
+    const fusedDir = freshDir();
+    const fused = createPredictionLogger({ ...options, dir: fusedDir });
+    // An explicit sanitizer (even with the default policy) takes the generic path.
+    const genericDir = freshDir();
+    const generic = createPredictionLogger({ ...options, dir: genericDir, sanitizer: createSanitizer() });
+    const cyclic: Record<string, unknown> = { a: 1 };
+    cyclic.self = cyclic;
+    const inputs: unknown[] = [
+      { amount: 12.345, email: 'a@b.co', tags: ['x', null, Number.NaN], nested: { n: -0, u: undefined } },
+      JSON.parse('{"__proto__": {"x": 1}, "0": 1, "b": [[1, 2], {"c": "d"}]}'),
+      { $pp: 'NaN', when: new Date(0), big: 10n, vec: new Float32Array([1.25, Number.NaN]) },
+      cyclic,
+      Number.NaN,
+      'just a string',
+      undefined,
+      [1, 2, 3],
+    ];
+    for (const [i, input] of inputs.entries()) {
+      for (const logger of [fused, generic]) {
+        logger.log({ requestId: `r${i}`, input, output: { score: i / 3, label: 'ok', input }, latencyMs: 1 });
+      }
+    }
+    await Promise.all([fused.close(), generic.close()]);
+    const read = async (dir: string) =>
+      (await listSegments(dir)).map((f) => readFileSync(f, 'utf8')).join('');
+    const fusedText = await read(fusedDir);
+    expect(fusedText.split('\n')).toHaveLength(inputs.length + 1);
+    expect(fusedText).toBe(await read(genericDir));
+    expect(fusedText).toContain('"input":{"amount":12,"email":"<string length=6>"');
   });
 });
 

@@ -2,10 +2,12 @@ import { hostname } from 'node:os';
 import { createSanitizer, encode, inputHash, redactPii } from '@prodprobe/sanitize';
 import { z } from 'zod';
 import { LoggerError } from './errors.js';
-import { computeInputStats, inputStatsJson } from './input-stats.js';
+import { isoTime } from './iso-time.js';
+import { type Batch, LineQueue } from './line-queue.js';
 import { sampleUnit } from './sampling.js';
 import { formatIssues, LOG_SCHEMA_VERSION } from './schema.js';
 import { type OpenSegment, openFileSegment, SegmentSink } from './segment.js';
+import { defaultSanitizedJsonWithStats, inputStatsJsonOf, lastFusedStatsJson } from './stats-json.js';
 
 /** What `log()` takes: one call of the model. */
 export interface PredictionInput {
@@ -118,7 +120,7 @@ export interface PredictionLoggerOptions {
   flushIntervalMs?: number;
   /** Bound on entries buffered (queued plus being written). @default 10000 */
   maxQueue?: number;
-  /** Bound on bytes buffered (UTF-16 length of the queued lines). @default 33554432 (32 MiB) */
+  /** Bound on bytes buffered (UTF-8 size of the queued lines). @default 33554432 (32 MiB) */
   maxQueueBytes?: number;
   /** A segment larger than this is closed and the next batch starts a new one. @default 67108864 (64 MiB) */
   segmentMaxBytes?: number;
@@ -251,6 +253,8 @@ export function createPredictionLogger(options: PredictionLoggerOptions): Predic
   const o = parsed.data;
   const sampleRate = o.sampleRate;
   const sanitizer = o.sanitizer ?? createSanitizer();
+  // The default policy is also written by a one-walk path (sanitize + stats + encode together).
+  const defaultPolicy = o.sanitizer === undefined;
   const keepLatencyAboveMs = o.keepLatencyAboveMs;
   const keepNonFiniteOutput = o.keepNonFiniteOutput ?? true;
   const includeInput = o.includeInput ?? true;
@@ -279,19 +283,21 @@ export function createPredictionLogger(options: PredictionLoggerOptions): Predic
     openSegment: o.openSegment ?? openFileSegment,
   });
 
-  // Fixed parts of every line, serialised once.
-  const modelVersionJson = JSON.stringify(o.modelVersion);
+  // Fixed parts of every line, serialised once (fewer pieces to join on every line).
+  const headJson = `{"schemaVersion":${LOG_SCHEMA_VERSION},"kind":"prediction","timestamp":"`;
+  const modelHashJson = `,"modelVersion":${JSON.stringify(o.modelVersion)},"inputHash":"`;
   const tailJson =
     `,"host":${JSON.stringify(host)},"pid":${pid}` +
     (o.envFingerprint !== undefined ? `,"envFingerprint":${JSON.stringify(o.envFingerprint)}` : '');
+  const keptJson = (keptBy: string, weight: number) =>
+    `,"samplingWeight":${weight},"keptBy":"${keptBy}"${tailJson}`;
+  const keptByError = keptJson('error', 1);
+  const keptByLatency = keptJson('latency', 1);
+  const keptByNonFinite = keptJson('non-finite-output', 1);
+  const keptBySample = keptJson('sample', sampleWeight);
 
-  // The queue: lines in order; successes can be evicted (set to '') to make room for errors.
-  let lines: string[] = [];
-  let isError: boolean[] = [];
-  let queued = 0;
-  let queuedBytes = 0;
-  let queuedSuccesses = 0;
-  let evictCursor = 0;
+  // The queue: lines in order, as UTF-8 bytes; successes can be evicted to make room for errors.
+  const queue = new LineQueue();
   let inFlight = 0;
   // Sequence numbers: `pushed` counts lines entered, `settled` lines written or evicted.
   let pushed = 0;
@@ -300,8 +306,7 @@ export function createPredictionLogger(options: PredictionLoggerOptions): Predic
   let firstDroppedAt = 0;
   let lastDroppedAt = 0;
 
-  let rss = 0;
-  let heapUsed = 0;
+  let memoryJson = ',"memory":{"rss":0,"heapUsed":0}';
   let memoryAt = Number.NEGATIVE_INFINITY;
 
   let timer: NodeJS.Timeout | undefined;
@@ -326,7 +331,7 @@ export function createPredictionLogger(options: PredictionLoggerOptions): Predic
     rejectedAfterClose: 0,
   };
 
-  const isFull = () => queued + inFlight >= maxQueue || queuedBytes >= maxQueueBytes;
+  const isFull = () => queue.count + inFlight >= maxQueue || queue.bytes >= maxQueueBytes;
 
   function recordDrop(t: number): void {
     st.dropped++;
@@ -336,27 +341,16 @@ export function createPredictionLogger(options: PredictionLoggerOptions): Predic
   }
 
   function evictOneSuccess(t: number): boolean {
-    if (queuedSuccesses === 0) return false;
-    while (evictCursor < lines.length && (isError[evictCursor] || lines[evictCursor] === '')) evictCursor++;
-    const line = lines[evictCursor];
-    if (line === undefined) return false;
-    lines[evictCursor] = '';
-    queued--;
-    queuedSuccesses--;
-    queuedBytes -= line.length;
+    if (!queue.evictOldestSuccess()) return false;
     st.kept--;
     recordDrop(t);
     return true;
   }
 
   function push(line: string, error: boolean): void {
-    lines.push(line);
-    isError.push(error);
-    queued++;
+    queue.push(line, error);
     pushed++;
-    queuedBytes += line.length;
-    if (!error) queuedSuccesses++;
-    const buffered = queued + inFlight;
+    const buffered = queue.count + inFlight;
     if (buffered > st.maxBuffered) st.maxBuffered = buffered;
     if (timer === undefined) {
       timer = setTimeout(onTimer, tickMs);
@@ -364,9 +358,16 @@ export function createPredictionLogger(options: PredictionLoggerOptions): Predic
     }
     // Half full, or enough bytes for a good write: write now rather than at the next tick, so a
     // burst does not reach the bound and lines do not live long enough to reach the old generation.
-    if ((buffered * 2 >= maxQueue || queuedBytes >= writeEagerBytes) && writing === undefined && !immediate) {
-      immediate = true;
-      setImmediate(onTimer).unref();
+    if (writing === undefined) writeSoonIfLarge();
+  }
+
+  /** Starts a write at the next turn of the event loop when the queue is half full or large. */
+  function writeSoonIfLarge(): void {
+    if ((queue.count + inFlight) * 2 >= maxQueue || queue.bytes >= writeEagerBytes) {
+      if (!immediate) {
+        immediate = true;
+        setImmediate(onTimer).unref();
+      }
     }
   }
 
@@ -384,42 +385,35 @@ export function createPredictionLogger(options: PredictionLoggerOptions): Predic
   /** Writes what is queued now as one batch; single-flight (a second call chains after the first). */
   function writeBatch(): Promise<void> {
     if (writing !== undefined) return writing.then(writeBatch, writeBatch);
-    if (lines.length === 0 && droppedSinceMarker === 0) return Promise.resolve();
+    if (queue.pushedCount === 0 && droppedSinceMarker === 0) return Promise.resolve();
     const t = now();
-    const batchLines = lines;
-    const batchErrors = isError;
-    const batchCount = batchLines.length;
-    lines = [];
-    isError = [];
-    inFlight = queued;
-    queued = 0;
-    queuedBytes = 0;
-    queuedSuccesses = 0;
-    evictCursor = 0;
+    const batch: Batch = queue.take();
+    const batchCount = batch.lineCount;
+    inFlight = batch.kept;
     const gap = droppedSinceMarker;
     const gapFirst = firstDroppedAt;
     const gapLast = lastDroppedAt;
     droppedSinceMarker = 0;
-    let text = '';
+    let data: Buffer = batch.data;
     if (gap > 0) {
-      text +=
+      const marker =
         `{"schemaVersion":${LOG_SCHEMA_VERSION},"kind":"gap","timestamp":"${new Date(t).toISOString()}"` +
         `,"host":${JSON.stringify(host)},"pid":${pid},"dropped":${gap}` +
         `,"firstDroppedAt":"${new Date(gapFirst).toISOString()}","lastDroppedAt":"${new Date(gapLast).toISOString()}"}\n`;
+      data = Buffer.concat([Buffer.from(marker, 'utf8'), data]);
     }
-    for (let i = 0; i < batchCount; i++) {
-      const line = batchLines[i] as string;
-      if (line !== '') text += line;
-    }
-    const entries = inFlight;
-    writing = sink.write(text, t).then(
+    const entries = batch.kept;
+    writing = sink.write(data, t).then(
       () => {
+        queue.release(batch);
         st.written += entries;
         if (gap > 0) st.gapMarkers++;
         st.flushes++;
         inFlight = 0;
         settled += batchCount;
         writing = undefined;
+        // A burst queued while the disk was busy: write it now rather than at the next tick.
+        writeSoonIfLarge();
         afterWrite();
       },
       (cause: unknown) => {
@@ -427,31 +421,18 @@ export function createPredictionLogger(options: PredictionLoggerOptions): Predic
         inFlight = 0;
         writing = undefined;
         // Errors go back to the front of the queue (never lost); the batch's successes are dropped.
-        const retryLines: string[] = [];
-        const retryErrors: boolean[] = [];
-        let retryBytes = 0;
-        for (let i = 0; i < batchCount; i++) {
-          const line = batchLines[i] as string;
-          if (line === '') continue;
-          if (batchErrors[i]) {
-            retryLines.push(line);
-            retryErrors.push(true);
-            retryBytes += line.length;
-          } else {
-            st.kept--;
-            recordDrop(t);
-          }
+        const retried = queue.requeueErrors(batch);
+        queue.release(batch);
+        for (let i = 0; i < batch.successes; i++) {
+          st.kept--;
+          recordDrop(t);
         }
         // Retried lines stay unsettled: a later batch settles them.
-        settled += batchCount - retryLines.length;
+        settled += batchCount - retried;
         if (gap > 0) {
           droppedSinceMarker += gap;
           firstDroppedAt = Math.min(firstDroppedAt || gapFirst, gapFirst);
         }
-        lines = retryLines.concat(lines);
-        isError = retryErrors.concat(isError);
-        queued += retryLines.length;
-        queuedBytes += retryBytes;
         afterWrite();
         throw new LoggerError('WRITE_FAILED', `could not write to ${sink.currentPath ?? o.dir}`, { cause });
       },
@@ -465,7 +446,7 @@ export function createPredictionLogger(options: PredictionLoggerOptions): Predic
       drainWaiters = [];
       for (const resolve of waiters) resolve();
     }
-    if ((queued > 0 || droppedSinceMarker > 0) && timer === undefined) {
+    if ((queue.count > 0 || droppedSinceMarker > 0) && timer === undefined) {
       timer = setTimeout(onTimer, tickMs);
       timer.unref();
     }
@@ -482,20 +463,19 @@ export function createPredictionLogger(options: PredictionLoggerOptions): Predic
       throw new LoggerError('INVALID_ENTRY', `requestId: expected a string, got ${typeof requestId}`);
     }
     const failed = entry.error !== undefined;
-    let keptBy: 'error' | 'latency' | 'non-finite-output' | 'sample';
-    let weight = 1;
+    // `,"samplingWeight":…,"keptBy":…` and the fixed tail, per reason.
+    let keptBy: string;
     if (failed) {
-      keptBy = 'error';
+      keptBy = keptByError;
     } else {
       const latency = entry.latencyMs;
       // Keep rules first: an entry every request of its kind produces stands for itself (weight 1).
       if (keepLatencyAboveMs !== undefined && latency !== undefined && latency > keepLatencyAboveMs) {
-        keptBy = 'latency';
+        keptBy = keptByLatency;
       } else if (keepNonFiniteOutput && hasNonFinite(entry.output, 0)) {
-        keptBy = 'non-finite-output';
+        keptBy = keptByNonFinite;
       } else if (sampleRate >= 1 || (sampleRate > 0 && sampleUnit(requestId) < sampleRate)) {
-        keptBy = 'sample';
-        weight = sampleWeight;
+        keptBy = keptBySample;
       } else {
         st.sampledOut++;
         return SAMPLED_OUT;
@@ -511,26 +491,33 @@ export function createPredictionLogger(options: PredictionLoggerOptions): Predic
     }
     if (t - memoryAt >= memoryInterval) {
       const m = memoryUsage();
-      rss = Math.round(m.rss);
-      heapUsed = Math.round(m.heapUsed);
+      memoryJson = `,"memory":{"rss":${Math.round(m.rss)},"heapUsed":${Math.round(m.heapUsed)}}`;
       memoryAt = t;
     }
     const input = entry.input;
-    const cleanInput = sanitizer.sanitize(input);
-    const stats = computeInputStats(input, cleanInput, maxStatsFields);
-    let line =
-      `{"schemaVersion":${LOG_SCHEMA_VERSION},"kind":"prediction","timestamp":"${new Date(t).toISOString()}"` +
-      `,"requestId":${JSON.stringify(requestId)},"modelVersion":${modelVersionJson}` +
-      `,"inputHash":"${inputHash(input)}","inputStats":${inputStatsJson(stats)}`;
-    if (includeInput) line += `,"input":${encode(cleanInput)}`;
+    let inputJson = defaultPolicy ? defaultSanitizedJsonWithStats(input, maxStatsFields) : undefined;
+    let statsJson: string;
+    if (inputJson !== undefined) {
+      statsJson = lastFusedStatsJson();
+    } else {
+      const cleanInput = sanitizer.sanitize(input);
+      statsJson = inputStatsJsonOf(input, cleanInput, maxStatsFields);
+      inputJson = includeInput ? encode(cleanInput) : '';
+    }
+    let line = `${headJson}${isoTime(t)}","requestId":${JSON.stringify(requestId)}${modelHashJson}${inputHash(input)}","inputStats":${statsJson}`;
+    if (includeInput) line += `,"input":${inputJson}`;
     if (failed) {
       line += `,"ok":false,"error":${JSON.stringify(errorFields(entry.error, maxErrorMessageLength))}`;
     } else {
       line += ',"ok":true';
-      if (entry.output !== undefined) line += `,"output":${encode(sanitizer.sanitize(entry.output))}`;
+      const output = entry.output;
+      if (output !== undefined) {
+        const outputJson = defaultPolicy ? defaultSanitizedJsonWithStats(output) : undefined;
+        line += `,"output":${outputJson ?? encode(sanitizer.sanitize(output))}`;
+      }
     }
     if (typeof entry.latencyMs === 'number') line += `,"latencyMs":${numberJson(entry.latencyMs)}`;
-    line += `,"samplingWeight":${weight},"keptBy":"${keptBy}"${tailJson},"memory":{"rss":${rss},"heapUsed":${heapUsed}}`;
+    line += keptBy + memoryJson;
     if (entry.metadata !== undefined) line += `,"metadata":${encode(entry.metadata)}`;
     line += '}\n';
 
@@ -577,7 +564,7 @@ export function createPredictionLogger(options: PredictionLoggerOptions): Predic
     stats(): LoggerStats {
       return {
         ...st,
-        queued,
+        queued: queue.count,
         inFlight,
         bytesWritten: sink.bytesWritten,
         segmentsOpened: sink.opened,

@@ -5,6 +5,11 @@ import { dirname, join } from 'node:path';
 export interface SegmentWriter {
   /** Appends `data` (whole lines) to the segment. */
   write(data: string): Promise<void>;
+  /**
+   * Appends `data` (whole lines, UTF-8). Optional: the logger queues lines as bytes and uses this
+   * when present, else decodes the batch and calls `write`.
+   */
+  writeBytes?(data: Uint8Array): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -21,6 +26,16 @@ export const openFileSegment: OpenSegment = async (path) => {
   return {
     // FileHandle.appendFile loops until every byte is written, on the libuv thread pool.
     write: (data) => handle.appendFile(data, 'utf8'),
+    writeBytes: async (data) => {
+      // One write(2) per batch as a rule (appendFile would split it into 512 KiB chunks, each
+      // waiting for a turn of the event loop); loop on a short write.
+      let offset = 0;
+      while (offset < data.byteLength) {
+        const { bytesWritten } = await handle.write(data, offset, data.byteLength - offset);
+        if (bytesWritten <= 0) throw new Error(`write to ${path} made no progress`);
+        offset += bytesWritten;
+      }
+    },
     close: () => handle.close(),
   };
 };
@@ -75,8 +90,8 @@ export class SegmentSink {
     return this.current?.path;
   }
 
-  /** Appends whole lines, opening or rotating the segment first when needed. */
-  async write(data: string, nowMs: number): Promise<void> {
+  /** Appends whole lines (UTF-8), opening or rotating the segment first when needed. */
+  async write(data: Uint8Array, nowMs: number): Promise<void> {
     const partition = partitionOf(nowMs);
     const cur = this.current;
     if (
@@ -89,13 +104,15 @@ export class SegmentSink {
     }
     const target = this.current ?? (await this.openNext(partition, nowMs));
     try {
-      await target.writer.write(data);
+      const writer = target.writer;
+      if (writer.writeBytes !== undefined) await writer.writeBytes(data);
+      else await writer.write(Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf8'));
     } catch (error) {
       // A failed write may have left a torn line: never append after it; the next batch starts a new segment.
       await this.rotate().catch(() => undefined);
       throw error;
     }
-    const bytes = Buffer.byteLength(data);
+    const bytes = data.byteLength;
     target.bytes += bytes;
     this.bytesWritten += bytes;
   }

@@ -1,3 +1,4 @@
+import { writeCanonical } from './canonical-writer.js';
 import { SanitizeError } from './errors.js';
 
 /**
@@ -302,8 +303,6 @@ export function toCanonicalStorable(value: unknown, options?: CodecOptions): unk
 
 let budget = 0;
 let fastLimits: CodecLimits = DEFAULT_CODEC_LIMITS as CodecLimits;
-/** When set, `isPlainJson` also gathers every object key it sees (for the canonical fast path). */
-let keySink: Set<string> | undefined;
 
 /** True when native JSON.stringify already writes `value` losslessly and within limits. */
 function isPlainJson(value: unknown, depth: number): boolean {
@@ -334,7 +333,6 @@ function isPlainJson(value: unknown, depth: number): boolean {
       let count = 0;
       for (const key in value) {
         if (key === TAG || ++count > fastLimits.maxKeys) return false;
-        if (keySink !== undefined) keySink.add(key);
         const item = (value as Record<string, unknown>)[key];
         if (item === undefined || !isPlainJson(item, depth + 1)) return false;
       }
@@ -372,28 +370,17 @@ export function encode(value: unknown, options?: CodecOptions): string {
 
 /**
  * Canonical (keys sorted at every depth) lossless JSON text of `value`, for hashing.
- * Plain JSON values go through native JSON.stringify with the sorted union of their keys as the
- * property list, which writes every object's keys in that order; others through the tagged tree.
+ * Values made of plain objects, arrays and primitives are written directly in one walk (sorted
+ * keys, tagged NaN/±Infinity/-0/undefined/BigInt/holes, no copy); anything else (Dates, Maps,
+ * typed arrays, class instances, `$pp` keys, cycles, limits) goes through the tagged tree.
+ * Both give the same text: `canonicalStringify(toCanonicalStorable(value))`.
  */
 export function canonicalEncode(value: unknown, options?: CodecOptions): string {
   const limits =
     options?.limits === undefined ? (DEFAULT_CODEC_LIMITS as CodecLimits) : resolveLimits(options.limits);
-  fastLimits = limits;
-  budget = limits.maxNodes;
-  const keys = new Set<string>();
-  keySink = keys;
-  let plain: boolean;
-  try {
-    plain = isPlainJson(value, 0);
-  } finally {
-    keySink = undefined;
-  }
-  // A property list makes JSON.stringify read each listed key on every object; "__proto__" would
-  // then read the prototype of objects that lack it as an own key. Such values take the slow path.
-  if (plain && !keys.has('__proto__') && keys.size <= 1_000) {
-    return JSON.stringify(value, [...keys].sort());
-  }
-  return canonicalStringify(plain ? value : walk(value, 0, newWalk(options, true)));
+  const direct = writeCanonical(value, limits);
+  if (direct !== undefined) return direct;
+  return canonicalStringify(walk(value, 0, newWalk(options, true)));
 }
 
 /** JSON text of a plain JSON tree with every object's keys in code-unit order. */

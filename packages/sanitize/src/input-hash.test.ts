@@ -126,3 +126,90 @@ describe('canonical encoding', () => {
     expect(canonicalEncode({ toString: 1, x: {} })).toBe('{"toString":1,"x":{}}');
   });
 });
+
+describe('direct canonical writer', () => {
+  // Random values of every kind the codec knows (NaN, -0, undefined, BigInt, holes, Dates,
+  // typed arrays, Maps, Sets, null prototypes, `$pp` and `__proto__` keys, odd strings).
+  const anything = fc.anything({
+    withBigInt: true,
+    withBoxedValues: false,
+    withDate: true,
+    withMap: true,
+    withSet: true,
+    withNullPrototype: true,
+    withObjectString: true,
+    withSparseArray: true,
+    withTypedArray: true,
+    withUnicodeString: true,
+    key: fc.oneof(
+      fc.string(),
+      fc.constantFrom('$pp', '__proto__', '0', '10', '9', 'a.b', 'toString', '', '\u2028', '\ud800'),
+    ),
+    maxDepth: 4,
+  });
+
+  it('property: inputHash equals sha256 of the tagged canonical definition, on any value', async () => {
+    const { canonicalStringify, toCanonicalStorable } = await import('./codec.js');
+    fc.assert(
+      fc.property(anything, (value) => {
+        const reference = canonicalStringify(toCanonicalStorable(value));
+        expect(inputHash(value)).toBe(createHash('sha256').update(reference, 'utf8').digest('hex'));
+      }),
+      { numRuns: 2000, seed: 7 },
+    );
+  });
+
+  it('property: where the direct writer answers, it writes exactly the tagged canonical text', async () => {
+    const { canonicalStringify, toCanonicalStorable, DEFAULT_CODEC_LIMITS } = await import('./codec.js');
+    const { writeCanonical } = await import('./canonical-writer.js');
+    let answered = 0;
+    fc.assert(
+      fc.property(anything, (value) => {
+        const direct = writeCanonical(value, DEFAULT_CODEC_LIMITS);
+        if (direct !== undefined) {
+          answered++;
+          expect(direct).toBe(canonicalStringify(toCanonicalStorable(value)));
+        }
+      }),
+      { numRuns: 2000, seed: 8 },
+    );
+    // The direct path is the one plain requests take: it must actually answer most values.
+    expect(answered).toBeGreaterThan(600);
+  });
+
+  it('writes the special numbers, undefined, BigInt and holes as the tagged path does, and leaves the rest to it', async () => {
+    const { writeCanonical } = await import('./canonical-writer.js');
+    const { DEFAULT_CODEC_LIMITS, canonicalEncode } = await import('./codec.js');
+    // biome-ignore lint/suspicious/noSparseArray: a hole is the point
+    const value = { z: [1, , undefined], b: 1n, n: Number.NaN, i: -Infinity, m: -0, u: undefined };
+    expect(writeCanonical(value, DEFAULT_CODEC_LIMITS)).toBe(
+      '{"b":{"$pp":"bigint","v":"1"},"i":{"$pp":"-Infinity"},"m":{"$pp":"-0"},"n":{"$pp":"NaN"},"u":{"$pp":"undefined"},"z":[1,{"$pp":"hole"},{"$pp":"undefined"}]}',
+    );
+    for (const other of [new Date(0), new Map(), { $pp: 1 }, [new Uint8Array(1)], () => 1]) {
+      expect(writeCanonical(other, DEFAULT_CODEC_LIMITS)).toBeUndefined();
+    }
+    // limits send the value to the tagged path, which writes the truncation marker
+    const cyclic: Record<string, unknown> = { a: 1 };
+    cyclic.self = cyclic;
+    expect(writeCanonical(cyclic, DEFAULT_CODEC_LIMITS)).toBeUndefined();
+    expect(canonicalEncode(cyclic)).toBe('{"a":1,"self":{"$pp":"cycle"}}');
+    expect(canonicalEncode('abcdef', { limits: { maxStringLength: 3 } })).toBe(
+      '{"$pp":"truncated","length":6,"reason":"string","v":"abc"}',
+    );
+  });
+
+  it('objects of one shape reuse a sorted order, and a new shape is never served an old order', async () => {
+    const { canonicalEncode } = await import('./codec.js');
+    expect(canonicalEncode({ b: 1, a: 2 })).toBe('{"a":2,"b":1}');
+    expect(canonicalEncode({ b: 1, a: 2, c: 3 })).toBe('{"a":2,"b":1,"c":3}');
+    expect(canonicalEncode({ b: 1, c: 2 })).toBe('{"b":1,"c":2}');
+    expect(canonicalEncode({ b: { y: 1, x: 2 }, a: [{ y: 3, x: 4 }] })).toBe(
+      '{"a":[{"x":4,"y":3}],"b":{"x":2,"y":1}}',
+    );
+    // more shapes than the cache holds
+    for (let i = 0; i < 40; i++) {
+      const obj = { [`k${i}`]: i, a: 0 };
+      expect(canonicalEncode(obj)).toBe(`{"a":0,"k${i}":${i}}`);
+    }
+  });
+});

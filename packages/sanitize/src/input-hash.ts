@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { type CodecOptions, canonicalEncode } from './codec.js';
 
 /**
@@ -7,5 +7,6 @@ import { type CodecOptions, canonicalEncode } from './codec.js';
  * confuse (NaN and null, undefined and a missing key, 1n and 1, -0 and 0) hash differently.
  */
 export function inputHash(value: unknown, options?: CodecOptions): string {
-  return createHash('sha256').update(canonicalEncode(value, options), 'utf8').digest('hex');
+  // One-shot crypto.hash (Node >= 20.12): no Hash object per call.
+  return hash('sha256', canonicalEncode(value, options), 'hex');
 }

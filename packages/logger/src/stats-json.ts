@@ -1,0 +1,403 @@
+import { encode, roundSignificant } from '@prodprobe/sanitize';
+import { childPath, isPlainish, MAX_DEPTH } from './input-stats.js';
+
+/**
+ * The logger's hot path: the statistics of `input-stats.ts` written straight to their JSON text,
+ * with no InputStats object in between and field paths (`"user.age":`) cached in a trie of keys,
+ * so a request shaped like the previous ones builds no path string and runs no regular
+ * expression. With the default sanitize policy the same walk also writes the sanitized input.
+ */
+
+interface PathNode {
+  /** `"path":` (JSON). */
+  quoted: string;
+  /** `,"path":`: the same after a comma. */
+  quotedComma: string;
+  /** The path in the sanitize syntax (`""` for the root). */
+  path: string;
+  children: Map<string, PathNode> | undefined;
+}
+
+const MAX_PATH_NODES = 4096;
+let pathNodes = 0;
+let pathRoot: PathNode = { quoted: '"$":', quotedComma: ',"$":', path: '', children: undefined };
+
+function childNode(parent: PathNode, key: string): PathNode {
+  let node = parent.children?.get(key);
+  if (node === undefined) {
+    const path = childPath(parent.path, key);
+    const quoted = `${JSON.stringify(path)}:`;
+    node = { quoted, quotedComma: `,${quoted}`, path, children: undefined };
+    // Bounded: past the limit new paths are not cached (the trie restarts on the next call).
+    if (pathNodes < MAX_PATH_NODES) {
+      parent.children ??= new Map();
+      parent.children.set(key, node);
+      pathNodes++;
+    }
+  }
+  return node;
+}
+
+/** Accumulators of one `inputStatsJsonOf` call (module state: the walk is synchronous). */
+let jFieldCount = 0;
+let jNullCount = 0;
+let jNanCount = 0;
+let jInfCount = 0;
+let jFields = 0;
+let jMaxFields = 256;
+let jTruncated = false;
+let jNumeric = '';
+let jStringLengths = '';
+let jArraySizes = '';
+
+function countNumberJ(n: number): void {
+  if (Number.isNaN(n)) jNanCount++;
+  else if (n === Infinity || n === -Infinity) jInfCount++;
+}
+
+function countInsideJ(value: unknown, depth: number): void {
+  if (value === null || value === undefined) {
+    jNullCount++;
+    return;
+  }
+  if (typeof value === 'number') {
+    countNumberJ(value);
+    return;
+  }
+  if (typeof value !== 'object') return;
+  if (depth >= MAX_DEPTH) {
+    jTruncated = true;
+    return;
+  }
+  if (ArrayBuffer.isView(value)) {
+    if (value instanceof Float64Array || value instanceof Float32Array) {
+      for (let i = 0; i < value.length; i++) countNumberJ(value[i] as number);
+    }
+    return;
+  }
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) countInsideJ(value[i], depth + 1);
+    return;
+  }
+  if (!isPlainish(value)) return;
+  for (const key in value) {
+    if (Object.hasOwn(value, key)) countInsideJ((value as Record<string, unknown>)[key], depth + 1);
+  }
+}
+
+function fieldJ(raw: unknown, clean: unknown, node: PathNode, depth: number): void {
+  if (raw === null || raw === undefined) {
+    jNullCount++;
+    jFields++;
+    jFieldCount++;
+    return;
+  }
+  switch (typeof raw) {
+    case 'number':
+      countNumberJ(raw);
+      jFields++;
+      jFieldCount++;
+      if (typeof clean === 'number') {
+        if (jFields <= jMaxFields) {
+          const text = clean - clean === 0 && !Object.is(clean, -0) ? String(clean) : encode(clean);
+          jNumeric += (jNumeric === '' ? node.quoted : node.quotedComma) + text;
+        } else jTruncated = true;
+      }
+      return;
+    case 'string':
+      jFields++;
+      jFieldCount++;
+      if (jFields <= jMaxFields)
+        jStringLengths += (jStringLengths === '' ? node.quoted : node.quotedComma) + raw.length;
+      else jTruncated = true;
+      return;
+    case 'object':
+      break;
+    default:
+      jFields++;
+      jFieldCount++;
+      return;
+  }
+  if (depth >= MAX_DEPTH) {
+    jTruncated = true;
+    return;
+  }
+  if (Array.isArray(raw) || ArrayBuffer.isView(raw)) {
+    const length = (raw as ArrayLike<unknown>).length ?? 0;
+    if (jFields < jMaxFields) jArraySizes += (jArraySizes === '' ? node.quoted : node.quotedComma) + length;
+    else jTruncated = true;
+    countInsideJ(raw, depth);
+    return;
+  }
+  if (!isPlainish(raw)) {
+    jFields++;
+    jFieldCount++;
+    return;
+  }
+  const cleanObj =
+    clean !== null && typeof clean === 'object' && !Array.isArray(clean)
+      ? (clean as Record<string, unknown>)
+      : undefined;
+  for (const key in raw) {
+    if (!Object.hasOwn(raw, key)) continue;
+    const cleanChild = cleanObj !== undefined && Object.hasOwn(cleanObj, key) ? cleanObj[key] : undefined;
+    fieldJ((raw as Record<string, unknown>)[key], cleanChild, childNode(node, key), depth + 1);
+  }
+}
+
+/**
+ * `inputStatsJson(computeInputStats(raw, sanitized, maxFields))`, computed in one walk that
+ * writes the JSON directly (what the logger stores on every entry).
+ */
+export function inputStatsJsonOf(raw: unknown, sanitized: unknown, maxFields = 256): string {
+  jFieldCount = 0;
+  jNullCount = 0;
+  jNanCount = 0;
+  jInfCount = 0;
+  jFields = 0;
+  jMaxFields = maxFields;
+  jTruncated = false;
+  jNumeric = '';
+  jStringLengths = '';
+  jArraySizes = '';
+  if (pathNodes >= MAX_PATH_NODES) {
+    pathNodes = 0;
+    pathRoot = { quoted: '"$":', quotedComma: ',"$":', path: '', children: undefined };
+  }
+  fieldJ(raw, sanitized, pathRoot, 0);
+  const text =
+    `{"fieldCount":${jFieldCount},"nullCount":${jNullCount},"nanCount":${jNanCount},"infCount":${jInfCount}` +
+    `,"numeric":{${jNumeric}},"stringLengths":{${jStringLengths}},"arraySizes":{${jArraySizes}},"truncated":${jTruncated}}`;
+  jNumeric = '';
+  jStringLengths = '';
+  jArraySizes = '';
+  return text;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The default policy in the same walk. With no sanitizer of its own, the logger stores
+// `encode(createSanitizer().sanitize(input))` and the stats of the input: this writes both in one
+// walk over the raw input, without the sanitized copy. It covers what requests are made of (plain
+// objects, arrays, strings, numbers, booleans, null, undefined) and gives up (returns undefined)
+// on anything else, which then takes the generic path: sanitize, encode, stats.
+
+/** Past these the generic path (with its own limits, cycle and depth markers) takes the value. */
+const FUSED_MAX_DEPTH = 24;
+const FUSED_MAX_ITEMS = 1000;
+const FUSED_MAX_NODES = 10_000;
+const DEFAULT_DIGITS = 2;
+
+let fNodes = 0;
+let fBail = false;
+
+/** `"<string length=N>"` as JSON, cached for common lengths. */
+const placeholderJson: string[] = Array.from({ length: 256 }, (_, i) => `"<string length=${i}>"`);
+
+function placeholder(length: number): string {
+  return length < placeholderJson.length
+    ? (placeholderJson[length] as string)
+    : `"<string length=${length}>"`;
+}
+
+/** JSON of a number the way the lossless codec writes it. */
+function numberText(n: number): string {
+  if (n - n === 0) return n === 0 && 1 / n < 0 ? '{"$pp":"-0"}' : String(n);
+  if (Number.isNaN(n)) return '{"$pp":"NaN"}';
+  return n > 0 ? '{"$pp":"Infinity"}' : '{"$pp":"-Infinity"}';
+}
+
+/** JSON of `sanitize(value)` (default policy) for a value inside an array: counted, not listed. */
+function itemJ(value: unknown, depth: number): string {
+  if (++fNodes > FUSED_MAX_NODES) {
+    fBail = true;
+    return '';
+  }
+  switch (typeof value) {
+    case 'string':
+      return placeholder(value.length);
+    case 'number':
+      countNumberJ(value);
+      return numberText(roundSignificant(value, DEFAULT_DIGITS));
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'undefined':
+      jNullCount++;
+      return '{"$pp":"undefined"}';
+    case 'object':
+      if (value === null) {
+        jNullCount++;
+        return 'null';
+      }
+      return containerJ(value, depth, undefined);
+    default:
+      fBail = true;
+      return '';
+  }
+}
+
+/** JSON of a sanitized object or array; `node` set for a field outside arrays (stats listed). */
+function containerJ(value: object, depth: number, node: PathNode | undefined): string {
+  if (depth >= FUSED_MAX_DEPTH) {
+    fBail = true;
+    return '';
+  }
+  if (Array.isArray(value)) {
+    const n = value.length;
+    if (n > FUSED_MAX_ITEMS) {
+      fBail = true;
+      return '';
+    }
+    if (node !== undefined) {
+      if (jFields < jMaxFields) jArraySizes += (jArraySizes === '' ? node.quoted : node.quotedComma) + n;
+      else jTruncated = true;
+    }
+    let out = '[';
+    for (let i = 0; i < n; i++) {
+      // A hole reads as undefined, which the sanitizer writes as undefined.
+      out += (i === 0 ? '' : ',') + itemJ(value[i], depth + 1);
+      if (fBail) return '';
+    }
+    return `${out}]`;
+  }
+  if (!isPlainish(value) || Object.hasOwn(value, '$pp')) {
+    fBail = true;
+    return '';
+  }
+  let out = '';
+  let count = 0;
+  for (const key in value) {
+    if (!Object.hasOwn(value, key)) continue;
+    if (++count > FUSED_MAX_ITEMS) {
+      fBail = true;
+      return '';
+    }
+    const child = (value as Record<string, unknown>)[key];
+    const text =
+      node !== undefined ? fieldJF(child, childNode(node, key), depth + 1) : itemJ(child, depth + 1);
+    if (fBail) return '';
+    out += (count === 1 ? quotedKeyJson(key) : quotedKeyCommaJson(key)) + text;
+  }
+  return count === 0 ? '{}' : `${out}}`;
+}
+
+/** JSON of `sanitize(value)` (default policy) for a field outside arrays: listed in the stats. */
+function fieldJF(value: unknown, node: PathNode, depth: number): string {
+  if (++fNodes > FUSED_MAX_NODES) {
+    fBail = true;
+    return '';
+  }
+  switch (typeof value) {
+    case 'string':
+      jFields++;
+      jFieldCount++;
+      if (jFields <= jMaxFields)
+        jStringLengths += (jStringLengths === '' ? node.quoted : node.quotedComma) + value.length;
+      else jTruncated = true;
+      return placeholder(value.length);
+    case 'number': {
+      countNumberJ(value);
+      jFields++;
+      jFieldCount++;
+      const text = numberText(roundSignificant(value, DEFAULT_DIGITS));
+      if (jFields <= jMaxFields) jNumeric += (jNumeric === '' ? node.quoted : node.quotedComma) + text;
+      else jTruncated = true;
+      return text;
+    }
+    case 'boolean':
+      jFields++;
+      jFieldCount++;
+      return value ? 'true' : 'false';
+    case 'undefined':
+      jNullCount++;
+      jFields++;
+      jFieldCount++;
+      return '{"$pp":"undefined"}';
+    case 'object':
+      if (value === null) {
+        jNullCount++;
+        jFields++;
+        jFieldCount++;
+        return 'null';
+      }
+      return containerJ(value, depth, node);
+    default:
+      fBail = true;
+      return '';
+  }
+}
+
+// `{"key":` and `,"key":` of object keys seen before, bounded.
+const keyOpenJson = new Map<string, string>();
+const keyCommaJson = new Map<string, string>();
+
+function quotedKeyJson(key: string): string {
+  let q = keyOpenJson.get(key);
+  if (q === undefined) {
+    if (keyOpenJson.size >= 4096) keyOpenJson.clear();
+    q = `{${JSON.stringify(key)}:`;
+    keyOpenJson.set(key, q);
+  }
+  return q;
+}
+
+function quotedKeyCommaJson(key: string): string {
+  let q = keyCommaJson.get(key);
+  if (q === undefined) {
+    if (keyCommaJson.size >= 4096) keyCommaJson.clear();
+    q = `,${JSON.stringify(key)}:`;
+    keyCommaJson.set(key, q);
+  }
+  return q;
+}
+
+let fusedStats = '';
+
+/**
+ * For the default sanitize policy: returns `encode(createSanitizer().sanitize(raw))` and leaves
+ * `inputStatsJson(computeInputStats(raw, sanitized, maxFields))` for `lastFusedStatsJson()`, in
+ * one walk; or returns `undefined` (nothing computed) for a value it leaves to the generic path.
+ */
+export function defaultSanitizedJsonWithStats(raw: unknown, maxFields = 256): string | undefined {
+  jFieldCount = 0;
+  jNullCount = 0;
+  jNanCount = 0;
+  jInfCount = 0;
+  jFields = 0;
+  jMaxFields = maxFields;
+  jTruncated = false;
+  jNumeric = '';
+  jStringLengths = '';
+  jArraySizes = '';
+  fNodes = 0;
+  fBail = false;
+  if (pathNodes >= MAX_PATH_NODES) {
+    pathNodes = 0;
+    pathRoot = { quoted: '"$":', quotedComma: ',"$":', path: '', children: undefined };
+  }
+  let json: string;
+  try {
+    json = fieldJF(raw, pathRoot, 0);
+  } catch {
+    // A getter that throws: the generic path decides what happens (the sanitizer's marker).
+    fBail = true;
+    json = '';
+  }
+  if (fBail) {
+    jNumeric = '';
+    jStringLengths = '';
+    jArraySizes = '';
+    return undefined;
+  }
+  fusedStats =
+    `{"fieldCount":${jFieldCount},"nullCount":${jNullCount},"nanCount":${jNanCount},"infCount":${jInfCount}` +
+    `,"numeric":{${jNumeric}},"stringLengths":{${jStringLengths}},"arraySizes":{${jArraySizes}},"truncated":${jTruncated}}`;
+  jNumeric = '';
+  jStringLengths = '';
+  jArraySizes = '';
+  return json;
+}
+
+/** The stats JSON of the last successful `defaultSanitizedJsonWithStats` call. */
+export function lastFusedStatsJson(): string {
+  return fusedStats;
+}
