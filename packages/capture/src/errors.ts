@@ -22,16 +22,3 @@ export class CaptureError extends Error {
     this.code = code;
   }
 }
-
-/** Turns zod issues into one message that names each failing field path and what was expected. */
-export function formatIssues(
-  what: string,
-  issues: readonly { path: readonly PropertyKey[]; message: string }[],
-): string {
-  const parts = issues.slice(0, 5).map((issue) => {
-    const path = issue.path.length === 0 ? '(root)' : issue.path.map(String).join('.');
-    return `${path}: ${issue.message}`;
-  });
-  const more = issues.length > 5 ? ` (and ${issues.length - 5} more)` : '';
-  return `${what}: ${parts.join('; ')}${more}`;
-}

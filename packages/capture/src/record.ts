@@ -1,5 +1,6 @@
+import { formatIssues } from '@prodprobe/sanitize';
 import { z } from 'zod';
-import { CaptureError, formatIssues } from './errors.js';
+import { CaptureError } from './errors.js';
 
 /** The `schemaVersion` this version of the package writes and reads. */
 export const CAPTURE_SCHEMA_VERSION = 1;

@@ -1,11 +1,11 @@
 import { hostname } from 'node:os';
-import { createSanitizer, encode, inputHash, redactPii } from '@prodprobe/sanitize';
+import { createSanitizer, encode, formatIssues, inputHash, redactPii } from '@prodprobe/sanitize';
 import { z } from 'zod';
 import { LoggerError } from './errors.js';
 import { isoTime } from './iso-time.js';
 import { type Batch, LineQueue } from './line-queue.js';
 import { sampleUnit } from './sampling.js';
-import { formatIssues, LOG_SCHEMA_VERSION } from './schema.js';
+import { LOG_SCHEMA_VERSION } from './schema.js';
 import { type OpenSegment, openFileSegment, SegmentSink } from './segment.js';
 import { defaultSanitizedJsonWithStats, inputStatsJsonOf, lastFusedStatsJson } from './stats-json.js';
 

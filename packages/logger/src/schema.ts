@@ -1,3 +1,4 @@
+import { formatIssues } from '@prodprobe/sanitize';
 import { z } from 'zod';
 import { LoggerError } from './errors.js';
 
@@ -97,19 +98,6 @@ export type GapMarker = z.infer<typeof GapMarkerSchema>;
 export const LogLineSchema = z.discriminatedUnion('kind', [PredictionLogEntrySchema, GapMarkerSchema]);
 /** Any line of a segment. */
 export type LogLine = z.infer<typeof LogLineSchema>;
-
-/** Turns zod issues into one message that names each failing field path and what was expected. */
-export function formatIssues(
-  what: string,
-  issues: readonly { path: readonly PropertyKey[]; message: string }[],
-): string {
-  const parts = issues.slice(0, 5).map((issue) => {
-    const path = issue.path.length === 0 ? '(root)' : issue.path.map(String).join('.');
-    return `${path}: ${issue.message}`;
-  });
-  const more = issues.length > 5 ? ` (and ${issues.length - 5} more)` : '';
-  return `${what}: ${parts.join('; ')}${more}`;
-}
 
 /**
  * Validates a decoded line (prediction or gap marker).

@@ -18,6 +18,7 @@ export {
   redactPii,
 } from './detectors.js';
 export { SanitizeError, type SanitizeErrorCode } from './errors.js';
+export { formatIssues } from './format-issues.js';
 export { inputHash } from './input-hash.js';
 export {
   RULE_TYPES,
