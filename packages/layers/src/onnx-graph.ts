@@ -52,6 +52,10 @@ export interface ModelInfo {
   /** Node outputs that can be added as graph outputs and read. */
   candidates: { node: GraphNode; output: string }[];
   notInspected: NotInspected[];
+  /** Per node (order of `nodes`): its position in the file's `graph.node` list. */
+  nodeFileIndex: number[];
+  /** Per node (order of `nodes`): every value it reads, including from inside its subgraphs. */
+  nodeReads: string[][];
 }
 
 function dtypeOf(type: TypeProto | null | undefined): TensorDtype {
@@ -165,10 +169,12 @@ export function analyseModel(bytes: Uint8Array): ModelInfo {
   raw.forEach((n, i) => {
     for (const o of n.output ?? []) if (o) producer.set(o, i);
   });
+  const reads: string[][] = [];
   const deps: number[][] = raw.map((n, i) => {
     const used = new Set<string>((n.input ?? []).filter(Boolean));
     for (const sub of subgraphs(n))
       collectSubgraph(`${nodeName(n, i)}/${sub.attr}`, sub.graph, notInspected, used);
+    reads.push([...used]);
     const d: number[] = [];
     for (const name of used) {
       const p = producer.get(name);
@@ -240,6 +246,8 @@ export function analyseModel(bytes: Uint8Array): ModelInfo {
     initializers,
     candidates,
     notInspected,
+    nodeFileIndex: order,
+    nodeReads: order.map((i) => reads[i]!),
   };
 }
 

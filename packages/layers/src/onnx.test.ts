@@ -6,6 +6,8 @@ import { compareRuns } from './compare.js';
 import { LayersError } from './errors.js';
 import { parseFeeds } from './feeds.js';
 import { inspectOnnx } from './onnx.js';
+import { analyseModel } from './onnx-graph.js';
+import { encodeSegment, planSegments } from './segments.js';
 
 const { onnx } = onnxProto;
 
@@ -182,10 +184,11 @@ describe('inspectOnnx: robustness', () => {
         },
       ],
     });
-    const report = await inspectOnnx(model, {
+    const feeds = {
       x: f32([3], [1, -2, 3]),
-      cond: { type: 'bool', dims: [], data: Uint8Array.from([1]) },
-    });
+      cond: { type: 'bool' as const, dims: [], data: Uint8Array.from([1]) },
+    };
+    const report = await inspectOnnx(model, feeds);
     const reasons = report.notInspected.map((n) => [n.node, n.output, n.reason]);
     expect(reasons).toEqual(
       expect.arrayContaining([
@@ -200,6 +203,11 @@ describe('inspectOnnx: robustness', () => {
     expect(names.indexOf('zero')).toBeLessThan(names.indexOf('at'));
     expect(report.nodes.find((n) => n.name === 'if')!.outputs[0]!.stats).toMatchObject({ min: -3, max: 2 });
     expect(report.nodes.find((n) => n.name === 'at')!.outputs[0]!.stats).toMatchObject({ count: 1, min: 1 });
+    // A sequence cannot be fed from one part to the next: such a graph is not split.
+    expect(planSegments(analyseModel(model), 1)).toBeNull();
+    const batched = await inspectOnnx(model, feeds, { batchSize: 1 });
+    expect(batched.nodes).toEqual(report.nodes);
+    expect(batched.batches).toBe(report.nodes.flatMap((n) => n.outputs).length - 3);
   });
 
   it('gives the same stats in batches of one output, with one run per batch', async () => {
@@ -216,11 +224,121 @@ describe('inspectOnnx: robustness', () => {
     // Dynamic dimension: the feed's batch of 3 is what the shapes report.
     const feeds = { x: f32([3, 2], [0.1, 0.2, 0.3, 0.4, 0.5, 0.6]) };
     const whole = await inspectOnnx(model, feeds);
-    const batched = await inspectOnnx(model, feeds, { batchSize: 1 });
+    const batched = await inspectOnnx(model, feeds, { batchSize: 1, splitGraph: false });
+    const split = await inspectOnnx(model, feeds, { batchSize: 1 });
     expect(whole.batches).toBe(1);
+    // Whole graph: one run per added output, the graph output read with the first.
     expect(batched.batches).toBe(3);
     expect(batched.nodes).toEqual(whole.nodes);
+    // Split: one part per node, each fed what it reads (the last reads `t` from a part and `x` from the feeds).
+    expect(split.batches).toBe(4);
+    expect(split.nodes).toEqual(whole.nodes);
+    expect(split.observerEffect).toMatchObject({ checked: true, equal: true });
     expect(whole.nodes[2]!.outputs[0]!.shape).toEqual([3, 2]);
+  });
+
+  it('splits a graph into parts that give the report of the whole graph', async () => {
+    const branch = (name: string, op: string) =>
+      graph({
+        name,
+        inputs: [],
+        outputs: [{ name: `${name}_out` }],
+        nodes: [{ op, inputs: ['a'], outputs: [`${name}_out`], name: `${name}_node` }],
+      });
+    const model = buildModel({
+      inputs: [
+        { name: 'x', dims: ['batch', 2] },
+        { name: 'cond', elemType: T.bool, dims: [] },
+      ],
+      outputs: [{ name: 'y', dims: ['batch', 2] }],
+      initializers: [floatTensor('w', [2], [2, -0.5])],
+      nodes: [
+        { op: 'Mul', inputs: ['x', 'w'], outputs: ['a'], name: 'scale' },
+        { op: 'Shape', inputs: ['a'], outputs: ['shape'], name: 'shape' },
+        { op: 'Relu', inputs: ['a'], outputs: ['r'], name: 'relu' },
+        { op: 'Reshape', inputs: ['r', 'shape'], outputs: ['rr'], name: 'reshape' },
+        {
+          // Both branches read `a` from the outer scope, three parts earlier.
+          op: 'If',
+          inputs: ['cond'],
+          outputs: ['branch'],
+          name: 'if',
+          attributes: [
+            { name: 'then_branch', type: onnx.AttributeProto.AttributeType.GRAPH, g: branch('then', 'Neg') },
+            { name: 'else_branch', type: onnx.AttributeProto.AttributeType.GRAPH, g: branch('else', 'Abs') },
+          ],
+        },
+        { op: 'Add', inputs: ['rr', 'x'], outputs: ['s'], name: 'skip' },
+        { op: 'Mul', inputs: ['s', 'w'], outputs: ['m'], name: 'rescale' },
+        { op: 'Div', inputs: ['m', 'branch'], outputs: ['y'], name: 'div' },
+      ],
+    });
+    const feeds = {
+      x: f32([2, 2], [1, 0, -3, 4]),
+      cond: { type: 'bool' as const, dims: [], data: Uint8Array.from([1]) },
+    };
+    const whole = await inspectOnnx(model, feeds, { keepTensors: true, splitGraph: false });
+    const progress: [number, number][] = [];
+    // Parts of two outputs; what each part reads from the feeds and earlier parts is fed to it.
+    const info = analyseModel(model);
+    const parts = planSegments(info, 2)!;
+    // A part is a model of its own: its nodes and initializers copied from the file, its inputs declared.
+    const f32Value = { type: 'float32', dims: [2, 2] };
+    const last = onnx.ModelProto.decode(
+      encodeSegment(
+        model,
+        info,
+        parts[3]!,
+        new Map([
+          ['s', f32Value],
+          ['branch', f32Value],
+        ]),
+      ),
+    );
+    expect(last.producerName).toBe('prodprobe-test');
+    expect((last.graph!.node ?? []).map((n) => n.name)).toEqual(['rescale', 'div']);
+    expect((last.graph!.initializer ?? []).map((t) => t.name)).toEqual(['w']);
+    expect(
+      (last.graph!.input ?? []).map((v) => [
+        v.name,
+        v.type!.tensorType!.elemType,
+        v.type!.tensorType!.shape!.dim?.length,
+      ]),
+    ).toEqual([
+      ['s', T.float, 2],
+      ['branch', T.float, 2],
+    ]);
+    expect((last.graph!.output ?? []).map((v) => v.name)).toEqual(['m', 'y']);
+    expect(parts.map((p) => [p.outputs, [...p.inputs].sort()])).toEqual([
+      [['a', 'shape'], ['x']],
+      [
+        ['r', 'rr'],
+        ['a', 'shape'],
+      ],
+      [
+        ['branch', 's'],
+        ['a', 'cond', 'rr', 'x'],
+      ],
+      [
+        ['m', 'y'],
+        ['branch', 's'],
+      ],
+    ]);
+    const split = await inspectOnnx(model, feeds, {
+      keepTensors: true,
+      batchSize: 1,
+      onProgress: (done, total) => progress.push([done, total]),
+    });
+    expect(whole.batches).toBe(1);
+    // One part per node (the whole graph in batches of one would take 7 runs).
+    expect(split.batches).toBe(8);
+    expect(progress.map(([done]) => done)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(split.nodes).toEqual(whole.nodes);
+    expect(split.notInspected).toEqual(whole.notInspected);
+    // 0 / -0 at the zero of x: the first non-finite node is found the same way.
+    expect(split.firstNonFinite).toEqual(whole.firstNonFinite);
+    expect(split.firstNonFinite).toMatchObject({ node: 'div' });
+    expect(split.observerEffect).toMatchObject({ checked: true, equal: true });
   });
 
   it('rejects a file that is not ONNX, wrong feeds and ops the runtime lacks', async () => {

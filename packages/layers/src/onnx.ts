@@ -12,6 +12,7 @@ import type {
   ObserverEffect,
   OnnxInspection,
 } from './schemas.js';
+import { encodeSegment, planSegments, type Segment } from './segments.js';
 import {
   encodeTensorData,
   hasNonFinite,
@@ -25,11 +26,21 @@ import {
 /** Options of {@link inspectOnnx}. */
 export interface InspectOptions {
   /**
-   * Most intermediate outputs read per run. Each batch is its own session and run, so memory holds
-   * at most this many intermediate tensors at once; more batches cost more time.
-   * @default 512
+   * Most node outputs read per session and run; bounds memory. The graph is split into consecutive
+   * parts of at most this many outputs, each loaded as a model of its own and fed the values it reads
+   * from earlier parts, so the runtime holds one part's intermediate tensors at a time and every node is
+   * still loaded and run once. When the graph is not split (see `splitGraph`), the whole graph is loaded
+   * once per batch of this many added outputs, so smaller batches cost more time.
+   * @default 128 when split, 512 otherwise
    */
   batchSize?: number;
+  /**
+   * Split the graph into parts (see `batchSize`). With `false` every batch runs the whole graph with
+   * outputs added. Splitting falls back to the whole graph by itself when a value crossing a cut is not
+   * a tensor, for IR < 4 or sparse initializers, and when a part fails to load or run.
+   * @default true
+   */
+  splitGraph?: boolean;
   /**
    * Keep full tensor data in the report (needed for an element-wise `compareRuns`); `true` for every
    * output or a list of output names.
@@ -107,7 +118,9 @@ export async function inspectOnnx(
   options: InspectOptions = {},
 ): Promise<OnnxInspection> {
   const started = performance.now();
+  const split = options.splitGraph ?? true;
   const batchSize = options.batchSize ?? 512;
+  const partSize = options.batchSize ?? 128;
   if (!Number.isInteger(batchSize) || batchSize < 1) {
     throw new LayersError('BAD_OPTIONS', `batchSize must be a positive integer, got ${batchSize}`);
   }
@@ -143,8 +156,8 @@ export async function inspectOnnx(
   const keepSet = Array.isArray(keep) ? new Set(keep) : null;
   const shouldKeep = (name: string) => keep === true || (keepSet?.has(name) ?? false);
   const graphOutputs = new Set(info.outputs);
-  const notInspected: NotInspected[] = [...info.notInspected];
-  const results = new Map<string, InspectedOutput>();
+  let notInspected: NotInspected[] = [...info.notInspected];
+  let results = new Map<string, InspectedOutput>();
   const record = (name: string, tensor: ort.Tensor) => {
     const out: InspectedOutput = {
       name,
@@ -156,64 +169,134 @@ export async function inspectOnnx(
     if (shouldKeep(name)) out.data = keptData(tensor);
     results.set(name, out);
   };
-
-  const toAdd = info.candidates.filter((c) => !graphOutputs.has(c.output));
-  const batches: (typeof toAdd)[] = [];
-  for (let i = 0; i < toAdd.length; i += batchSize) batches.push(toAdd.slice(i, i + batchSize));
-  if (batches.length === 0) batches.push([]);
-  const t1 = performance.now();
+  const nonTensor = (c: ModelInfo['candidates'][number]): NotInspected => ({
+    node: c.node.name,
+    opType: c.node.opType,
+    output: c.output,
+    reason: 'non-tensor',
+    detail: 'onnxruntime reports a non-tensor value (sequence, map or optional)',
+  });
   let instrumentedFinal: Record<string, ort.Tensor> = {};
-  for (const [b, batch] of batches.entries()) {
-    const names = batch.map((c) => c.output);
-    const session = await createSession(
-      withExtraOutputs(bytes, names),
-      options.sessionOptions,
-      'loading the instrumented model',
-    );
-    try {
-      const fetch: string[] = [];
-      const meta = session.outputMetadata;
-      const isTensor = new Map(meta.map((m) => [m.name, m.isTensor]));
-      for (const c of batch) {
-        if (isTensor.get(c.output) === false) {
-          notInspected.push({
-            node: c.node.name,
-            opType: c.node.opType,
-            output: c.output,
-            reason: 'non-tensor',
-            detail: 'onnxruntime reports a non-tensor value (sequence, map or optional)',
-          });
-        } else fetch.push(c.output);
+  let sessions = 0;
+
+  // Each part of the graph runs as a model of its own, fed the values it reads from earlier parts.
+  // onnxruntime keeps every graph output of a run alive until the run ends and onnxruntime-node then
+  // copies each into a JS buffer, so a whole-graph run holds all intermediate tensors twice at its end;
+  // a part holds only its own (plus the JS copies made so far), and every node is still loaded once.
+  // Any failure falls back to the whole graph, which also gives errors their usual wording.
+  const inspectSegments = async (segments: Segment[]): Promise<void> => {
+    const candidateOf = new Map(info.candidates.map((c) => [c.output, c]));
+    const available = new Map<string, ort.Tensor>(Object.entries(tensors));
+    const computed = new Map<string, { type: string; dims: readonly number[] }>();
+    for (const [s, segment] of segments.entries()) {
+      const feeds: Record<string, ort.Tensor> = {};
+      for (const name of segment.inputs) {
+        const t = available.get(name);
+        if (!t) throw new Error(`segment ${s} needs ${name}, which was not read`);
+        feeds[name] = t;
       }
-      // Graph outputs are read once, with the first batch.
-      const finals = b === 0 ? info.outputs.filter((o) => o && isTensor.get(o) !== false) : [];
-      let out: ort.InferenceSession.ReturnType;
+      const session = await createSession(
+        encodeSegment(bytes, info, segment, computed),
+        options.sessionOptions,
+        'loading a segment',
+      );
+      sessions++;
       try {
-        out = await session.run(tensors, [...finals, ...fetch]);
-      } catch (cause) {
-        if (b === 0 && fetch.length === 0) throw runtimeError('running the instrumented model', cause);
-        const message = cause instanceof Error ? cause.message : String(cause);
-        for (const c of batch) {
-          notInspected.push({
-            node: c.node.name,
-            opType: c.node.opType,
-            output: c.output,
-            reason: 'runtime-refused',
-            detail: `onnxruntime failed to run with this batch of outputs: ${message}`,
-          });
+        const isTensor = new Map(session.outputMetadata.map((m) => [m.name, m.isTensor]));
+        const fetch: string[] = [];
+        for (const name of segment.outputs) {
+          if (isTensor.get(name) !== false) fetch.push(name);
+          else if (!graphOutputs.has(name)) notInspected.push(nonTensor(candidateOf.get(name)!));
         }
-        continue;
+        const out = fetch.length > 0 ? await session.run(feeds, fetch) : {};
+        for (const name of fetch) {
+          const tensor = out[name];
+          if (!tensor) continue;
+          record(name, tensor);
+          if (graphOutputs.has(name)) instrumentedFinal[name] = tensor;
+          if (segment.lastReader.has(name)) {
+            available.set(name, tensor);
+            computed.set(name, { type: tensor.type, dims: tensor.dims });
+          }
+        }
+      } finally {
+        await session.release();
       }
-      for (const name of [...finals, ...fetch]) {
-        const tensor = out[name];
-        if (tensor) record(name, tensor);
+      // Drop what no later segment reads, so those copies can be collected.
+      for (const [name, last] of segments.flatMap((g) => [...g.lastReader])) {
+        if (last <= s) available.delete(name);
       }
-      if (b === 0) for (const name of finals) if (out[name]) instrumentedFinal[name] = out[name];
-    } finally {
-      await session.release();
+      options.onProgress?.(s + 1, segments.length);
     }
-    options.onProgress?.(b + 1, batches.length);
+  };
+
+  const inspectWholeGraph = async (): Promise<void> => {
+    const toAdd = info.candidates.filter((c) => !graphOutputs.has(c.output));
+    const batches: (typeof toAdd)[] = [];
+    for (let i = 0; i < toAdd.length; i += batchSize) batches.push(toAdd.slice(i, i + batchSize));
+    if (batches.length === 0) batches.push([]);
+    for (const [b, batch] of batches.entries()) {
+      const names = batch.map((c) => c.output);
+      const session = await createSession(
+        withExtraOutputs(bytes, names),
+        options.sessionOptions,
+        'loading the instrumented model',
+      );
+      sessions++;
+      try {
+        const fetch: string[] = [];
+        const meta = session.outputMetadata;
+        const isTensor = new Map(meta.map((m) => [m.name, m.isTensor]));
+        for (const c of batch) {
+          if (isTensor.get(c.output) === false) notInspected.push(nonTensor(c));
+          else fetch.push(c.output);
+        }
+        // Graph outputs are read once, with the first batch.
+        const finals = b === 0 ? info.outputs.filter((o) => o && isTensor.get(o) !== false) : [];
+        let out: ort.InferenceSession.ReturnType;
+        try {
+          out = await session.run(tensors, [...finals, ...fetch]);
+        } catch (cause) {
+          if (b === 0 && fetch.length === 0) throw runtimeError('running the instrumented model', cause);
+          const message = cause instanceof Error ? cause.message : String(cause);
+          for (const c of batch) {
+            notInspected.push({
+              node: c.node.name,
+              opType: c.node.opType,
+              output: c.output,
+              reason: 'runtime-refused',
+              detail: `onnxruntime failed to run with this batch of outputs: ${message}`,
+            });
+          }
+          continue;
+        }
+        for (const name of [...finals, ...fetch]) {
+          const tensor = out[name];
+          if (tensor) record(name, tensor);
+        }
+        if (b === 0) for (const name of finals) if (out[name]) instrumentedFinal[name] = out[name];
+      } finally {
+        await session.release();
+      }
+      options.onProgress?.(b + 1, batches.length);
+    }
+  };
+
+  const t1 = performance.now();
+  const segments = split ? planSegments(info, partSize) : null;
+  let segmented = false;
+  if (segments) {
+    try {
+      await inspectSegments(segments);
+      segmented = true;
+    } catch {
+      notInspected = [...info.notInspected];
+      results = new Map();
+      instrumentedFinal = {};
+      sessions = 0;
+    }
   }
+  if (!segmented) await inspectWholeGraph();
   const instrumentedRunMs = performance.now() - t1;
   // Graph outputs that onnxruntime refused are listed rather than silently missing.
   for (const o of info.outputs) {
@@ -268,7 +351,7 @@ export async function inspectOnnx(
     notInspected,
     firstNonFinite,
     observerEffect,
-    batches: batches.length,
+    batches: sessions,
     timing: { totalMs: performance.now() - started, plainRunMs, instrumentedRunMs },
   };
 }

@@ -28,6 +28,32 @@ describe('tensorStats', () => {
     expect(s.std! / std).toBeCloseTo(1, 9);
   });
 
+  it('gives float32 tensors the same stats as any other typed array of the same values', () => {
+    const values = [
+      Number.NaN,
+      Number.NEGATIVE_INFINITY,
+      0,
+      -0,
+      1.5,
+      -2.25,
+      Number.POSITIVE_INFINITY,
+      3,
+      Number.NaN,
+    ];
+    expect(tensorStats(Float32Array.from(values))).toEqual(tensorStats(Float64Array.from(values)));
+    expect(tensorStats(Float32Array.from([Number.NaN, Number.POSITIVE_INFINITY]))).toEqual(
+      tensorStats(Float64Array.from([Number.NaN, Number.POSITIVE_INFINITY])),
+    );
+    expect(tensorStats(Float32Array.from(values))).toMatchObject({
+      nan: 2,
+      posInf: 1,
+      negInf: 1,
+      zero: 2,
+      min: -2.25,
+      max: 3,
+    });
+  });
+
   it('handles int64 and empty tensors', () => {
     expect(tensorStats(BigInt64Array.from([1n, -3n, 0n]))).toMatchObject({ min: -3, max: 1, zero: 1 });
     expect(tensorStats(new Float32Array(0))).toMatchObject({ count: 0, min: null, mean: null });

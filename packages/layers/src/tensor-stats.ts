@@ -99,8 +99,80 @@ export function numericView(data: unknown, dtype: string): NumericData | null {
   return null;
 }
 
+function summary(
+  count: number,
+  finite: number,
+  min: number,
+  max: number,
+  shift: number,
+  sum: number,
+  sumSq: number,
+  nan: number,
+  posInf: number,
+  negInf: number,
+  zero: number,
+): TensorStats {
+  if (finite === 0) return { count, min: null, max: null, mean: null, std: null, nan, posInf, negInf, zero };
+  const meanShifted = sum / finite;
+  const variance = Math.max(0, sumSq / finite - meanShifted * meanShifted);
+  return {
+    count,
+    // -0 and 0 are the same statistic; keep reports stable whichever zero came first.
+    min: min === 0 ? 0 : min,
+    max: max === 0 ? 0 : max,
+    mean: shift + meanShifted,
+    std: Math.sqrt(variance),
+    nan,
+    posInf,
+    negInf,
+    zero,
+  };
+}
+
+// The same pass as tensorStats for float32, the dtype of nearly every intermediate output: a function
+// that only ever sees Float32Array is optimised early and reads elements without boxing them, which
+// keeps inspection fast and its garbage (and so its memory) small.
+function float32Stats(data: Float32Array): TensorStats {
+  const n = data.length;
+  let nan = 0;
+  let posInf = 0;
+  let negInf = 0;
+  let zero = 0;
+  let finite = 0;
+  let min = Number.POSITIVE_INFINITY;
+  let max = Number.NEGATIVE_INFINITY;
+  let sum = 0;
+  let sumSq = 0;
+  let i = 0;
+  // Leading NaN/Inf, then the first finite value is the shift and the loop needs no check for it.
+  for (; i < n; i++) {
+    const x = data[i]!;
+    if (x - x === 0) break;
+    if (Number.isNaN(x)) nan++;
+    else if (x > 0) posInf++;
+    else negInf++;
+  }
+  const shift = i < n ? data[i]! : Number.NaN;
+  for (; i < n; i++) {
+    const x = data[i]!;
+    if (x - x === 0) {
+      if (x === 0) zero++;
+      finite++;
+      if (x < min) min = x;
+      if (x > max) max = x;
+      const d = x - shift;
+      sum += d;
+      sumSq += d * d;
+    } else if (Number.isNaN(x)) nan++;
+    else if (x > 0) posInf++;
+    else negInf++;
+  }
+  return summary(n, finite, min, max, shift, sum, sumSq, nan, posInf, negInf, zero);
+}
+
 /** Counts and moments of a tensor in one pass, without copying it. */
 export function tensorStats(data: NumericData): TensorStats {
+  if (data instanceof Float32Array) return float32Stats(data);
   const n = data.length;
   let nan = 0;
   let posInf = 0;
@@ -137,22 +209,7 @@ export function tensorStats(data: NumericData): TensorStats {
     sum += d;
     sumSq += d * d;
   }
-  if (finite === 0)
-    return { count: n, min: null, max: null, mean: null, std: null, nan, posInf, negInf, zero };
-  const meanShifted = sum / finite;
-  const variance = Math.max(0, sumSq / finite - meanShifted * meanShifted);
-  return {
-    count: n,
-    // -0 and 0 are the same statistic; keep reports stable whichever zero came first.
-    min: min === 0 ? 0 : min,
-    max: max === 0 ? 0 : max,
-    mean: shift + meanShifted,
-    std: Math.sqrt(variance),
-    nan,
-    posInf,
-    negInf,
-    zero,
-  };
+  return summary(n, finite, min, max, shift, sum, sumSq, nan, posInf, negInf, zero);
 }
 
 /** Whether stats saw any NaN or infinity. */
