@@ -121,7 +121,11 @@ export function rankRootCauses(r: DiagnoseReport, inputs: DiagnoseInputs): RootC
     const scaler = causes.find((c) => c.kind === 'zero-std-scaler');
     if (!isModel && scaler) {
       // The changed config file is where the zero std lives: evidence for that cause, not another one.
-      scaler.evidence.splice(1, 0, `${d.path} differs: ${formatValue(d.a, 16)} in A, ${formatValue(d.b, 16)} in B.`);
+      scaler.evidence.splice(
+        1,
+        0,
+        `${d.path} differs: ${formatValue(d.a, 16)} in A, ${formatValue(d.b, 16)} in B.`,
+      );
       continue;
     }
     causes.push({
