@@ -2,7 +2,7 @@
 // same service with instrumentation off, measured in the same run with autocannon on loopback.
 // Each server runs in its own process; rounds alternate so machine noise hits both alike.
 // Run: pnpm --filter @prodprobe/cli bench   (after pnpm build)
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateTransactions } from '@prodprobe/fraud-model';
@@ -15,6 +15,8 @@ const work = mkdtempSync(join(tmpdir(), 'prodprobe-load-'));
 const bodies = generateTransactions(64, { seed: 5 }).map((r) => JSON.stringify(r.transaction));
 
 interface Run {
+  /** Server CPU time (all its threads) per request, in µs, from /proc/<pid>/stat. */
+  cpuUsPerRequest: number;
   rps: number;
   p99: number;
   p50: number;
@@ -22,7 +24,15 @@ interface Run {
   non2xx: number;
 }
 
-async function load(url: string): Promise<Run> {
+/** utime + stime of a process in µs (Linux; clock ticks of 10 ms). */
+function cpuMicros(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10_000;
+}
+
+async function load(server: { url: string; process: { pid?: number } }): Promise<Run> {
+  const url = server.url;
+  const cpuBefore = cpuMicros(server.process.pid!);
   let i = 0;
   const result = await autocannon({
     url: `${url}/predict`,
@@ -33,6 +43,7 @@ async function load(url: string): Promise<Run> {
     requests: [{ setupRequest: (req) => ({ ...req, body: bodies[i++ % bodies.length] }) }],
   });
   return {
+    cpuUsPerRequest: (cpuMicros(server.process.pid!) - cpuBefore) / Math.max(1, result.requests.total),
     rps: result.requests.average,
     p99: result.latency.p99,
     p50: result.latency.p50,
@@ -47,34 +58,49 @@ try {
   const plain = await startDemoServer('staging', join(work, 'plain'), 'x'.repeat(32), process.cwd(), [
     '--no-instrumentation',
   ]);
+  // LOAD_AA=1 runs the control: two uninstrumented servers, to see the noise floor of the setup.
   const instrumented = await startDemoServer(
     'staging',
     join(work, 'instrumented'),
     'x'.repeat(32),
     process.cwd(),
+    process.env.LOAD_AA === '1' ? ['--no-instrumentation'] : [],
   );
   const runs = { plain: [] as Run[], instrumented: [] as Run[] };
   try {
-    await load(plain.url); // warm-up, both
-    await load(instrumented.url);
+    await load(plain); // warm-up, both
+    await load(instrumented);
+    // Alternate which server goes first, so neither always runs on a warmer or cooler machine.
     for (let r = 0; r < rounds; r++) {
-      runs.plain.push(await load(plain.url));
-      runs.instrumented.push(await load(instrumented.url));
+      if (r % 2 === 0) {
+        runs.plain.push(await load(plain));
+        runs.instrumented.push(await load(instrumented));
+      } else {
+        runs.instrumented.push(await load(instrumented));
+        runs.plain.push(await load(plain));
+      }
     }
   } finally {
     await Promise.all([plain.stop(), instrumented.stop()]);
   }
-  const p = { rps: median(runs.plain.map((x) => x.rps)), p99: median(runs.plain.map((x) => x.p99)) };
-  const q = {
-    rps: median(runs.instrumented.map((x) => x.rps)),
-    p99: median(runs.instrumented.map((x) => x.p99)),
-  };
+  const summary = (xs: Run[]) => ({
+    rps: median(xs.map((x) => x.rps)),
+    p99: median(xs.map((x) => x.p99)),
+    cpu: median(xs.map((x) => x.cpuUsPerRequest)),
+  });
+  const p = summary(runs.plain);
+  const q = summary(runs.instrumented);
   const bad = [...runs.plain, ...runs.instrumented].reduce((n, x) => n + x.errors + x.non2xx, 0);
   console.log(
     `load test: ${rounds} rounds x ${seconds} s, 16 connections, POST /predict (staging config, 10% log sampling)`,
   );
-  console.log(`  instrumentation off: ${p.rps.toFixed(0)} req/s, p99 ${p.p99} ms`);
-  console.log(`  capture + logging:   ${q.rps.toFixed(0)} req/s, p99 ${q.p99} ms`);
+  console.log(
+    `  instrumentation off: ${p.rps.toFixed(0)} req/s, p99 ${p.p99} ms, server CPU ${p.cpu.toFixed(1)} µs/request`,
+  );
+  console.log(
+    `  capture + logging:   ${q.rps.toFixed(0)} req/s, p99 ${q.p99} ms, server CPU ${q.cpu.toFixed(1)} µs/request`,
+  );
+  console.log(`  server CPU cost per request: ${((q.cpu / p.cpu - 1) * 100).toFixed(1)}%`);
   console.log(
     `  throughput cost: ${((1 - q.rps / p.rps) * 100).toFixed(1)}% (target <= 10%); ratio ${(q.rps / p.rps).toFixed(3)}`,
   );

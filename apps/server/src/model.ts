@@ -53,7 +53,11 @@ export interface FraudModel {
 /** Loads the ONNX model and the preprocessing config named by the deployment's configuration. */
 export async function loadFraudModel(modelPath: string, preprocessPath: string): Promise<FraudModel> {
   const modelBytes = readFileSync(modelPath);
-  const session = await ort.InferenceSession.create(modelBytes);
+  // A tiny model: one thread per run beats a thread pool that competes with the HTTP server for cores.
+  const session = await ort.InferenceSession.create(modelBytes, {
+    intraOpNumThreads: 1,
+    interOpNumThreads: 1,
+  });
   return { session, preprocess: loadPreprocessConfig(preprocessPath), modelBytes };
 }
 
