@@ -1,0 +1,112 @@
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { createFileCaptureStore, withCapture } from '@prodprobe/capture';
+import type { Pipeline } from '@prodprobe/layers';
+import onnxProto from 'onnx-proto';
+import { afterAll, describe, expect, it } from 'vitest';
+import { run } from '../program.js';
+import { memoryIo } from '../test-io.js';
+import type { DiagnoseReport } from './diagnose.js';
+
+const { onnx } = onnxProto;
+// Inside the app, so the pipeline module resolves onnxruntime-node and @prodprobe/layers like a service would.
+const work = join(import.meta.dirname, '..', '..', `.test-inference-${process.pid}`);
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+/** x[1,2] → Scale (Mul by 1) → Log → y: a negative feature turns into NaN inside the model, at the Log. */
+function logModel(): Uint8Array {
+  const info = (name: string) =>
+    onnx.ValueInfoProto.create({
+      name,
+      type: { tensorType: { elemType: 1, shape: { dim: [{ dimValue: 1 }, { dimValue: 2 }] } } },
+    });
+  const one = onnx.TensorProto.create({ name: 'one', dims: [1], dataType: 1, floatData: [1] });
+  return onnx.ModelProto.encode(
+    onnx.ModelProto.create({
+      irVersion: 8,
+      opsetImport: [{ domain: '', version: 15 }],
+      graph: {
+        name: 'log-model',
+        node: [
+          { name: 'scale', opType: 'Mul', input: ['x', 'one'], output: ['s'] },
+          { name: 'log', opType: 'Log', input: ['s'], output: ['y'] },
+        ],
+        initializer: [one],
+        input: [info('x')],
+        output: [info('y')],
+      },
+    }),
+  ).finish();
+}
+
+// A service's pipeline module, as `diagnose --pipeline` loads it.
+const pipelineModule = `
+import * as ort from 'onnxruntime-node';
+import { definePipeline } from '@prodprobe/layers';
+export const onnxModelPath = './model.onnx';
+export const onnxInputName = 'x';
+export async function loadPipeline() {
+  const session = await ort.InferenceSession.create(new URL('./model.onnx', import.meta.url).pathname);
+  return definePipeline({
+    validate: (input) => typeof input?.a === 'number' && typeof input?.b === 'number',
+    preprocess: (input) => Float32Array.of(input.a, input.b),
+    forward: async (x) => (await session.run({ x: new ort.Tensor('float32', x, [1, 2]) })).y.data,
+    postprocess: (y) => ({ score: y[0] + y[1] }),
+  });
+}
+export const isFailure = (output) => (Number.isFinite(output?.score) ? false : 'score is not finite');
+`;
+
+describe('diagnose: a failure that starts inside the model', () => {
+  it('replays it, isolates it to inference, and names the first non-finite ONNX node', async () => {
+    mkdirSync(work, { recursive: true });
+    writeFileSync(join(work, 'model.onnx'), logModel());
+    writeFileSync(join(work, 'pipeline.mjs'), pipelineModule);
+    const mod = (await import(pathToFileURL(join(work, 'pipeline.mjs')).href)) as {
+      loadPipeline(): Promise<Pipeline<unknown, { score: number }>>;
+      isFailure(o: unknown): string | false;
+    };
+    const pipeline = await mod.loadPipeline();
+    const store = createFileCaptureStore(join(work, 'captures'));
+    const predict = withCapture((input: unknown) => pipeline.run(input), {
+      store,
+      modelVersion: 'log-v1',
+      isFailure: mod.isFailure,
+    });
+    expect(Number.isFinite((await predict({ a: 1, b: 2 })).score)).toBe(true);
+    expect(Number.isNaN((await predict({ a: -1, b: 2 })).score)).toBe(true);
+    await predict.flush();
+
+    const mem = memoryIo({ cwd: work });
+    const code = await run(
+      ['node', 'prodprobe', '--json', 'diagnose', '--captures', 'captures', '--pipeline', 'pipeline.mjs'],
+      mem.io,
+    );
+    expect(mem.stderr()).toBe('');
+    expect(code).toBe(1); // a root cause was found
+    const report = JSON.parse(mem.stdout()) as DiagnoseReport;
+    expect(report.totals.captures).toBe(1);
+    const [replay] = report.replays;
+    expect(replay).toMatchObject({ reproduced: true, verdict: 'model-or-input' });
+    expect(replay!.isolation).toMatchObject({ failedStage: null, nonFiniteOrigin: 'forward' });
+    expect(replay!.onnx).toMatchObject({ inspected: true, firstNonFinite: { node: 'log', opType: 'Log' } });
+    const cause = report.rootCauses.find((c) => c.kind === 'model-or-input');
+    expect(cause?.evidence.join('\n')).toContain('First non-finite ONNX node: log (Log)');
+    expect(report.notChecked.some((n) => n.startsWith('logs:'))).toBe(true);
+  });
+
+  it('a --pipeline module without loadPipeline is a usage error naming the file', async () => {
+    mkdirSync(work, { recursive: true });
+    writeFileSync(join(work, 'empty.mjs'), 'export const x = 1;\n');
+    const mem = memoryIo({ cwd: work });
+    const code = await run(
+      ['node', 'prodprobe', 'diagnose', '--captures', '.', '--pipeline', 'empty.mjs'],
+      mem.io,
+    );
+    expect(code).toBe(2);
+    expect(mem.stderr()).toContain(
+      '--pipeline empty.mjs: expected a module exporting loadPipeline(modelVersion)',
+    );
+  });
+});
