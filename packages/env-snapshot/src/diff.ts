@@ -530,29 +530,16 @@ function diffEnv(c: Collector, a: EnvSnapshot, b: EnvSnapshot): void {
     const x = a.env.vars[name];
     const y = b.env.vars[name];
     const path = ['env', name];
+    // Every env difference shows both sides the same way (secrets as length and hmac prefix only).
+    const report = (severity: Severity, note: string) =>
+      c.add(path, describeEnvVar(x), describeEnvVar(y), 'env', severity, note);
     if (!x || !y) {
       // Recorded on one side only: the allowlists differ; a variable set on one side is still news.
-      const v = x ?? y!;
-      if (v.present)
-        c.add(
-          path,
-          describeEnvVar(x),
-          describeEnvVar(y),
-          'env',
-          'info',
-          'variable not allowlisted on both sides',
-        );
+      if ((x ?? y!).present) report('info', 'variable not allowlisted on both sides');
       continue;
     }
     if (x.present !== y.present) {
-      c.add(
-        path,
-        describeEnvVar(x),
-        describeEnvVar(y),
-        'env',
-        'warning',
-        `variable ${x.present ? 'unset' : 'set'} in b`,
-      );
+      report('warning', `variable ${x.present ? 'unset' : 'set'} in b`);
       continue;
     }
     if (!x.present || !y.present) continue;
@@ -561,43 +548,12 @@ function diffEnv(c: Collector, a: EnvSnapshot, b: EnvSnapshot): void {
     if ('value' in x && 'value' in y) {
       if (x.value !== y.value) c.add(path, x.value, y.value, 'env', 'warning', 'value changed');
     } else if (sx && sy && 'length' in x && 'length' in y) {
-      if (x.length !== y.length)
-        c.add(
-          path,
-          describeEnvVar(x),
-          describeEnvVar(y),
-          'env',
-          'warning',
-          'secret value changed (length differs)',
-        );
+      if (x.length !== y.length) report('warning', 'secret value changed (length differs)');
       else if (x.hmac && y.hmac && sameKey) {
-        if (x.hmac !== y.hmac)
-          c.add(
-            path,
-            describeEnvVar(x),
-            describeEnvVar(y),
-            'env',
-            'warning',
-            'secret value changed (hmac differs)',
-          );
-      } else if (x.hmac && y.hmac)
-        c.add(
-          path,
-          describeEnvVar(x),
-          describeEnvVar(y),
-          'env',
-          'info',
-          'secret hashed with different keys: cannot compare',
-        );
+        if (x.hmac !== y.hmac) report('warning', 'secret value changed (hmac differs)');
+      } else if (x.hmac && y.hmac) report('info', 'secret hashed with different keys: cannot compare');
     } else if (sx !== sy) {
-      c.add(
-        path,
-        describeEnvVar(x),
-        describeEnvVar(y),
-        'env',
-        'info',
-        'treated as secret on one side only: cannot compare',
-      );
+      report('info', 'treated as secret on one side only: cannot compare');
     }
   }
 }
