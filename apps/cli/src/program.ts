@@ -14,11 +14,6 @@ const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url),
   version: string;
 };
 
-/** Options every subcommand sees through `command.optsWithGlobals()`. */
-export interface GlobalOptions {
-  json?: boolean;
-}
-
 /** Signature of a subcommand module: it adds its commands to the program. */
 export type RegisterCommand = (program: Command, io: Io) => void;
 

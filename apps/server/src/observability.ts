@@ -8,7 +8,7 @@ import { createPredictionLogger, type PredictionLogger } from '@prodprobe/logger
 import { errorSummary } from '@prodprobe/logger/query';
 import { createSanitizer, type SanitizePolicyInput, toStorable } from '@prodprobe/sanitize';
 import type { ResolvedServerConfig } from './config.js';
-import { type FraudModel, NO_PROBABILITY, type Prediction } from './model.js';
+import { type FraudModel, isFailedPrediction, type Prediction } from './model.js';
 
 /**
  * What the service sanitizes before anything reaches disk: categorical features are kept (drift
@@ -95,9 +95,9 @@ export async function createObservability(
     captureStore,
     sanitizer,
     record(requestId, input, output, error, latencyMs) {
-      const failed =
-        error ??
-        (output && output.fraudProbability === null ? new NonFiniteOutput(NO_PROBABILITY) : undefined);
+      // The service's own failure check decides, so logs and captures count the same failures.
+      const reason = error === undefined ? isFailedPrediction(output) : false;
+      const failed = error ?? (reason ? new NonFiniteOutput(reason) : undefined);
       const logged = logger.log({ requestId, input, output, error: failed, latencyMs });
       // Profile what the logs keep (the same deterministic sample, errors always): profiling
       // every request would cost more than the prediction itself.

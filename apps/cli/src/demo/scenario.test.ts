@@ -86,41 +86,44 @@ describe('diagnose names every planted fault', () => {
     expect(result.report.memory?.verdict).toBe('leak');
   });
 
-  it('the HTML report renders in headless Chromium with its charts and no console errors', async () => {
-    const executablePath = '/usr/bin/chromium';
-    if (!existsSync(executablePath) && !process.env.CI) return; // CI installs it; locally optional
-    const browser = await chromium.launch({
-      executablePath,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
-    try {
-      const page = await browser.newPage();
-      const errors: string[] = [];
-      page.on('console', (m) => {
-        if (m.type() === 'error') errors.push(m.text());
+  // CI installs Debian's chromium (and fails here without it); elsewhere the test is skipped, visibly.
+  const executablePath = '/usr/bin/chromium';
+  it.skipIf(!existsSync(executablePath) && !process.env.CI)(
+    'the HTML report renders in headless Chromium with its charts and no console errors',
+    async () => {
+      const browser = await chromium.launch({
+        executablePath,
+        args: [
+          '--headless',
+          '--no-sandbox',
+          '--disable-gpu',
+          '--disable-quic',
+          '--no-first-run',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--disable-sync',
+        ],
       });
-      page.on('pageerror', (e) => errors.push(e.message));
-      await page.goto(pathToFileURL(result.html).href, { waitUntil: 'load' });
-      expect(await page.title()).toBe('prodprobe diagnose');
-      const charts = await page.$$eval('figure.chart svg', (els) =>
-        els.map((e) => e.querySelectorAll('rect').length),
-      );
-      expect(charts.length).toBeGreaterThanOrEqual(3);
-      expect(charts.every((rects) => rects > 0)).toBe(true);
-      const causes = await page.$$eval('#root-causes li.cause', (els) => els.length);
-      expect(causes).toBe(result.report.rootCauses.length);
-      expect(errors).toEqual([]);
-    } finally {
-      await browser.close();
-    }
-  });
+      try {
+        const page = await browser.newPage();
+        const errors: string[] = [];
+        page.on('console', (m) => {
+          if (m.type() === 'error') errors.push(m.text());
+        });
+        page.on('pageerror', (e) => errors.push(e.message));
+        await page.goto(pathToFileURL(result.html).href, { waitUntil: 'load' });
+        expect(await page.title()).toBe('prodprobe diagnose');
+        const charts = await page.$$eval('figure.chart svg', (els) =>
+          els.map((e) => e.querySelectorAll('rect').length),
+        );
+        expect(charts.length).toBeGreaterThanOrEqual(3);
+        expect(charts.every((rects) => rects > 0)).toBe(true);
+        const causes = await page.$$eval('#root-causes li.cause', (els) => els.length);
+        expect(causes).toBe(result.report.rootCauses.length);
+        expect(errors).toEqual([]);
+      } finally {
+        await browser.close();
+      }
+    },
+  );
 });

@@ -1,5 +1,11 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { type CaptureRecord, createFileCaptureStore, describeFailure, replay } from '@prodprobe/capture';
+import {
+  type CaptureRecord,
+  createFileCaptureStore,
+  describeFailure,
+  failureName,
+  replay,
+} from '@prodprobe/capture';
 import {
   compare,
   createProfileBuilder,
@@ -140,6 +146,13 @@ function classKeyOf(name: string, message: string) {
   return message || name;
 }
 
+/** The failure class of one capture (`failureName` is capture's own name for it). */
+function failureOf(r: CaptureRecord) {
+  const name = failureName(r);
+  const message = r.failure.kind === 'error' ? r.failure.error.message : r.failure.reason;
+  return { name, message, key: classKeyOf(name, message) };
+}
+
 /** Runs the triage over whatever was given. Never throws for one missing or broken part. */
 export async function diagnose(inputs: DiagnoseInputs): Promise<DiagnoseReport> {
   const progress = inputs.onProgress ?? (() => {});
@@ -202,8 +215,7 @@ export async function diagnose(inputs: DiagnoseInputs): Promise<DiagnoseReport> 
     c.modelVersions = [...new Set([...c.modelVersions, ...versions])].sort();
   };
   for (const r of records) {
-    const message = r.failure.kind === 'error' ? r.failure.error.message : r.failure.reason;
-    const name = r.failure.kind === 'error' ? r.failure.error.name : 'BadOutput';
+    const { name, message } = failureOf(r);
     const c = classOf(name, message);
     c.captured++;
     seenAt(c, r.timestamp, r.timestamp, [r.modelVersion]);
@@ -296,8 +308,7 @@ export async function diagnose(inputs: DiagnoseInputs): Promise<DiagnoseReport> 
       { record: CaptureRecord; anomalies: InputAnomaly[]; count: number; classKey: string }
     >();
     for (const r of records) {
-      const message = r.failure.kind === 'error' ? r.failure.error.message : r.failure.reason;
-      const classKey = classKeyOf(r.failure.kind === 'error' ? r.failure.error.name : 'BadOutput', message);
+      const classKey = failureOf(r).key;
       const anomalies = inputAnomalies(r.input, kinds);
       const key = `${classKey}\u0000${signatureKey(anomalies)}`;
       const g = groups.get(key);
