@@ -112,6 +112,42 @@ describe('demo fraud service', () => {
     expect(((await drift.json()) as { fields: unknown[] }).fields.length).toBeGreaterThan(0);
   });
 
+  it('a bounded request history stays at its size; an unbounded one grows (the leak)', async () => {
+    const history = async (s: RunningService) =>
+      (await (
+        await fetch(`${s.url}/debug/history`, { headers: { authorization: `Bearer ${token}` } })
+      ).json()) as { entries: number; retainedBytes: number };
+    const sizes: Record<string, { entries: number; retainedBytes: number }> = {};
+    for (const maxEntries of [3, null]) {
+      const dir = mkdtempSync(join(tmpdir(), 'prodprobe-server-'));
+      const s = await startFraudService(
+        loadServerConfig('staging', {
+          dataDir: dir,
+          debugToken: token,
+          requestHistory: { maxEntries, entryBytes: 1024 },
+        }),
+      );
+      try {
+        for (const t of tx.slice(0, 8))
+          expect(
+            (
+              await fetch(`${s.url}/predict`, {
+                method: 'POST',
+                headers: { 'content-type': 'application/json' },
+                body: JSON.stringify(t),
+              })
+            ).status,
+          ).toBe(200);
+        sizes[String(maxEntries)] = await history(s);
+      } finally {
+        await s.close();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }
+    expect(sizes['3']).toEqual({ entries: 3, retainedBytes: 3 * 1024 });
+    expect(sizes.null).toEqual({ entries: 8, retainedBytes: 8 * 1024 });
+  });
+
   it('debug endpoints are off when no token is configured', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'prodprobe-server-'));
     const plain = await startFraudService(loadServerConfig('staging', { dataDir: dir }));

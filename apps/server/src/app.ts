@@ -54,13 +54,23 @@ export async function createFraudService(config: ResolvedServerConfig): Promise<
       })
     : plain;
 
-  // The request history: bounded in staging, unbounded in production's config (the leak).
+  // The request history: a ring of `maxEntries` slots in staging, unbounded in production's
+  // config (the leak). A full ring reuses its oldest slot's buffer: a bounded cache that allocated
+  // a fresh buffer per request would churn external memory and force a major GC every few seconds.
   const history: { requestId: string; retained: Buffer }[] = [];
+  let oldest = 0;
   const remember = (requestId: string) => {
     const { maxEntries, entryBytes } = config.requestHistory;
     if (maxEntries === 0) return;
-    history.push({ requestId, retained: Buffer.alloc(entryBytes, 1) });
-    if (maxEntries !== null && history.length > maxEntries) history.shift();
+    if (maxEntries === null || history.length < maxEntries) {
+      // Filled (the id, repeated) so every page is touched: the memory really is resident.
+      history.push({ requestId, retained: Buffer.alloc(entryBytes, requestId) });
+      return;
+    }
+    const slot = history[oldest]!;
+    slot.requestId = requestId;
+    slot.retained.fill(requestId);
+    oldest = (oldest + 1) % maxEntries;
   };
 
   async function predictOne(input: unknown, requestId: string): Promise<Prediction> {
