@@ -82,6 +82,9 @@ export async function createObservability(
     modelVersion: config.modelVersion,
     sanitizer,
     envFingerprint: fingerprint,
+    // Nothing mutates a request body after its prediction, so kept entries can be serialized in
+    // a batch at the next write rather than one at a time inside each request.
+    deferSerialization: true,
   });
   const reference: Profile | undefined = config.trainingProfilePath
     ? parseProfile(JSON.parse(readFileSync(config.trainingProfilePath, 'utf8')))

@@ -326,47 +326,51 @@ function stalledDisk() {
 }
 
 describe('bounded queue against a stalled disk', () => {
-  it('drops successes first (counted, with gap markers), never errors, and stays within maxQueue', async () => {
-    const dir = freshDir();
-    const disk = stalledDisk();
-    const maxQueue = 200;
-    const logger = createPredictionLogger({
-      dir,
-      sampleRate: 1,
-      modelVersion: 'v',
-      maxQueue,
-      flushIntervalMs: 10,
-      openSegment: disk.openSegment,
-    });
-    let maxBuffered = 0;
-    const errorIds: string[] = [];
-    for (let i = 0; i < 3000; i++) {
-      const requestId = `r${i}`;
-      if (i % 50 === 0) {
-        errorIds.push(requestId);
-        logger.log({ requestId, input: { i }, error: new Error('model failed') });
-      } else {
-        logger.log({ requestId, input: { i }, output: i });
+  it.each([false, true])(
+    'drops successes first (counted, with gap markers), never errors, and stays within maxQueue (deferSerialization: %s)',
+    async (deferSerialization) => {
+      const dir = freshDir();
+      const disk = stalledDisk();
+      const maxQueue = 200;
+      const logger = createPredictionLogger({
+        dir,
+        sampleRate: 1,
+        modelVersion: 'v',
+        deferSerialization,
+        maxQueue,
+        flushIntervalMs: 10,
+        openSegment: disk.openSegment,
+      });
+      let maxBuffered = 0;
+      const errorIds: string[] = [];
+      for (let i = 0; i < 3000; i++) {
+        const requestId = `r${i}`;
+        if (i % 50 === 0) {
+          errorIds.push(requestId);
+          logger.log({ requestId, input: { i }, error: new Error('model failed') });
+        } else {
+          logger.log({ requestId, input: { i }, output: i });
+        }
+        const s = logger.stats();
+        maxBuffered = Math.max(maxBuffered, s.queued + s.inFlight);
+        if (i % 100 === 0) await tick(); // let the (stalled) writer take a batch
       }
-      const s = logger.stats();
-      maxBuffered = Math.max(maxBuffered, s.queued + s.inFlight);
-      if (i % 100 === 0) await tick(); // let the (stalled) writer take a batch
-    }
-    expect(disk.writesStarted()).toBeGreaterThan(0);
-    expect(maxBuffered).toBeLessThanOrEqual(maxQueue);
-    expect(logger.stats().maxBuffered).toBeLessThanOrEqual(maxQueue);
-    expect(logger.stats().errorsOverBound).toBe(0);
-    const dropped = logger.stats().dropped;
-    expect(dropped).toBeGreaterThan(2000);
-    disk.release();
-    await logger.close();
-    const logs = await readPredictionLogs(dir);
-    const written = logs.entries.map((e) => e.requestId);
-    expect(written.filter((id) => errorIds.includes(id)).sort()).toEqual([...errorIds].sort());
-    expect(written.length + dropped).toBe(3000);
-    expect(logs.gaps.reduce((sum, g) => sum + g.dropped, 0)).toBe(dropped);
-    expect(logger.stats()).toMatchObject({ errors: errorIds.length, written: written.length, dropped });
-  });
+      expect(disk.writesStarted()).toBeGreaterThan(0);
+      expect(maxBuffered).toBeLessThanOrEqual(maxQueue);
+      expect(logger.stats().maxBuffered).toBeLessThanOrEqual(maxQueue);
+      expect(logger.stats().errorsOverBound).toBe(0);
+      const dropped = logger.stats().dropped;
+      expect(dropped).toBeGreaterThan(2000);
+      disk.release();
+      await logger.close();
+      const logs = await readPredictionLogs(dir);
+      const written = logs.entries.map((e) => e.requestId);
+      expect(written.filter((id) => errorIds.includes(id)).sort()).toEqual([...errorIds].sort());
+      expect(written.length + dropped).toBe(3000);
+      expect(logs.gaps.reduce((sum, g) => sum + g.dropped, 0)).toBe(dropped);
+      expect(logger.stats()).toMatchObject({ errors: errorIds.length, written: written.length, dropped });
+    },
+  );
 
   it('applies backpressure when errors alone fill the queue: a producer that waits keeps memory bounded and loses none', async () => {
     const dir = freshDir();
@@ -446,5 +450,93 @@ describe('bounded queue against a stalled disk', () => {
     expect(logs.tornLines).toBe(1);
     expect(logs.gaps.map((g) => g.dropped)).toEqual([1]);
     expect(logger.stats()).toMatchObject({ writeFailures: 1, dropped: 1, segmentsOpened: 2 });
+  });
+});
+
+describe('deferSerialization', () => {
+  const fixed = {
+    sampleRate: 1,
+    modelVersion: 'v',
+    host: 'h',
+    pid: 1,
+    now: () => Date.UTC(2026, 0, 2, 3, 4, 5),
+    memoryUsage: () => ({ rss: 100, heapUsed: 50 }),
+    sanitizer: createSanitizer({ rules: { country: 'keep' } }),
+  };
+  const entries = Array.from({ length: 40 }, (_, i) =>
+    i % 7 === 3
+      ? { requestId: `r${i}`, input: { amount: i, country: 'FR' }, error: new Error(`failed ${i}`) }
+      : {
+          requestId: `r${i}`,
+          input: { amount: i * 1.5, country: 'DE', note: 'x'.repeat(i) },
+          output: { p: i / 40 },
+          latencyMs: i,
+        },
+  );
+  const segmentText = async (dir: string) =>
+    (await listSegments(dir)).map((f) => readFileSync(f, 'utf8')).join('');
+
+  it('writes the same lines, in log() order, as serializing inside log()', async () => {
+    const texts: string[] = [];
+    for (const deferSerialization of [false, true]) {
+      const dir = freshDir();
+      const logger = createPredictionLogger({ ...fixed, dir, deferSerialization });
+      for (const e of entries) expect(logger.log(e).accepted).toBe(true);
+      await logger.close();
+      texts.push(await segmentText(dir));
+    }
+    expect(texts[1]!.split('\n')).toHaveLength(entries.length + 1);
+    expect(texts[1]).toBe(texts[0]);
+  });
+
+  it('holds successes until the write (flush and stats count them) and at most 512 of them', async () => {
+    const dir = freshDir();
+    const logger = createPredictionLogger({
+      ...fixed,
+      dir,
+      deferSerialization: true,
+      flushIntervalMs: 60_000,
+    });
+    const inputs = Array.from({ length: 600 }, (_, i) => ({ amount: i, country: 'DE' }));
+    for (const [i, input] of inputs.entries()) logger.log({ requestId: `r${i}`, input, output: 1 });
+    expect(logger.stats()).toMatchObject({ kept: 600, queued: 600, written: 0 });
+    // The trade-off the option documents: what is mutated before serialization is logged mutated.
+    for (const input of inputs) input.country = 'XX';
+    await logger.flush();
+    expect(logger.stats()).toMatchObject({ queued: 0, written: 600 });
+    const countries = (await readPredictionLogs(dir)).entries.map(
+      (e) => (e.input as { country: string }).country,
+    );
+    expect(countries.slice(0, 512).every((c) => c === 'DE')).toBe(true);
+    expect(countries.slice(512).every((c) => c === 'XX')).toBe(true);
+    await logger.close();
+  });
+
+  it('drops and reports an entry it cannot serialize, never throws from the timer', async () => {
+    const dir = freshDir();
+    const reported: LoggerError[] = [];
+    const logger = createPredictionLogger({
+      ...fixed,
+      dir,
+      deferSerialization: true,
+      flushIntervalMs: 10,
+      onError: (e) => reported.push(e),
+    });
+    const poisoned = {
+      get region(): string {
+        throw new Error('getter failed');
+      },
+    };
+    logger.log({ requestId: 'ok-1', input: { amount: 1 }, output: 1 });
+    logger.log({ requestId: 'bad', input: { amount: 2 }, output: 1, metadata: poisoned });
+    logger.log({ requestId: 'ok-2', input: { amount: 3 }, output: 1 });
+    await new Promise((resolve) => setTimeout(resolve, 50)); // the timer serializes and writes
+    expect(reported.map((e) => e.code)).toEqual(['INVALID_ENTRY']);
+    expect(reported[0]!.message).toContain('bad');
+    await logger.close();
+    const logs = await readPredictionLogs(dir);
+    expect(logs.entries.map((e) => e.requestId)).toEqual(['ok-1', 'ok-2']);
+    expect(logs.gaps.reduce((sum, g) => sum + g.dropped, 0)).toBe(1);
+    expect(logger.stats()).toMatchObject({ kept: 2, dropped: 1, written: 2 });
   });
 });

@@ -36,6 +36,9 @@ export interface LogResult {
   readonly backpressure: boolean;
 }
 
+/** Most kept successes waiting to be serialized (deferSerialization) before log() serializes them. */
+const MAX_DEFERRED = 512;
+
 const KEPT: LogResult = Object.freeze({ accepted: true, reason: 'kept', backpressure: false });
 const KEPT_FULL: LogResult = Object.freeze({ accepted: true, reason: 'kept', backpressure: true });
 const SAMPLED_OUT: LogResult = Object.freeze({ accepted: false, reason: 'sampled-out', backpressure: false });
@@ -78,7 +81,10 @@ export interface LoggerStats {
 
 /** The prediction logger returned by `createPredictionLogger`. */
 export interface PredictionLogger {
-  /** Logs one call. Sampled-out successes return at once; kept entries are serialised and queued. */
+  /**
+   * Logs one call. Sampled-out successes return at once; kept entries are serialised and queued
+   * (kept successes at the next write with `deferSerialization`).
+   */
   log(entry: PredictionInput): LogResult;
   /** Writes everything queued so far (and anything queued while it waits). */
   flush(): Promise<void>;
@@ -112,6 +118,15 @@ export interface PredictionLoggerOptions {
   maxStatsFields?: number;
   /** Longest error message kept, in characters. @default 4096 */
   maxErrorMessageLength?: number;
+  /**
+   * Serialize kept successes in a batch just before they are written (within half of
+   * `flushIntervalMs`) instead of inside `log()`. In a busy service one warm pass over many
+   * entries costs less than a cold one per request, and the work leaves the request's latency.
+   * The price: `log()` keeps references to `input`, `output` and `metadata` until then, so set it
+   * only when nothing mutates them after logging. Errors are always serialized at once.
+   * @default false
+   */
+  deferSerialization?: boolean;
   /**
    * The most an entry waits before it is on disk, so at most this much is lost on a hard crash
    * (SIGKILL). The logger writes every half interval, leaving the rest for the write itself.
@@ -157,6 +172,7 @@ const OptionsSchema = z.object({
   includeInput: z.boolean(),
   maxStatsFields: positiveInt,
   maxErrorMessageLength: positiveInt,
+  deferSerialization: z.boolean(),
   flushIntervalMs: positiveInt,
   maxQueue: positiveInt,
   maxQueueBytes: positiveInt,
@@ -234,6 +250,7 @@ export function createPredictionLogger(options: PredictionLoggerOptions): Predic
     includeInput: true,
     maxStatsFields: true,
     maxErrorMessageLength: true,
+    deferSerialization: true,
     flushIntervalMs: true,
     maxQueue: true,
     maxQueueBytes: true,
@@ -260,6 +277,7 @@ export function createPredictionLogger(options: PredictionLoggerOptions): Predic
   const includeInput = o.includeInput ?? true;
   const maxStatsFields = o.maxStatsFields ?? 256;
   const maxErrorMessageLength = o.maxErrorMessageLength ?? 4096;
+  const deferSerialization = o.deferSerialization ?? false;
   const flushIntervalMs = o.flushIntervalMs ?? 100;
   const maxQueue = o.maxQueue ?? 10_000;
   const maxQueueBytes = o.maxQueueBytes ?? 32 * 1024 * 1024;
@@ -331,7 +349,12 @@ export function createPredictionLogger(options: PredictionLoggerOptions): Predic
     rejectedAfterClose: 0,
   };
 
-  const isFull = () => queue.count + inFlight >= maxQueue || queue.bytes >= maxQueueBytes;
+  // Kept successes waiting to be serialized (deferSerialization): entry, time, keptBy, memory.
+  // Bounded by MAX_DEFERRED, so at most that many inputs are held by reference.
+  const deferred: unknown[] = [];
+  let deferredCount = 0;
+  const buffered = () => queue.count + inFlight + deferredCount;
+  const isFull = () => buffered() >= maxQueue || queue.bytes >= maxQueueBytes;
 
   function recordDrop(t: number): void {
     st.dropped++;
@@ -350,20 +373,24 @@ export function createPredictionLogger(options: PredictionLoggerOptions): Predic
   function push(line: string, error: boolean): void {
     queue.push(line, error);
     pushed++;
-    const buffered = queue.count + inFlight;
-    if (buffered > st.maxBuffered) st.maxBuffered = buffered;
-    if (timer === undefined) {
-      timer = setTimeout(onTimer, tickMs);
-      timer.unref();
-    }
+    const size = buffered();
+    if (size > st.maxBuffered) st.maxBuffered = size;
+    startTimer();
     // Half full, or enough bytes for a good write: write now rather than at the next tick, so a
     // burst does not reach the bound and lines do not live long enough to reach the old generation.
     if (writing === undefined) writeSoonIfLarge();
   }
 
+  function startTimer(): void {
+    if (timer === undefined) {
+      timer = setTimeout(onTimer, tickMs);
+      timer.unref();
+    }
+  }
+
   /** Starts a write at the next turn of the event loop when the queue is half full or large. */
   function writeSoonIfLarge(): void {
-    if ((queue.count + inFlight) * 2 >= maxQueue || queue.bytes >= writeEagerBytes) {
+    if (buffered() * 2 >= maxQueue || queue.bytes >= writeEagerBytes) {
       if (!immediate) {
         immediate = true;
         setImmediate(onTimer).unref();
@@ -373,6 +400,7 @@ export function createPredictionLogger(options: PredictionLoggerOptions): Predic
 
   function onTimer(): void {
     immediate = false;
+    serializeDeferred();
     if (timer !== undefined) {
       clearTimeout(timer);
       timer = undefined;
@@ -446,10 +474,76 @@ export function createPredictionLogger(options: PredictionLoggerOptions): Predic
       drainWaiters = [];
       for (const resolve of waiters) resolve();
     }
-    if ((queue.count > 0 || droppedSinceMarker > 0) && timer === undefined) {
-      timer = setTimeout(onTimer, tickMs);
-      timer.unref();
+    if (queue.count > 0 || deferredCount > 0 || droppedSinceMarker > 0) startTimer();
+  }
+
+  /** The JSON line of one kept entry. */
+  function entryLine(
+    entry: PredictionInput,
+    t: number,
+    keptBy: string,
+    memory: string,
+    failed: boolean,
+  ): string {
+    const requestId = entry.requestId;
+    const input = entry.input;
+    let inputJson = defaultPolicy ? defaultSanitizedJsonWithStats(input, maxStatsFields) : undefined;
+    let statsJson: string;
+    if (inputJson !== undefined) {
+      statsJson = lastFusedStatsJson();
+    } else {
+      const cleanInput = sanitizer.sanitize(input);
+      statsJson = inputStatsJsonOf(input, cleanInput, maxStatsFields);
+      inputJson = includeInput ? encode(cleanInput) : '';
     }
+    let line = `${headJson}${isoTime(t)}","requestId":${JSON.stringify(requestId)}${modelHashJson}${inputHash(input)}","inputStats":${statsJson}`;
+    if (includeInput) line += `,"input":${inputJson}`;
+    if (failed) {
+      line += `,"ok":false,"error":${JSON.stringify(errorFields(entry.error, maxErrorMessageLength))}`;
+    } else {
+      line += ',"ok":true';
+      const output = entry.output;
+      if (output !== undefined) {
+        const outputJson = defaultPolicy ? defaultSanitizedJsonWithStats(output) : undefined;
+        line += `,"output":${outputJson ?? encode(sanitizer.sanitize(output))}`;
+      }
+    }
+    if (typeof entry.latencyMs === 'number') line += `,"latencyMs":${numberJson(entry.latencyMs)}`;
+    line += keptBy + memory;
+    if (entry.metadata !== undefined) line += `,"metadata":${encode(entry.metadata)}`;
+    line += '}\n';
+
+    return line;
+  }
+
+  /** Serializes the deferred successes into the queue, in the order they were logged. */
+  function serializeDeferred(): void {
+    if (deferredCount === 0) return;
+    const n = deferred.length;
+    for (let k = 0; k < n; k += 4) {
+      const entry = deferred[k] as PredictionInput;
+      const t = deferred[k + 1] as number;
+      let line: string;
+      try {
+        line = entryLine(entry, t, deferred[k + 2] as string, deferred[k + 3] as string, false);
+      } catch (cause) {
+        // Away from the caller's stack: an entry that cannot be serialized is dropped and
+        // reported, never thrown into a timer (which would take the process down).
+        deferredCount--;
+        st.kept--;
+        recordDrop(t);
+        onError?.(
+          new LoggerError('INVALID_ENTRY', `requestId ${entry.requestId}: could not serialize the entry`, {
+            cause,
+          }),
+        );
+        continue;
+      }
+      deferredCount--;
+      push(line, false);
+    }
+    deferred.length = 0;
+    deferredCount = 0;
   }
 
   function log(entry: PredictionInput): LogResult {
@@ -494,33 +588,22 @@ export function createPredictionLogger(options: PredictionLoggerOptions): Predic
       memoryJson = `,"memory":{"rss":${Math.round(m.rss)},"heapUsed":${Math.round(m.heapUsed)}}`;
       memoryAt = t;
     }
-    const input = entry.input;
-    let inputJson = defaultPolicy ? defaultSanitizedJsonWithStats(input, maxStatsFields) : undefined;
-    let statsJson: string;
-    if (inputJson !== undefined) {
-      statsJson = lastFusedStatsJson();
-    } else {
-      const cleanInput = sanitizer.sanitize(input);
-      statsJson = inputStatsJsonOf(input, cleanInput, maxStatsFields);
-      inputJson = includeInput ? encode(cleanInput) : '';
-    }
-    let line = `${headJson}${isoTime(t)}","requestId":${JSON.stringify(requestId)}${modelHashJson}${inputHash(input)}","inputStats":${statsJson}`;
-    if (includeInput) line += `,"input":${inputJson}`;
-    if (failed) {
-      line += `,"ok":false,"error":${JSON.stringify(errorFields(entry.error, maxErrorMessageLength))}`;
-    } else {
-      line += ',"ok":true';
-      const output = entry.output;
-      if (output !== undefined) {
-        const outputJson = defaultPolicy ? defaultSanitizedJsonWithStats(output) : undefined;
-        line += `,"output":${outputJson ?? encode(sanitizer.sanitize(output))}`;
+    if (deferSerialization && !failed) {
+      deferred.push(entry, t, keptBy, memoryJson);
+      deferredCount++;
+      st.kept++;
+      const size = buffered();
+      if (size > st.maxBuffered) st.maxBuffered = size;
+      if (deferredCount >= MAX_DEFERRED) serializeDeferred();
+      else {
+        startTimer();
+        writeSoonIfLarge();
       }
+      return KEPT;
     }
-    if (typeof entry.latencyMs === 'number') line += `,"latencyMs":${numberJson(entry.latencyMs)}`;
-    line += keptBy + memoryJson;
-    if (entry.metadata !== undefined) line += `,"metadata":${encode(entry.metadata)}`;
-    line += '}\n';
-
+    // Lines stay in log() order: successes waiting to be serialized go into the queue first.
+    if (deferredCount > 0) serializeDeferred();
+    const line = entryLine(entry, t, keptBy, memoryJson, failed);
     st.kept++;
     if (failed) st.errors++;
     if (!isFull()) {
@@ -534,6 +617,7 @@ export function createPredictionLogger(options: PredictionLoggerOptions): Predic
   }
 
   async function flush(): Promise<void> {
+    serializeDeferred();
     const target = pushed;
     // Each batch settles what was queued when it started; loop until our entries are settled.
     // A batch takes everything queued, so the first batch started after this call covers it.
@@ -564,7 +648,7 @@ export function createPredictionLogger(options: PredictionLoggerOptions): Predic
     stats(): LoggerStats {
       return {
         ...st,
-        queued: queue.count,
+        queued: queue.count + deferredCount,
         inFlight,
         bytesWritten: sink.bytesWritten,
         segmentsOpened: sink.opened,
