@@ -1,6 +1,7 @@
 // Load test: what capture + prediction logging (10% sampling) cost the demo service, against the
 // same service with instrumentation off, measured in the same run with autocannon on loopback.
-// Each server runs in its own process; rounds alternate so machine noise hits both alike.
+// Each server runs in its own process, new ones every round; the order alternates so machine
+// noise hits both alike.
 // Run: pnpm --filter @prodprobe/cli bench   (after pnpm build)
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,8 +10,9 @@ import { generateTransactions } from '@prodprobe/fraud-model';
 import autocannon from 'autocannon';
 import { startDemoServer } from '../src/demo/servers.js';
 
-const seconds = Number(process.env.LOAD_SECONDS ?? 6);
-const rounds = Number(process.env.LOAD_ROUNDS ?? 5);
+const seconds = Number(process.env.LOAD_SECONDS ?? 5);
+const rounds = Number(process.env.LOAD_ROUNDS ?? 7);
+const warmupSeconds = Number(process.env.LOAD_WARMUP_SECONDS ?? 2);
 const work = mkdtempSync(join(tmpdir(), 'prodprobe-load-'));
 const bodies = generateTransactions(64, { seed: 5 }).map((r) => JSON.stringify(r.transaction));
 
@@ -31,7 +33,7 @@ function cpuMicros(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) * 10_000;
 }
 
-async function load(server: { url: string; process: { pid?: number } }): Promise<Run> {
+async function load(server: { url: string; process: { pid?: number } }, duration = seconds): Promise<Run> {
   const url = server.url;
   const cpuBefore = cpuMicros(server.process.pid!);
   let i = 0;
@@ -41,7 +43,7 @@ async function load(server: { url: string; process: { pid?: number } }): Promise
       {
         url: `${url}/predict`,
         connections: 16,
-        duration: seconds,
+        duration,
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         requests: [{ setupRequest: (req) => ({ ...req, body: bodies[i++ % bodies.length] }) }],
@@ -68,33 +70,42 @@ async function load(server: { url: string; process: { pid?: number } }): Promise
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 try {
-  const plain = await startDemoServer('staging', join(work, 'plain'), 'x'.repeat(32), process.cwd(), [
-    '--no-instrumentation',
-  ]);
-  // LOAD_AA=1 runs the control: two uninstrumented servers, to see the noise floor of the setup.
-  const instrumented = await startDemoServer(
-    'staging',
-    join(work, 'instrumented'),
-    'x'.repeat(32),
-    process.cwd(),
-    process.env.LOAD_AA === '1' ? ['--no-instrumentation'] : [],
-  );
   const runs = { plain: [] as Run[], instrumented: [] as Run[] };
-  try {
-    await load(plain); // warm-up, both
-    await load(instrumented);
-    // Alternate which server goes first, so neither always runs on a warmer or cooler machine.
-    for (let r = 0; r < rounds; r++) {
+  // Fresh processes every round: one process can run a few % faster or slower than an identical
+  // one for its whole life (memory layout, where the scheduler puts it), so a comparison of two
+  // long-lived processes carries that bias whatever the number of rounds.
+  for (let r = 0; r < rounds; r++) {
+    const [plain, instrumented] = await Promise.all([
+      startDemoServer('staging', join(work, `plain-${r}`), 'x'.repeat(32), process.cwd(), [
+        '--no-instrumentation',
+      ]),
+      // LOAD_AA=1 runs the control: two uninstrumented servers, to see the noise floor of the setup.
+      startDemoServer(
+        'staging',
+        join(work, `instrumented-${r}`),
+        'x'.repeat(32),
+        process.cwd(),
+        process.env.LOAD_AA === '1' ? ['--no-instrumentation'] : [],
+      ),
+    ]);
+    try {
+      // Each measurement follows its own warm-up (JIT), so both servers come to it the same way.
+      const measure = async (server: typeof plain) => {
+        await load(server, warmupSeconds);
+        return load(server);
+      };
+      // Alternate which server goes first, so neither always runs on a warmer or cooler machine.
       if (r % 2 === 0) {
-        runs.plain.push(await load(plain));
-        runs.instrumented.push(await load(instrumented));
+        runs.plain.push(await measure(plain));
+        runs.instrumented.push(await measure(instrumented));
       } else {
-        runs.instrumented.push(await load(instrumented));
-        runs.plain.push(await load(plain));
+        runs.instrumented.push(await measure(instrumented));
+        runs.plain.push(await measure(plain));
       }
+    } finally {
+      await Promise.all([plain.stop(), instrumented.stop()]);
     }
-  } finally {
-    await Promise.all([plain.stop(), instrumented.stop()]);
+    process.stderr.write(`round ${r + 1}/${rounds} done\n`);
   }
   const summary = (xs: Run[]) => ({
     rps: median(xs.map((x) => x.rps)),
@@ -106,7 +117,7 @@ try {
   const q = summary(runs.instrumented);
   const bad = [...runs.plain, ...runs.instrumented].reduce((n, x) => n + x.errors + x.non2xx, 0);
   console.log(
-    `load test: ${rounds} rounds x ${seconds} s, 16 connections, POST /predict (staging config, 10% log sampling)`,
+    `load test: ${rounds} rounds x ${seconds} s (fresh servers each round, ${warmupSeconds} s warm-up), 16 connections, POST /predict (staging config, 10% log sampling)`,
   );
   console.log(
     `  instrumentation off: ${p.rps.toFixed(0)} req/s, p50 ${p.p50.toFixed(2)} ms, p99 ${p.p99.toFixed(2)} ms, server CPU ${p.cpu.toFixed(1)} µs/request`,
