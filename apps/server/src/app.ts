@@ -32,27 +32,58 @@ const zodIssues = (
     message: i.message,
   }));
 
+/** One transaction through the service: what `POST /predict` runs for each row. */
+export interface Predictor {
+  predictOne(input: unknown, requestId: string): Promise<Prediction>;
+  /** Waits for captures still being written (none without instrumentation). */
+  flush(): Promise<void>;
+}
+
+/**
+ * The model pipeline, and with instrumentation on, `withCapture` around it and the prediction
+ * logger after it. The service and the request-path benchmark both build it here.
+ */
+export function createPredictor(
+  config: ResolvedServerConfig,
+  model: FraudModel,
+  observability: Observability | undefined,
+): Predictor {
+  const pipeline = definePipeline<unknown, Prediction>(fraudStages(model, config.fraudThreshold));
+  const plain = (input: unknown, _requestId: string): Promise<Prediction> => pipeline.run(input);
+  if (!observability) return { predictOne: plain, flush: async () => {} };
+  const predict = withCapture(plain, {
+    store: observability.captureStore,
+    sanitizer: observability.sanitizer,
+    modelVersion: config.modelVersion,
+    isFailure: isFailedPrediction,
+    requestId: (_input, args) => args[1],
+    environment: () => ({ env: config.env, envFingerprint: observability.fingerprint }),
+  });
+  return {
+    async predictOne(input, requestId) {
+      const started = performance.now();
+      try {
+        const prediction = await predict(input, requestId);
+        observability.record(requestId, input, prediction, undefined, performance.now() - started);
+        return prediction;
+      } catch (error) {
+        observability.record(requestId, input, undefined, error, performance.now() - started);
+        throw error;
+      }
+    },
+    flush: () => predict.flush(),
+  };
+}
+
 /**
  * Builds the demo fraud service. The model runs as a @prodprobe/layers pipeline; every
  * prediction goes through `withCapture` and the prediction logger unless instrumentation is off.
  */
 export async function createFraudService(config: ResolvedServerConfig): Promise<FraudService> {
   const model = await loadFraudModel(config.modelPath, config.preprocessPath);
-  const pipeline = definePipeline<unknown, Prediction>(fraudStages(model, config.fraudThreshold));
   const observability = config.instrumentation ? await createObservability(config, model) : undefined;
 
-  type Predict = (input: unknown, requestId: string) => Promise<Prediction>;
-  const plain: Predict = (input) => pipeline.run(input);
-  const predict: Predict = observability
-    ? withCapture(plain, {
-        store: observability.captureStore,
-        sanitizer: observability.sanitizer,
-        modelVersion: config.modelVersion,
-        isFailure: isFailedPrediction,
-        requestId: (_input, args) => args[1],
-        environment: () => ({ env: config.env, envFingerprint: observability.fingerprint }),
-      })
-    : plain;
+  const { predictOne, flush: flushCaptures } = createPredictor(config, model, observability);
 
   // The request history: a ring of `maxEntries` slots in staging, unbounded in production's
   // config (the leak). A full ring reuses its oldest slot's buffer: a bounded cache that allocated
@@ -72,18 +103,6 @@ export async function createFraudService(config: ResolvedServerConfig): Promise<
     slot.retained.fill(requestId);
     oldest = (oldest + 1) % maxEntries;
   };
-
-  async function predictOne(input: unknown, requestId: string): Promise<Prediction> {
-    const started = performance.now();
-    try {
-      const prediction = await predict(input, requestId);
-      observability?.record(requestId, input, prediction, undefined, performance.now() - started);
-      return prediction;
-    } catch (error) {
-      observability?.record(requestId, input, undefined, error, performance.now() - started);
-      throw error;
-    }
-  }
 
   const app = Fastify({
     logger: false,
@@ -178,7 +197,7 @@ export async function createFraudService(config: ResolvedServerConfig): Promise<
     observability,
     async close() {
       await app.close();
-      if (predict !== plain) await (predict as ReturnType<typeof withCapture<Predict>>).flush();
+      await flushCaptures();
       await observability?.close();
       await model.session.release();
     },

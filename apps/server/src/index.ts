@@ -1,4 +1,4 @@
-export { createFraudService, type FraudService } from './app.js';
+export { createFraudService, createPredictor, type FraudService, type Predictor } from './app.js';
 export {
   ENVIRONMENTS_DIR,
   loadServerConfig,

@@ -311,18 +311,29 @@ function stalledDisk() {
     release = resolve;
   });
   let writesStarted = 0;
+  let firstWrite!: () => void;
+  const started = new Promise<void>((resolve) => {
+    firstWrite = resolve;
+  });
   const openSegment: OpenSegment = async (path) => {
     const real = await openFileSegment(path);
     return {
       write: async (data) => {
         writesStarted++;
+        firstWrite();
         await gate;
         await real.write(data);
       },
       close: () => real.close(),
     };
   };
-  return { openSegment, release: () => release(), writesStarted: () => writesStarted };
+  return {
+    openSegment,
+    release: () => release(),
+    writesStarted: () => writesStarted,
+    /** Resolves when the first write has reached the stalled disk. */
+    started,
+  };
 }
 
 describe('bounded queue against a stalled disk', () => {
@@ -354,6 +365,9 @@ describe('bounded queue against a stalled disk', () => {
         const s = logger.stats();
         maxBuffered = Math.max(maxBuffered, s.queued + s.inFlight);
         if (i % 100 === 0) await tick(); // let the (stalled) writer take a batch
+        // The first batch must have reached the stalled disk before the flood (opening the
+        // segment goes through the thread pool, which a busy machine can make slow).
+        if (i === 150) await disk.started;
       }
       expect(disk.writesStarted()).toBeGreaterThan(0);
       expect(maxBuffered).toBeLessThanOrEqual(maxQueue);
