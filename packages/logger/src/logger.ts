@@ -349,11 +349,10 @@ export function createPredictionLogger(options: PredictionLoggerOptions): Predic
     rejectedAfterClose: 0,
   };
 
-  // Kept successes waiting to be serialized (deferSerialization): entry, time, keptBy, memory.
-  // Bounded by MAX_DEFERRED, so at most that many inputs are held by reference.
-  const deferred: unknown[] = [];
-  let deferredCount = 0;
-  const buffered = () => queue.count + inFlight + deferredCount;
+  // Kept successes waiting to be serialized (deferSerialization), in log() order. Bounded by
+  // MAX_DEFERRED, so at most that many inputs are held by reference.
+  let deferred: { entry: PredictionInput; t: number; keptBy: string; memory: string }[] = [];
+  const buffered = () => queue.count + inFlight + deferred.length;
   const isFull = () => buffered() >= maxQueue || queue.bytes >= maxQueueBytes;
 
   function recordDrop(t: number): void {
@@ -373,12 +372,16 @@ export function createPredictionLogger(options: PredictionLoggerOptions): Predic
   function push(line: string, error: boolean): void {
     queue.push(line, error);
     pushed++;
-    const size = buffered();
-    if (size > st.maxBuffered) st.maxBuffered = size;
+    noteBuffered();
     startTimer();
     // Half full, or enough bytes for a good write: write now rather than at the next tick, so a
     // burst does not reach the bound and lines do not live long enough to reach the old generation.
     if (writing === undefined) writeSoonIfLarge();
+  }
+
+  function noteBuffered(): void {
+    const size = buffered();
+    if (size > st.maxBuffered) st.maxBuffered = size;
   }
 
   function startTimer(): void {
@@ -474,7 +477,7 @@ export function createPredictionLogger(options: PredictionLoggerOptions): Predic
       drainWaiters = [];
       for (const resolve of waiters) resolve();
     }
-    if (queue.count > 0 || deferredCount > 0 || droppedSinceMarker > 0) startTimer();
+    if (queue.count > 0 || deferred.length > 0 || droppedSinceMarker > 0) startTimer();
   }
 
   /** The JSON line of one kept entry. */
@@ -518,18 +521,16 @@ export function createPredictionLogger(options: PredictionLoggerOptions): Predic
 
   /** Serializes the deferred successes into the queue, in the order they were logged. */
   function serializeDeferred(): void {
-    if (deferredCount === 0) return;
-    const n = deferred.length;
-    for (let k = 0; k < n; k += 4) {
-      const entry = deferred[k] as PredictionInput;
-      const t = deferred[k + 1] as number;
+    if (deferred.length === 0) return;
+    const batch = deferred;
+    deferred = [];
+    for (const { entry, t, keptBy, memory } of batch) {
       let line: string;
       try {
-        line = entryLine(entry, t, deferred[k + 2] as string, deferred[k + 3] as string, false);
+        line = entryLine(entry, t, keptBy, memory, false);
       } catch (cause) {
         // Away from the caller's stack: an entry that cannot be serialized is dropped and
         // reported, never thrown into a timer (which would take the process down).
-        deferredCount--;
         st.kept--;
         recordDrop(t);
         onError?.(
@@ -539,11 +540,8 @@ export function createPredictionLogger(options: PredictionLoggerOptions): Predic
         );
         continue;
       }
-      deferredCount--;
       push(line, false);
     }
-    deferred.length = 0;
-    deferredCount = 0;
   }
 
   function log(entry: PredictionInput): LogResult {
@@ -589,12 +587,10 @@ export function createPredictionLogger(options: PredictionLoggerOptions): Predic
       memoryAt = t;
     }
     if (deferSerialization && !failed) {
-      deferred.push(entry, t, keptBy, memoryJson);
-      deferredCount++;
+      deferred.push({ entry, t, keptBy, memory: memoryJson });
       st.kept++;
-      const size = buffered();
-      if (size > st.maxBuffered) st.maxBuffered = size;
-      if (deferredCount >= MAX_DEFERRED) serializeDeferred();
+      noteBuffered();
+      if (deferred.length >= MAX_DEFERRED) serializeDeferred();
       else {
         startTimer();
         writeSoonIfLarge();
@@ -602,7 +598,7 @@ export function createPredictionLogger(options: PredictionLoggerOptions): Predic
       return KEPT;
     }
     // Lines stay in log() order: successes waiting to be serialized go into the queue first.
-    if (deferredCount > 0) serializeDeferred();
+    serializeDeferred();
     const line = entryLine(entry, t, keptBy, memoryJson, failed);
     st.kept++;
     if (failed) st.errors++;
@@ -648,7 +644,7 @@ export function createPredictionLogger(options: PredictionLoggerOptions): Predic
     stats(): LoggerStats {
       return {
         ...st,
-        queued: queue.count + deferredCount,
+        queued: queue.count + deferred.length,
         inFlight,
         bytesWritten: sink.bytesWritten,
         segmentsOpened: sink.opened,
