@@ -44,6 +44,8 @@ export interface Observability {
   driftReport(): unknown;
   captures(): Promise<unknown>;
   errorSummary(): Promise<unknown>;
+  /** Writes the logs queued so far. */
+  flush(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -120,6 +122,7 @@ export async function createObservability(
       await logger.flush();
       return errorSummary(`${config.dataDir}/logs`);
     },
+    flush: () => logger.flush(),
     close: () => logger.close(),
   };
 }
