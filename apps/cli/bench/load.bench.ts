@@ -1,30 +1,38 @@
 // Load test: what capture + prediction logging (10% sampling) cost the demo service, against the
 // same service with instrumentation off, measured in the same run with autocannon on loopback.
-// Each server runs in its own process, new ones every round; the order alternates so machine
-// noise hits both alike.
+//
+// On a shared 2-vCPU machine the speed of one process drifts by 10-20% from second to second, so
+// long back-to-back runs compare two different machines. Here both servers run side by side and
+// the client alternates between them in short slices (ABBA order), so each pair of neighbouring
+// slices sees the same machine. A process also keeps its own luck for its whole life (memory
+// layout, hash seeds: the A/A control shows pairs of identical servers 5% apart), so many fresh
+// pairs of processes are started, and a pair is the unit of the statistics: the cost is the median
+// over pairs of each pair's median slice ratio, with a distribution-free 95% interval.
 // Run: pnpm --filter @prodprobe/cli bench   (after pnpm build)
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateTransactions } from '@prodprobe/fraud-model';
 import autocannon from 'autocannon';
-import { startDemoServer } from '../src/demo/servers.js';
+import { type DemoServer, startDemoServer } from '../src/demo/servers.js';
 
-const seconds = Number(process.env.LOAD_SECONDS ?? 5);
-const rounds = Number(process.env.LOAD_ROUNDS ?? 7);
-const warmupSeconds = Number(process.env.LOAD_WARMUP_SECONDS ?? 2);
+const pairs = Number(process.env.LOAD_PAIRS ?? 12);
+const slicesPerPair = Number(process.env.LOAD_SLICES ?? 4);
+const sliceSeconds = Number(process.env.LOAD_SLICE_SECONDS ?? 1);
+const warmupSeconds = Number(process.env.LOAD_WARMUP_SECONDS ?? 2.5);
+// LOAD_AA=1 runs the control: two uninstrumented servers, to see the noise floor of the setup.
+const control = process.env.LOAD_AA === '1';
 const work = mkdtempSync(join(tmpdir(), 'prodprobe-load-'));
 const bodies = generateTransactions(64, { seed: 5 }).map((r) => JSON.stringify(r.transaction));
 
-interface Run {
-  /** Server CPU time (all its threads) per request, in µs, from /proc/<pid>/stat. */
-  cpuUsPerRequest: number;
+interface Slice {
   rps: number;
   /** Latency percentiles in ms, from every 2xx response's own timing (autocannon's histogram keeps whole ms). */
   p99: number;
   p50: number;
-  errors: number;
-  non2xx: number;
+  /** Server CPU time (all its threads) per request, in µs, from /proc/<pid>/stat. */
+  cpuUs: number;
+  bad: number;
 }
 
 /** utime + stime of a process in µs (Linux; clock ticks of 10 ms). */
@@ -33,20 +41,19 @@ function cpuMicros(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) * 10_000;
 }
 
-async function load(server: { url: string; process: { pid?: number } }, duration = seconds): Promise<Run> {
-  const url = server.url;
+let next = 0;
+async function load(server: DemoServer, seconds: number): Promise<Slice> {
   const cpuBefore = cpuMicros(server.process.pid!);
-  let i = 0;
   const latencies: number[] = [];
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
     const instance = autocannon(
       {
-        url: `${url}/predict`,
+        url: `${server.url}/predict`,
         connections: 16,
-        duration,
+        duration: seconds,
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        requests: [{ setupRequest: (req) => ({ ...req, body: bodies[i++ % bodies.length] }) }],
+        requests: [{ setupRequest: (req) => ({ ...req, body: bodies[next++ % bodies.length] }) }],
       },
       (error, result) => (error ? reject(error) : resolve(result)),
     );
@@ -55,91 +62,115 @@ async function load(server: { url: string; process: { pid?: number } }, duration
     });
   });
   latencies.sort((a, b) => a - b);
-  const percentile = (p: number) =>
-    latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? 0;
+  const at = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? 0;
+  const total = result.requests.total;
   return {
-    cpuUsPerRequest: (cpuMicros(server.process.pid!) - cpuBefore) / Math.max(1, result.requests.total),
-    rps: result.requests.average,
-    p99: percentile(0.99),
-    p50: percentile(0.5),
-    errors: result.errors,
-    non2xx: result.non2xx,
+    rps: total / seconds,
+    p99: at(0.99),
+    p50: at(0.5),
+    cpuUs: (cpuMicros(server.process.pid!) - cpuBefore) / Math.max(1, total),
+    bad: result.errors + result.non2xx,
   };
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
+/**
+ * A 95% confidence interval for the median, distribution-free: the order statistics k and n-k+1,
+ * with k the largest such that P(Binomial(n, 1/2) < k) <= 2.5%.
+ */
+function medianInterval(xs: number[]): [number, number] {
+  const s = [...xs].sort((a, b) => a - b);
+  const n = s.length;
+  let k = 0;
+  let cumulative = 0;
+  let term = 0.5 ** n; // P(X = 0)
+  while (k < n && cumulative + term <= 0.025) {
+    cumulative += term;
+    term = (term * (n - k)) / (k + 1); // P(X = k+1)
+    k++;
+  }
+  return k === 0 ? [s[0]!, s[n - 1]!] : [s[k - 1]!, s[n - k]!];
+}
+
+const pct = (ratio: number) => `${((ratio - 1) * 100).toFixed(1)}%`;
 
 try {
-  const runs = { plain: [] as Run[], instrumented: [] as Run[] };
-  // Fresh processes every round: one process can run a few % faster or slower than an identical
-  // one for its whole life (memory layout, where the scheduler puts it), so a comparison of two
-  // long-lived processes carries that bias whatever the number of rounds.
-  for (let r = 0; r < rounds; r++) {
-    const [plain, instrumented] = await Promise.all([
-      startDemoServer('staging', join(work, `plain-${r}`), 'x'.repeat(32), process.cwd(), [
+  const plain: Slice[] = [];
+  const instrumented: Slice[] = [];
+  // Per server pair: the median over its slices of each paired ratio.
+  const pairRps: number[] = [];
+  const pairP99: number[] = [];
+  const pairCpu: number[] = [];
+  for (let p = 0; p < pairs; p++) {
+    const [a, b] = await Promise.all([
+      startDemoServer('staging', join(work, `plain-${p}`), 'x'.repeat(32), process.cwd(), [
         '--no-instrumentation',
       ]),
-      // LOAD_AA=1 runs the control: two uninstrumented servers, to see the noise floor of the setup.
       startDemoServer(
         'staging',
-        join(work, `instrumented-${r}`),
+        join(work, `instrumented-${p}`),
         'x'.repeat(32),
         process.cwd(),
-        process.env.LOAD_AA === '1' ? ['--no-instrumentation'] : [],
+        control ? ['--no-instrumentation'] : [],
       ),
     ]);
     try {
-      // Each measurement follows its own warm-up (JIT), so both servers come to it the same way.
-      const measure = async (server: typeof plain) => {
-        await load(server, warmupSeconds);
-        return load(server);
-      };
-      // Alternate which server goes first, so neither always runs on a warmer or cooler machine.
-      if (r % 2 === 0) {
-        runs.plain.push(await measure(plain));
-        runs.instrumented.push(await measure(instrumented));
-      } else {
-        runs.instrumented.push(await measure(instrumented));
-        runs.plain.push(await measure(plain));
+      // Warm-up (JIT, log segments, the drift profile): the figures are discarded.
+      await load(a, warmupSeconds);
+      await load(b, warmupSeconds);
+      const ys: Slice[] = [];
+      const zs: Slice[] = [];
+      for (let s = 0; s < slicesPerPair; s++) {
+        // ABBA: neither side always goes first, so a trend within a pair cancels.
+        const first = (s + p) % 2 === 0;
+        const x = first ? await load(a, sliceSeconds) : undefined;
+        ys.push(await load(b, sliceSeconds));
+        zs.push(x ?? (await load(a, sliceSeconds)));
       }
+      plain.push(...zs);
+      instrumented.push(...ys);
+      const ratio = (f: (x: Slice) => number) => median(ys.map((y, i) => f(y) / f(zs[i]!)));
+      pairRps.push(ratio((x) => x.rps));
+      pairP99.push(ratio((x) => x.p99));
+      pairCpu.push(ratio((x) => x.cpuUs));
     } finally {
-      await Promise.all([plain.stop(), instrumented.stop()]);
+      await Promise.all([a.stop(), b.stop()]);
     }
-    process.stderr.write(`round ${r + 1}/${rounds} done\n`);
+    process.stderr.write(`pair ${p + 1}/${pairs} done\n`);
   }
-  const summary = (xs: Run[]) => ({
-    rps: median(xs.map((x) => x.rps)),
-    p99: median(xs.map((x) => x.p99)),
-    p50: median(xs.map((x) => x.p50)),
-    cpu: median(xs.map((x) => x.cpuUsPerRequest)),
-  });
-  const p = summary(runs.plain);
-  const q = summary(runs.instrumented);
-  const bad = [...runs.plain, ...runs.instrumented].reduce((n, x) => n + x.errors + x.non2xx, 0);
+
+  const [rpsLo, rpsHi] = medianInterval(pairRps);
+  const [p99Lo, p99Hi] = medianInterval(pairP99);
+  const bad = [...plain, ...instrumented].reduce((n, x) => n + x.bad, 0);
+  const side = (xs: Slice[]) =>
+    `${median(xs.map((x) => x.rps)).toFixed(0)} req/s, p50 ${median(xs.map((x) => x.p50)).toFixed(2)} ms, p99 ${median(xs.map((x) => x.p99)).toFixed(2)} ms, server CPU ${median(xs.map((x) => x.cpuUs)).toFixed(1)} µs/request`;
+
   console.log(
-    `load test: ${rounds} rounds x ${seconds} s (fresh servers each round, ${warmupSeconds} s warm-up), 16 connections, POST /predict (staging config, 10% log sampling)`,
+    `load test${control ? ' (A/A control: both servers uninstrumented)' : ''}: ${pairs} fresh server pairs x ${slicesPerPair} slices of ${sliceSeconds} s each side (${warmupSeconds} s warm-up), 16 connections, POST /predict, staging config, 10% log sampling`,
+  );
+  console.log(`  instrumentation off: ${side(plain)} (median slice)`);
+  console.log(
+    `  ${control ? 'second plain server:' : 'capture + logging:  '} ${side(instrumented)} (median slice)`,
+  );
+  const rps = median(pairRps);
+  const p99 = median(pairP99);
+  console.log(
+    `  throughput cost: ${((1 - rps) * 100).toFixed(1)}% (95% CI ${((1 - rpsHi) * 100).toFixed(1)}% to ${((1 - rpsLo) * 100).toFixed(1)}%; target <= 10%); ratio ${rps.toFixed(3)}`,
   );
   console.log(
-    `  instrumentation off: ${p.rps.toFixed(0)} req/s, p50 ${p.p50.toFixed(2)} ms, p99 ${p.p99.toFixed(2)} ms, server CPU ${p.cpu.toFixed(1)} µs/request`,
+    `  p99 latency cost: ${pct(p99)} (95% CI ${pct(p99Lo)} to ${pct(p99Hi)}; target <= 10%); ratio ${p99.toFixed(3)}`,
   );
+  console.log(`  server CPU cost per request: ${pct(median(pairCpu))}`);
   console.log(
-    `  capture + logging:   ${q.rps.toFixed(0)} req/s, p50 ${q.p50.toFixed(2)} ms, p99 ${q.p99.toFixed(2)} ms, server CPU ${q.cpu.toFixed(1)} µs/request`,
+    `  (median over server pairs of each pair's median ratio over ${slicesPerPair} neighbouring slices)`,
   );
-  console.log(`  server CPU cost per request: ${((q.cpu / p.cpu - 1) * 100).toFixed(1)}%`);
-  console.log(
-    `  throughput cost: ${((1 - q.rps / p.rps) * 100).toFixed(1)}% (target <= 10%); ratio ${(q.rps / p.rps).toFixed(3)}`,
-  );
-  console.log(
-    `  p99 latency cost: ${((q.p99 / p.p99 - 1) * 100).toFixed(1)}% (target <= 10%); ratio ${(q.p99 / p.p99).toFixed(3)}`,
-  );
-  // Each round's pair ran back to back: the spread of their ratios is the noise of this machine.
-  const ratios = runs.plain.map((x, r) => runs.instrumented[r]!.rps / x.rps);
-  const p99Ratios = runs.plain.map((x, r) => runs.instrumented[r]!.p99 / x.p99);
-  const cpuRatios = runs.plain.map((x, r) => runs.instrumented[r]!.cpuUsPerRequest / x.cpuUsPerRequest);
-  console.log(
-    `  paired (median of per-round ratios): throughput cost ${((1 - median(ratios)) * 100).toFixed(1)}%, p99 cost ${((median(p99Ratios) - 1) * 100).toFixed(1)}%, CPU cost ${((median(cpuRatios) - 1) * 100).toFixed(1)}%`,
-  );
-  console.log(`  throughput ratio per round: ${ratios.map((x) => x.toFixed(3)).join(' ')}`);
+  console.log(`  throughput ratio per server pair: ${pairRps.map((x) => x.toFixed(3)).join(' ')}`);
+  console.log(`  p99 ratio per server pair:        ${pairP99.map((x) => x.toFixed(3)).join(' ')}`);
   console.log(`  errors or non-2xx responses: ${bad}`);
 } finally {
   rmSync(work, { recursive: true, force: true });
