@@ -424,6 +424,34 @@ describe('bounded queue against a stalled disk', () => {
     expect(logger.stats().maxBuffered).toBeLessThanOrEqual(maxQueue + 1);
   });
 
+  it('drained(timeoutMs) gives up on a stalled disk with false, and says true once it drains', async () => {
+    const disk = stalledDisk();
+    const logger = createPredictionLogger({
+      dir: freshDir(),
+      sampleRate: 1,
+      modelVersion: 'v',
+      maxQueue: 10,
+      flushIntervalMs: 10,
+      openSegment: disk.openSegment,
+    });
+    expect(() => logger.drained(-1)).toThrow(/drained: timeoutMs: expected a number >= 0, got -1/);
+    expect(() => logger.drained(Number.NaN)).toThrow(/got NaN/);
+    await expect(logger.drained(0)).resolves.toBe(true); // empty: at once
+    let i = 0;
+    while (!logger.log({ requestId: `e${i++}`, input: {}, error: new Error('x') }).backpressure) {
+      if (i > 1000) throw new Error('the queue never filled');
+    }
+    await disk.started;
+    const before = performance.now();
+    await expect(logger.drained(30)).resolves.toBe(false);
+    expect(performance.now() - before).toBeGreaterThanOrEqual(25);
+    const waiting = logger.drained(5000);
+    disk.release();
+    await expect(waiting).resolves.toBe(true);
+    await logger.close();
+    expect(logger.stats()).toMatchObject({ written: i, dropped: 0 });
+  });
+
   it('retries the errors of a failed write in a new segment and drops (counts) its successes', async () => {
     const dir = freshDir();
     let opened = 0;
@@ -524,6 +552,43 @@ describe('deferSerialization', () => {
     expect(countries.slice(0, 512).every((c) => c === 'DE')).toBe(true);
     expect(countries.slice(512).every((c) => c === 'XX')).toBe(true);
     await logger.close();
+  });
+
+  it('serializes at most 16 deferred successes per turn of the event loop, in order', async () => {
+    const dir = freshDir();
+    // A turn counter that advances once per turn of the event loop, next to the logger's chunks.
+    let turn = 0;
+    let spinning = true;
+    const spin = () => {
+      turn++;
+      if (spinning) setImmediate(spin);
+    };
+    setImmediate(spin);
+    const logger = createPredictionLogger({ ...fixed, dir, deferSerialization: true, flushIntervalMs: 10 });
+    const serializedAt = new Map<number, number>();
+    for (let i = 0; i < 64; i++) {
+      // Read only when the entry is serialized: the getter notes the turn that did it.
+      const input = {
+        get amount() {
+          if (!serializedAt.has(i)) serializedAt.set(i, turn);
+          return i;
+        },
+      };
+      logger.log({ requestId: `r${i}`, input, output: 1 });
+    }
+    expect(serializedAt.size).toBe(0); // nothing serialized inside log()
+    for (let waited = 0; logger.stats().written < 64 && waited < 200; waited++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    spinning = false;
+    expect(logger.stats().written).toBe(64);
+    const perTurn = new Map<number, number>();
+    for (const t of serializedAt.values()) perTurn.set(t, (perTurn.get(t) ?? 0) + 1);
+    expect(Math.max(...perTurn.values())).toBeLessThanOrEqual(16);
+    expect(perTurn.size).toBeGreaterThanOrEqual(4);
+    await logger.close();
+    const ids = (await readPredictionLogs(dir)).entries.map((e) => e.requestId);
+    expect(ids).toEqual(Array.from({ length: 64 }, (_, i) => `r${i}`));
   });
 
   it('drops and reports an entry it cannot serialize, never throws from the timer', async () => {

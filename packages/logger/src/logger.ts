@@ -38,6 +38,8 @@ export interface LogResult {
 
 /** Most kept successes waiting to be serialized (deferSerialization) before log() serializes them. */
 const MAX_DEFERRED = 512;
+/** Deferred successes serialized per turn of the event loop by the timer. */
+const DEFER_CHUNK = 16;
 
 const KEPT: LogResult = Object.freeze({ accepted: true, reason: 'kept', backpressure: false });
 const KEPT_FULL: LogResult = Object.freeze({ accepted: true, reason: 'kept', backpressure: true });
@@ -88,8 +90,12 @@ export interface PredictionLogger {
   log(entry: PredictionInput): LogResult;
   /** Writes everything queued so far (and anything queued while it waits). */
   flush(): Promise<void>;
-  /** Resolves when the buffer is below its bound again (immediately when it is). */
-  drained(): Promise<void>;
+  /**
+   * Resolves `true` when the buffer is below its bound again (immediately when it is), or `false`
+   * when `timeoutMs` passes first (a stalled disk must not hang the caller).
+   * @throws LoggerError `INVALID_OPTIONS` for a timeout that is not a number >= 0.
+   */
+  drained(timeoutMs?: number): Promise<boolean>;
   /** Flushes, closes the segment, and turns later `log()` calls into no-ops counted as `rejectedAfterClose`. */
   close(): Promise<void>;
   stats(): LoggerStats;
@@ -329,6 +335,7 @@ export function createPredictionLogger(options: PredictionLoggerOptions): Predic
 
   let timer: NodeJS.Timeout | undefined;
   let immediate = false;
+  let chunking = false;
   let writing: Promise<void> | undefined;
   let closed = false;
   let closing: Promise<void> | undefined;
@@ -403,11 +410,36 @@ export function createPredictionLogger(options: PredictionLoggerOptions): Predic
 
   function onTimer(): void {
     immediate = false;
-    serializeDeferred();
     if (timer !== undefined) {
       clearTimeout(timer);
       timer = undefined;
     }
+    // A chunk chain in progress writes when it is done.
+    if (chunking) return;
+    if (deferred.length > DEFER_CHUNK) {
+      chunking = true;
+      serializeChunk();
+      return;
+    }
+    serializeDeferred();
+    writeInBackground();
+  }
+
+  /**
+   * Serializes the deferred successes a chunk per turn of the event loop, then writes: a request
+   * that arrives meanwhile waits for one chunk (~0.1 ms), not for the whole batch.
+   */
+  function serializeChunk(): void {
+    serializeDeferred(DEFER_CHUNK);
+    if (deferred.length > 0) {
+      setImmediate(serializeChunk).unref();
+      return;
+    }
+    chunking = false;
+    writeInBackground();
+  }
+
+  function writeInBackground(): void {
     writeBatch().catch((error: unknown) => {
       if (onError !== undefined) onError(error as LoggerError);
     });
@@ -519,11 +551,12 @@ export function createPredictionLogger(options: PredictionLoggerOptions): Predic
     return line;
   }
 
-  /** Serializes the deferred successes into the queue, in the order they were logged. */
-  function serializeDeferred(): void {
+  /** Serializes the oldest `limit` deferred successes (all by default) into the queue, in log() order. */
+  function serializeDeferred(limit = deferred.length): void {
     if (deferred.length === 0) return;
-    const batch = deferred;
-    deferred = [];
+    let batch = deferred;
+    if (limit < deferred.length) batch = deferred.splice(0, limit);
+    else deferred = [];
     for (const { entry, t, keptBy, memory } of batch) {
       let line: string;
       try {
@@ -623,9 +656,28 @@ export function createPredictionLogger(options: PredictionLoggerOptions): Predic
   return {
     log,
     flush,
-    drained(): Promise<void> {
-      if (!isFull()) return Promise.resolve();
-      return new Promise((resolve) => drainWaiters.push(resolve));
+    drained(timeoutMs?: number): Promise<boolean> {
+      if (timeoutMs !== undefined && !(timeoutMs >= 0 && Number.isFinite(timeoutMs))) {
+        throw new LoggerError(
+          'INVALID_OPTIONS',
+          `drained: timeoutMs: expected a number >= 0, got ${String(timeoutMs)}`,
+        );
+      }
+      if (!isFull()) return Promise.resolve(true);
+      return new Promise((resolve) => {
+        let timer: NodeJS.Timeout | undefined;
+        const waiter = () => {
+          clearTimeout(timer);
+          resolve(true);
+        };
+        drainWaiters.push(waiter);
+        if (timeoutMs !== undefined) {
+          timer = setTimeout(() => {
+            drainWaiters = drainWaiters.filter((w) => w !== waiter);
+            resolve(false);
+          }, timeoutMs);
+        }
+      });
     },
     close(): Promise<void> {
       if (closing !== undefined) return closing;
