@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { makeRecord, tempDir } from '../test/helpers.js';
 import { CaptureError } from './errors.js';
 import { createFileCaptureStore, type SkippedFile } from './file-store.js';
@@ -31,6 +32,33 @@ describe('createFileCaptureStore', () => {
     expect('z' in (got!.input as object)).toBe(true); // undefined vs missing survives
     expect(await store.get('no-such-id')).toBeUndefined();
     await expect(store.get('../etc/passwd')).rejects.toThrow(/capture id/);
+  });
+
+  it('flushes each record to the disk before renaming it into place, unless fsync is off', async () => {
+    const d = dir();
+    // The real FileHandle.sync, watched (it still runs): when it ran, the record must still be
+    // under its temp name.
+    const probe = await open(join(d, '..', 'probe'), 'w');
+    const proto = Object.getPrototypeOf(probe) as { sync(): Promise<void> };
+    await probe.close();
+    const synced: string[][] = [];
+    const realSync = proto.sync;
+    const watched = vi.spyOn(proto, 'sync').mockImplementation(function (this: unknown) {
+      synced.push(readdirSync(d));
+      return realSync.call(this);
+    });
+    try {
+      const record = makeRecord();
+      await createFileCaptureStore(d).write(record);
+      expect(synced).toHaveLength(1);
+      expect(synced[0]!.some((name) => name.endsWith('.json'))).toBe(false); // not yet renamed
+      expect(readdirSync(d)).toEqual([`${record.id}.json`]);
+      await createFileCaptureStore(d, { fsync: false }).write(makeRecord({ at: Date.UTC(2024, 0, 2) }));
+      expect(synced).toHaveLength(1);
+      expect(readdirSync(d)).toHaveLength(2);
+    } finally {
+      watched.mockRestore();
+    }
   });
 
   it('keeps every record and leaves no temp file under concurrent writers', async () => {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { decode } from '@prodprobe/sanitize';
 import { CaptureError } from './errors.js';
@@ -15,6 +15,13 @@ export interface FileCaptureStoreOptions {
   maxBytes?: number;
   /** Called for each record file that is skipped because it is corrupt or truncated. */
   onWarning?: (warning: SkippedFile) => void;
+  /**
+   * Flush each record to the disk (fsync) before it is renamed into place, so a power cut cannot
+   * leave an empty record. Captures are rare, so the cost is small; turn it off on a disk where
+   * fsync is slow and a storm of failures would fill the capture queue.
+   * @default true
+   */
+  fsync?: boolean;
 }
 
 /** A record file that could not be read as a `CaptureRecord`. */
@@ -88,14 +95,15 @@ async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) 
 
 /**
  * A capture store writing one file per record (`<id>.json`, lossless encoding of
- * `@prodprobe/sanitize`) into `dir`, created on first write. Writes are atomic (temp file + rename),
- * so a reader never sees half a record; retention deletes the oldest records beyond
+ * `@prodprobe/sanitize`) into `dir`, created on first write. Writes are atomic (temp file, fsync,
+ * rename), so a reader never sees half a record and a power cut leaves none empty; retention deletes the oldest records beyond
  * `maxRecords`/`maxBytes`; corrupt or truncated files are skipped, reported and counted.
  * @throws CaptureError `INVALID_OPTIONS` for a non-positive limit.
  */
 export function createFileCaptureStore(dir: string, options: FileCaptureStoreOptions = {}): FileCaptureStore {
   const maxRecords = positiveInt(options.maxRecords, 10_000, 'maxRecords');
   const maxBytes = positiveInt(options.maxBytes, 100 * 1024 * 1024, 'maxBytes');
+  const fsync = options.fsync ?? true;
   const counters: FileCaptureStoreStats = { written: 0, deleted: 0, skipped: 0 };
   let dirReady: Promise<unknown> | undefined;
   let retention: Promise<{ deleted: number }> | undefined;
@@ -241,7 +249,13 @@ export function createFileCaptureStore(dir: string, options: FileCaptureStoreOpt
         `${TEMP_PREFIX}${record.id}-${process.pid}-${randomBytes(4).toString('hex')}`,
       );
       try {
-        await writeFile(tempPath, text, { flag: 'wx' });
+        const file = await open(tempPath, 'wx');
+        try {
+          await file.writeFile(text);
+          if (fsync) await file.sync();
+        } finally {
+          await file.close();
+        }
         await rename(tempPath, finalPath);
       } catch (error) {
         await unlink(tempPath).catch(() => undefined);

@@ -136,6 +136,39 @@ describe('replay', () => {
       /expected a predict function/,
     );
   });
+
+  it('counts a predict call that never settles as a hang, and still answers', async () => {
+    const [record] = await captureFailures(models.v1!, [{ amount: -3, currency: 'EUR', note: '' }], {
+      modelVersion: 'v1',
+    });
+    const hangs: LoadModel = () => () => new Promise(() => {});
+    const result = await replay(record!, { loadModel: hangs, timeoutMs: 50 });
+    expect(result).toMatchObject({
+      reproduced: true,
+      sameFailure: false,
+      verdict: 'model-or-input',
+      error: { name: 'ReplayTimeout', message: 'predict did not settle within 50 ms' },
+    });
+    expect(result.durationMs).toBeGreaterThanOrEqual(45);
+    expect(result.note).toMatch(/did not settle within 50 ms.*raise timeoutMs/);
+    // A slow call that settles in time is an ordinary replay.
+    const slow: LoadModel = (v) => async (x) => {
+      await new Promise((r) => setTimeout(r, 20));
+      return models[v]!(x as Txn);
+    };
+    const ok = await replay(record!, { loadModel: slow, timeoutMs: 5000 });
+    expect(ok).toMatchObject({ reproduced: true, sameFailure: true, failureReason: 'output.score is NaN' });
+    expect(ok.note).toBeUndefined();
+    for (const timeoutMs of [0, -1, Number.NaN, Number.POSITIVE_INFINITY]) {
+      await expect(replay(record!, { loadModel, timeoutMs })).rejects.toMatchObject({
+        code: 'INVALID_OPTIONS',
+        message: expect.stringContaining('timeoutMs'),
+      });
+    }
+    await expect(replayMany([record!], { loadModel: hangs, timeoutMs: 20 })).resolves.toMatchObject({
+      results: [{ reproduced: true, error: { name: 'ReplayTimeout' } }],
+    });
+  });
 });
 
 describe('replayMany', () => {

@@ -21,6 +21,12 @@ export interface ReplayOptions {
   isFailure?: IsFailure;
   /** Replay on this model version instead of the one the record names (e.g. to check a fix). */
   modelVersion?: string;
+  /**
+   * A predict call that has not settled after this long counts as a failure (a hang), named
+   * `ReplayTimeout`. It cannot stop a synchronous loop, only stop waiting for a promise.
+   * @default 30000
+   */
+  timeoutMs?: number;
 }
 
 /** Which input a replay ran on. */
@@ -114,19 +120,49 @@ function toCapturedError(error: unknown): CapturedError {
   return { name: 'NonError', message: `thrown value: ${String(error)}` };
 }
 
+/** What a replay whose predict call never settled reports as its error. */
+class ReplayTimeout extends Error {
+  override readonly name = 'ReplayTimeout';
+}
+
+/** `predict(input)`, or a `ReplayTimeout` rejection once `timeoutMs` has passed without a result. */
+function callWithin(predict: ReplayPredict, input: unknown, timeoutMs: number): Promise<unknown> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new ReplayTimeout(`predict did not settle within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+  });
+  const call = new Promise<unknown>((resolve) => resolve(predict(input)));
+  return Promise.race([call, timeout]).finally(() => clearTimeout(timer));
+}
+
+function timeoutOf(options: ReplayOptions, where: string): number {
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  if (typeof timeoutMs !== 'number' || !(timeoutMs > 0) || !Number.isFinite(timeoutMs)) {
+    throw new CaptureError(
+      'INVALID_OPTIONS',
+      `${where}: timeoutMs: expected a positive number of milliseconds, got ${String(timeoutMs)}`,
+    );
+  }
+  return timeoutMs;
+}
+
 async function runOnce(
   record: CaptureRecord,
   predict: ReplayPredict,
   prepared: PreparedInput,
   version: string,
   isFailure: IsFailure,
+  timeoutMs: number,
 ): Promise<ReplayResult> {
   const input = decode(prepared.text);
   const started = performance.now();
   let result: unknown;
   let error: CapturedError | undefined;
   try {
-    result = await predict(input);
+    result = await callWithin(predict, input, timeoutMs);
   } catch (thrown) {
     error = toCapturedError(thrown);
   }
@@ -164,6 +200,9 @@ async function runOnce(
   else out.error = error;
   if (reason !== undefined) out.failureReason = reason;
   if (!reproduced && prepared.note !== undefined) out.note = prepared.note;
+  if (error?.name === 'ReplayTimeout') {
+    out.note = `predict did not settle within ${timeoutMs} ms, which counts as a failure (a hang); raise timeoutMs if the model is only slow.`;
+  }
   return out;
 }
 
@@ -172,13 +211,16 @@ async function runOnce(
  * raw input when `key` is given (else on the sanitized input, and says so), and gives the verdict
  * of the method: reproduced → a model or input problem; not reproduced → an environment problem,
  * with a note when only the sanitized input was available.
- * @throws CaptureError `LOAD_MODEL_FAILED`, `UNSEAL_FAILED` (wrong key), `INPUT_HASH_MISMATCH`.
+ * A predict call that does not settle within `timeoutMs` counts as a failure named `ReplayTimeout`.
+ * @throws CaptureError `LOAD_MODEL_FAILED`, `UNSEAL_FAILED` (wrong key), `INPUT_HASH_MISMATCH`,
+ * `INVALID_OPTIONS` (a bad timeoutMs).
  */
 export async function replay(record: CaptureRecord, options: ReplayOptions): Promise<ReplayResult> {
+  const timeoutMs = timeoutOf(options, 'replay');
   const version = options.modelVersion ?? record.modelVersion;
   const prepared = prepareInput(record, options.key);
   const predict = await load(options.loadModel, version);
-  return runOnce(record, predict, prepared, version, options.isFailure ?? defaultIsFailure);
+  return runOnce(record, predict, prepared, version, options.isFailure ?? defaultIsFailure, timeoutMs);
 }
 
 /** Options of `replayMany`. */
@@ -247,6 +289,7 @@ export async function replayMany(
       `replayMany: rounds: expected a positive integer, got ${rounds}`,
     );
   }
+  const timeoutMs = timeoutOf(options, 'replayMany');
   const isFailure = options.isFailure ?? defaultIsFailure;
   const models = new Map<string, Promise<ReplayPredict>>();
   const jobs = records.map((record) => {
@@ -259,7 +302,7 @@ export async function replayMany(
     return { record, version, model, prepared: prepareInput(record, options.key) };
   });
   const run = async (job: (typeof jobs)[number]) =>
-    runOnce(job.record, await job.model, job.prepared, job.version, isFailure);
+    runOnce(job.record, await job.model, job.prepared, job.version, isFailure, timeoutMs);
 
   const results: ReplayResult[] = [];
   const second: ReplayResult[] = [];

@@ -23,6 +23,7 @@ beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'cli-capture-'));
   writeFileSync(join(root, 'model.mjs'), modelSource);
   writeFileSync(join(root, 'no-load.mjs'), 'export const x = 1;\n');
+  writeFileSync(join(root, 'hangs.mjs'), 'export const loadModel = () => () => new Promise(() => {});\n');
   writeFileSync(join(root, 'key.hex'), `${Buffer.from(key).toString('hex')}\n`);
   writeFileSync(join(root, 'wrong.key'), Buffer.alloc(32, 9));
   const store = createFileCaptureStore(join(root, 'captures'));
@@ -181,6 +182,29 @@ describe('prodprobe capture', () => {
     expect((await cli('capture', 'replay', 'captures', '--model', 'model.mjs')).err).toMatch(
       /either a record id or --all/,
     );
+  });
+
+  it('reports a model that never answers as a hang after --timeout', async () => {
+    const id = records[0]!.id;
+    const res = await cli(
+      '--json',
+      'capture',
+      'replay',
+      'captures',
+      id,
+      '--model',
+      'hangs.mjs',
+      '--timeout',
+      '50',
+    );
+    expect(res.code).toBe(1);
+    expect(JSON.parse(res.out)).toMatchObject({
+      reproduced: true,
+      error: { name: 'ReplayTimeout', message: 'predict did not settle within 50 ms' },
+    });
+    const bad = await cli('capture', 'replay', 'captures', id, '--model', 'model.mjs', '--timeout', 'soon');
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/--timeout soon: expected a positive integer/);
   });
 
   it('exports a regression test importing the model relative to the test file', async () => {

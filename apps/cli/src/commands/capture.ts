@@ -230,21 +230,31 @@ export const registerCapture: RegisterCommand = (program, io) => {
     .option('--key-file <file>', 'the 32-byte key the raw inputs were sealed with (raw, hex or base64)')
     .option('--use-version <version>', 'replay on this model version instead of the recorded one')
     .option('--concurrency <n>', 'replays in flight with --all', '4')
+    .option('--timeout <ms>', 'a predict call still running after this long counts as a hang', '30000')
     .action(
       async (
         dir: string,
         id: string | undefined,
-        flags: { all?: boolean; model: string; keyFile?: string; useVersion?: string; concurrency: string },
+        flags: {
+          all?: boolean;
+          model: string;
+          keyFile?: string;
+          useVersion?: string;
+          concurrency: string;
+          timeout: string;
+        },
         command: Command,
       ) => {
         if ((id === undefined) === (flags.all !== true)) {
           throw new CliError('capture replay: give either a record id or --all');
         }
         const concurrency = positiveInt(flags.concurrency, '--concurrency');
+        const timeoutMs = positiveInt(flags.timeout, '--timeout');
         const key = await readKey(io, flags.keyFile);
         const model = await loadModelModule(io, flags.model);
         const options = {
           loadModel: model.loadModel,
+          timeoutMs,
           ...(model.isFailure ? { isFailure: model.isFailure } : {}),
           ...(key ? { key } : {}),
           ...(flags.useVersion ? { modelVersion: flags.useVersion } : {}),
