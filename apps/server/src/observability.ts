@@ -84,6 +84,9 @@ export async function createObservability(
     modelVersion: config.modelVersion,
     sanitizer,
     envFingerprint: fingerprint,
+    // The model's non-finite outputs arrive as errors (NonFiniteOutput, below), since postprocess
+    // turns them into null: the rule's walk over every output would find nothing.
+    keepNonFiniteOutput: false,
     // Nothing mutates a request body after its prediction, so kept entries can be serialized in
     // a batch at the next write rather than one at a time inside each request.
     deferSerialization: true,
