@@ -59,8 +59,13 @@ if (process.argv[2] === '--child') {
   for (const side of names) await run(side, 10 * blockSize); // warm-up
   const cpu: Record<Side, number[]> = { off: [], sampledOut: [], sampled: [] };
   for (let b = 0; b < blocks; b++) {
-    // A different order every block: no side always follows another.
-    for (const side of [...names].sort(() => Math.random() - 0.5)) {
+    // A different order every block (Fisher-Yates): no side always follows another.
+    const order = [...names];
+    for (let i = order.length - 1; i > 0; i--) {
+      const j = Math.floor(Math.random() * (i + 1));
+      [order[i], order[j]] = [order[j]!, order[i]!];
+    }
+    for (const side of order) {
       const before = process.cpuUsage();
       await run(side, blockSize);
       // The block pays for its own background work (deferred serialization, the write), which

@@ -96,8 +96,9 @@ async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) 
 /**
  * A capture store writing one file per record (`<id>.json`, lossless encoding of
  * `@prodprobe/sanitize`) into `dir`, created on first write. Writes are atomic (temp file, fsync,
- * rename), so a reader never sees half a record and a power cut leaves none empty; retention deletes the oldest records beyond
- * `maxRecords`/`maxBytes`; corrupt or truncated files are skipped, reported and counted.
+ * rename), so a reader never sees half a record and a power cut leaves none empty; retention
+ * deletes the oldest records beyond `maxRecords`/`maxBytes`; corrupt or truncated files are
+ * skipped, reported and counted.
  * @throws CaptureError `INVALID_OPTIONS` for a non-positive limit.
  */
 export function createFileCaptureStore(dir: string, options: FileCaptureStoreOptions = {}): FileCaptureStore {

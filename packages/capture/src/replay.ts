@@ -140,7 +140,7 @@ function callWithin(predict: ReplayPredict, input: unknown, timeoutMs: number): 
 
 function timeoutOf(options: ReplayOptions, where: string): number {
   const timeoutMs = options.timeoutMs ?? 30_000;
-  if (typeof timeoutMs !== 'number' || !(timeoutMs > 0) || !Number.isFinite(timeoutMs)) {
+  if (!(Number.isFinite(timeoutMs) && timeoutMs > 0)) {
     throw new CaptureError(
       'INVALID_OPTIONS',
       `${where}: timeoutMs: expected a positive number of milliseconds, got ${String(timeoutMs)}`,
@@ -161,10 +161,12 @@ async function runOnce(
   const started = performance.now();
   let result: unknown;
   let error: CapturedError | undefined;
+  let timedOut = false;
   try {
     result = await callWithin(predict, input, timeoutMs);
   } catch (thrown) {
     error = toCapturedError(thrown);
+    timedOut = thrown instanceof ReplayTimeout;
   }
   const durationMs = performance.now() - started;
   let reason: string | undefined;
@@ -200,7 +202,7 @@ async function runOnce(
   else out.error = error;
   if (reason !== undefined) out.failureReason = reason;
   if (!reproduced && prepared.note !== undefined) out.note = prepared.note;
-  if (error?.name === 'ReplayTimeout') {
+  if (timedOut) {
     out.note = `predict did not settle within ${timeoutMs} ms, which counts as a failure (a hang); raise timeoutMs if the model is only slow.`;
   }
   return out;

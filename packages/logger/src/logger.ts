@@ -665,14 +665,14 @@ export function createPredictionLogger(options: PredictionLoggerOptions): Predic
       }
       if (!isFull()) return Promise.resolve(true);
       return new Promise((resolve) => {
-        let timer: NodeJS.Timeout | undefined;
+        let deadline: NodeJS.Timeout | undefined;
         const waiter = () => {
-          clearTimeout(timer);
+          clearTimeout(deadline);
           resolve(true);
         };
         drainWaiters.push(waiter);
         if (timeoutMs !== undefined) {
-          timer = setTimeout(() => {
+          deadline = setTimeout(() => {
             drainWaiters = drainWaiters.filter((w) => w !== waiter);
             resolve(false);
           }, timeoutMs);
