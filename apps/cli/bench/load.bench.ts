@@ -22,6 +22,8 @@ const sliceSeconds = Number(process.env.LOAD_SLICE_SECONDS ?? 1);
 const warmupSeconds = Number(process.env.LOAD_WARMUP_SECONDS ?? 2.5);
 // LOAD_AA=1 runs the control: two uninstrumented servers, to see the noise floor of the setup.
 const control = process.env.LOAD_AA === '1';
+// LOAD_SAMPLE_RATE: the share of successes the instrumented server logs (the target is for 10%).
+const sampleRate = process.env.LOAD_SAMPLE_RATE ?? '0.1';
 const work = mkdtempSync(join(tmpdir(), 'prodprobe-load-'));
 const bodies = generateTransactions(64, { seed: 5 }).map((r) => JSON.stringify(r.transaction));
 
@@ -116,7 +118,7 @@ try {
         join(work, `instrumented-${p}`),
         'x'.repeat(32),
         process.cwd(),
-        control ? ['--no-instrumentation'] : [],
+        control ? ['--no-instrumentation'] : ['--log-sample-rate', sampleRate],
       ),
     ]);
     try {
@@ -151,7 +153,7 @@ try {
     `${median(xs.map((x) => x.rps)).toFixed(0)} req/s, p50 ${median(xs.map((x) => x.p50)).toFixed(2)} ms, p99 ${median(xs.map((x) => x.p99)).toFixed(2)} ms, server CPU ${median(xs.map((x) => x.cpuUs)).toFixed(1)} µs/request`;
 
   console.log(
-    `load test${control ? ' (A/A control: both servers uninstrumented)' : ''}: ${pairs} fresh server pairs x ${slicesPerPair} slices of ${sliceSeconds} s each side (${warmupSeconds} s warm-up), 16 connections, POST /predict, staging config, 10% log sampling`,
+    `load test${control ? ' (A/A control: both servers uninstrumented)' : ''}: ${pairs} fresh server pairs x ${slicesPerPair} slices of ${sliceSeconds} s each side (${warmupSeconds} s warm-up), 16 connections, POST /predict, staging config, ${Number(sampleRate) * 100}% log sampling`,
   );
   console.log(`  instrumentation off: ${side(plain)} (median slice)`);
   console.log(

@@ -9,6 +9,7 @@ interface ServeOptions {
   dataDir?: string;
   debugTokenEnv?: string;
   instrumentation: boolean;
+  logSampleRate?: string;
 }
 
 /** `prodprobe serve`: the demo fraud service, configured by environment alone. */
@@ -25,10 +26,21 @@ export const registerServe: RegisterCommand = (program, io) => {
       'environment variable holding the bearer token for /debug/* (off when unset)',
     )
     .option('--no-instrumentation', 'serve without capture and prediction logging (a baseline)')
+    .option(
+      '--log-sample-rate <r>',
+      "share of successful predictions the logs keep, 0 to 1 (errors are always kept; default: the config's, 0.1)",
+    )
     .action(async (options: ServeOptions, command) => {
       const port = options.port === undefined ? undefined : Number(options.port);
       if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) {
         throw new CliError(`--port must be an integer from 0 to 65535, got "${options.port}"`);
+      }
+      const logSampleRate = options.logSampleRate === undefined ? undefined : Number(options.logSampleRate);
+      if (
+        logSampleRate !== undefined &&
+        (options.logSampleRate!.trim() === '' || !(logSampleRate >= 0 && logSampleRate <= 1))
+      ) {
+        throw new CliError(`--log-sample-rate must be a number from 0 to 1, got "${options.logSampleRate}"`);
       }
       const debugToken = options.debugTokenEnv ? io.env[options.debugTokenEnv] : undefined;
       if (options.debugTokenEnv && !debugToken) {
@@ -43,6 +55,7 @@ export const registerServe: RegisterCommand = (program, io) => {
             ...(options.host ? { host: options.host } : {}),
             ...(debugToken ? { debugToken } : {}),
             ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+            ...(logSampleRate === undefined ? {} : { logSampleRate }),
             instrumentation: options.instrumentation,
           },
           io.cwd,
