@@ -1,5 +1,12 @@
 import { hostname } from 'node:os';
-import { createSanitizer, encode, formatIssues, inputHash, redactPii } from '@prodprobe/sanitize';
+import {
+  createSanitizer,
+  encode,
+  type FlatPolicy,
+  formatIssues,
+  inputHash,
+  redactPii,
+} from '@prodprobe/sanitize';
 import { z } from 'zod';
 import { LoggerError } from './errors.js';
 import { isoTime } from './iso-time.js';
@@ -7,7 +14,7 @@ import { type Batch, LineQueue } from './line-queue.js';
 import { sampleUnit } from './sampling.js';
 import { LOG_SCHEMA_VERSION } from './schema.js';
 import { type OpenSegment, openFileSegment, SegmentSink } from './segment.js';
-import { defaultSanitizedJsonWithStats, inputStatsJsonOf, lastFusedStatsJson } from './stats-json.js';
+import { inputStatsJsonOf, lastFusedStatsJson, sanitizedJsonWithStats } from './stats-json.js';
 
 /** What `log()` takes: one call of the model. */
 export interface PredictionInput {
@@ -34,6 +41,12 @@ export interface LogResult {
    * are accepted even then (never dropped); the bound holds for producers that wait.
    */
   readonly backpressure: boolean;
+}
+
+/** `sanitizer.flat` as `createSanitizer` sets it (a look-alike from elsewhere takes the generic path). */
+function isFlatPolicy(value: unknown): value is FlatPolicy {
+  const p = value as FlatPolicy | undefined;
+  return typeof p?.numberDigits === 'number' && p.fields instanceof Map;
 }
 
 /** Most kept successes waiting to be serialized (deferSerialization) before log() serializes them. */
@@ -110,8 +123,13 @@ export interface PredictionLoggerOptions {
   /** Share of successes kept, in [0, 1]; decided on the request id (see `sampleUnit`). */
   sampleRate: number;
   modelVersion: string;
-  /** Applied to inputs and outputs before they are stored. @default createSanitizer() (the default policy) */
-  sanitizer?: { sanitize(value: unknown): unknown };
+  /**
+   * Applied to inputs and outputs before they are stored. A sanitizer from `createSanitizer` whose
+   * policy is top-level field rules (`sanitizer.flat`) is applied in the same walk that writes the
+   * JSON and the stats, without the sanitized copy.
+   * @default createSanitizer() (the default policy)
+   */
+  sanitizer?: { sanitize(value: unknown): unknown; readonly flat?: FlatPolicy };
   /** Fingerprint of the environment (e.g. from `@prodprobe/env-snapshot`), stored on every entry. */
   envFingerprint?: string;
   /** Keep every success slower than this, whatever the sample says. @default undefined (rule off) */
@@ -168,7 +186,7 @@ const OptionsSchema = z.object({
   dir: z.string().min(1, 'expected a non-empty folder path'),
   sampleRate: z.number().min(0).max(1),
   modelVersion: z.string().min(1, 'expected a non-empty model version'),
-  sanitizer: z.custom<{ sanitize(value: unknown): unknown }>(
+  sanitizer: z.custom<{ sanitize(value: unknown): unknown; readonly flat?: FlatPolicy }>(
     (v) => typeof (v as { sanitize?: unknown } | null)?.sanitize === 'function',
     'expected an object with a sanitize(value) function',
   ),
@@ -276,8 +294,9 @@ export function createPredictionLogger(options: PredictionLoggerOptions): Predic
   const o = parsed.data;
   const sampleRate = o.sampleRate;
   const sanitizer = o.sanitizer ?? createSanitizer();
-  // The default policy is also written by a one-walk path (sanitize + stats + encode together).
-  const defaultPolicy = o.sanitizer === undefined;
+  // A flat policy (the default one included) is also written by a one-walk path (sanitize + stats
+  // + encode together); anything else takes the generic path.
+  const flat = isFlatPolicy(sanitizer.flat) ? sanitizer.flat : undefined;
   const keepLatencyAboveMs = o.keepLatencyAboveMs;
   const keepNonFiniteOutput = o.keepNonFiniteOutput ?? true;
   const includeInput = o.includeInput ?? true;
@@ -522,7 +541,7 @@ export function createPredictionLogger(options: PredictionLoggerOptions): Predic
   ): string {
     const requestId = entry.requestId;
     const input = entry.input;
-    let inputJson = defaultPolicy ? defaultSanitizedJsonWithStats(input, maxStatsFields) : undefined;
+    let inputJson = flat ? sanitizedJsonWithStats(input, flat, maxStatsFields) : undefined;
     let statsJson: string;
     if (inputJson !== undefined) {
       statsJson = lastFusedStatsJson();
@@ -539,7 +558,7 @@ export function createPredictionLogger(options: PredictionLoggerOptions): Predic
       line += ',"ok":true';
       const output = entry.output;
       if (output !== undefined) {
-        const outputJson = defaultPolicy ? defaultSanitizedJsonWithStats(output) : undefined;
+        const outputJson = flat ? sanitizedJsonWithStats(output, flat) : undefined;
         line += `,"output":${outputJson ?? encode(sanitizer.sanitize(output))}`;
       }
     }

@@ -1,7 +1,11 @@
-import { createSanitizer, encode } from '@prodprobe/sanitize';
+import { createSanitizer, encode, type SanitizePolicyInput } from '@prodprobe/sanitize';
 import { describe, expect, it } from 'vitest';
 import { computeInputStats, inputStatsJson } from './input-stats.js';
-import { defaultSanitizedJsonWithStats, inputStatsJsonOf, lastFusedStatsJson } from './stats-json.js';
+import { inputStatsJsonOf, lastFusedStatsJson, sanitizedJsonWithStats } from './stats-json.js';
+
+const defaultFlat = createSanitizer().flat!;
+const defaultSanitizedJsonWithStats = (raw: unknown, maxFields?: number) =>
+  sanitizedJsonWithStats(raw, defaultFlat, maxFields);
 
 /** A small seeded generator (mulberry32) of request-like values, odd cases included. */
 function randomValues(seed: number, count: number): unknown[] {
@@ -113,5 +117,93 @@ describe('one-walk stats and default-policy JSON', () => {
     expect(lastFusedStatsJson()).toBe(
       '{"fieldCount":4,"nullCount":1,"nanCount":1,"infCount":0,"numeric":{"n":12,"z":{"$pp":"-0"}},"stringLengths":{"s":3},"arraySizes":{"k":1},"truncated":false}',
     );
+  });
+});
+
+describe('one-walk JSON and stats with top-level field rules (sanitizer.flat)', () => {
+  const ruleChoices = [
+    'keep',
+    { type: 'keepIf', values: ['card', 12.345, Number.NaN, true, null] },
+    { type: 'keepIf', values: ['card'], otherwise: '<other>' },
+    'redact',
+    'length',
+    'hash',
+    { type: 'bucket', size: 10 },
+    { type: 'round', decimals: 1 },
+    { type: 'round', digits: 4 },
+    'mask',
+    'detect',
+    'default',
+  ] as const;
+
+  it('writes exactly encode(sanitize(x)) and the same stats under random policies, or leaves the value to the generic path', () => {
+    let answered = 0;
+    let ruledFields = 0;
+    // Records of random fields (what requests look like), and random values as they come.
+    const n = 8000;
+    const parts = randomValues(13, 4 * n);
+    // Named fields hold leaves (an object there is the generic path's); others anything.
+    const leaves = parts.filter((v) => v === null || typeof v !== 'object');
+    const leaf = (i: number) => leaves[i % leaves.length];
+    const values = Array.from({ length: n }, (_, i) =>
+      i % 4 === 0
+        ? parts[i]
+        : { f0: leaf(i), f1: leaf(i + n), amount: leaf(i + 2 * n), f5: parts[i + 3 * n], other: parts[i] },
+    );
+    for (let p = 0; p < 40; p++) {
+      const rules: Record<string, (typeof ruleChoices)[number]> = {};
+      for (const [i, key] of ['f0', 'f1', 'f2', 'f3', 'f4', 'f5', 'f6', 'f7', 'amount', 'user'].entries()) {
+        if ((p + i) % 3 !== 0) rules[key] = ruleChoices[(p * 7 + i) % ruleChoices.length]!;
+      }
+      const policy = {
+        rules,
+        hashKey: 'a-hash-key-of-sixteen-bytes-or-more',
+        numberDigits: 1 + (p % 4),
+      } as SanitizePolicyInput;
+      const sanitizer = createSanitizer(policy);
+      const flat = sanitizer.flat;
+      expect(flat).toBeDefined();
+      for (const [i, raw] of values.slice(p * 200, p * 200 + 200).entries()) {
+        const maxFields = i % 3 === 0 ? 3 : 256;
+        const json = sanitizedJsonWithStats(raw, flat!, maxFields);
+        if (json === undefined) continue;
+        answered++;
+        if (raw !== null && typeof raw === 'object' && Object.keys(raw).some((k) => k in rules))
+          ruledFields++;
+        const clean = sanitizer.sanitize(raw);
+        expect(json).toBe(encode(clean));
+        expect(lastFusedStatsJson()).toBe(inputStatsJson(computeInputStats(raw, clean, maxFields)));
+      }
+    }
+    expect(answered).toBeGreaterThan(2500);
+    expect(ruledFields).toBeGreaterThan(1500);
+  });
+
+  it('the demo service policy: categoricals kept, NaN-like amounts kept, the rest default', () => {
+    const sanitizer = createSanitizer({
+      rules: {
+        payment_method: 'keep',
+        amount: { type: 'keepIf', values: ['NaN', 'Infinity', ''] },
+      },
+    });
+    const raw = { amount: 'NaN', payment_method: 'buy_now_pay_later', user_age: 150, email: 'a@b.c' };
+    expect(sanitizedJsonWithStats(raw, sanitizer.flat!)).toBe(
+      '{"amount":"NaN","payment_method":"buy_now_pay_later","user_age":150,"email":"<string length=5>"}',
+    );
+    expect(lastFusedStatsJson()).toBe(
+      '{"fieldCount":4,"nullCount":0,"nanCount":0,"infCount":0,"numeric":{"user_age":150},"stringLengths":{"amount":3,"payment_method":17,"email":5},"arraySizes":{},"truncated":false}',
+    );
+    // An object under a named field is the generic path's.
+    expect(sanitizedJsonWithStats({ amount: { v: 1 } }, sanitizer.flat!)).toBeUndefined();
+  });
+
+  it('is set only for top-level field rules with the default limits', () => {
+    expect(
+      createSanitizer({ rules: { amount: 'keep', country: 'hash' }, hashKey: 'k'.repeat(16) }).flat,
+    ).toBeDefined();
+    expect(createSanitizer({ rules: { 'user.email': 'redact' } }).flat).toBeUndefined();
+    expect(createSanitizer({ rules: { 'items[*]': 'keep' } }).flat).toBeUndefined();
+    expect(createSanitizer({ rules: { '*': 'keep' } }).flat).toBeUndefined();
+    expect(createSanitizer({ rules: { amount: 'keep' }, limits: { maxDepth: 5 } }).flat).toBeUndefined();
   });
 });

@@ -1,11 +1,12 @@
-import { encode, roundSignificant } from '@prodprobe/sanitize';
+import { encode, type FlatPolicy, roundSignificant } from '@prodprobe/sanitize';
 import { childPath, isPlainish, MAX_DEPTH } from './input-stats.js';
 
 /**
  * The logger's hot path: the statistics of `input-stats.ts` written straight to their JSON text,
  * with no InputStats object in between and field paths (`"user.age":`) cached in a trie of keys,
  * so a request shaped like the previous ones builds no path string and runs no regular
- * expression. With the default sanitize policy the same walk also writes the sanitized input.
+ * expression. With a sanitize policy of top-level field rules (the default policy has none) the
+ * same walk also writes the sanitized input.
  */
 
 interface PathNode {
@@ -175,20 +176,23 @@ export function inputStatsJsonOf(raw: unknown, sanitized: unknown, maxFields = 2
 }
 
 // ---------------------------------------------------------------------------------------------
-// The default policy in the same walk. With no sanitizer of its own, the logger stores
-// `encode(createSanitizer().sanitize(input))` and the stats of the input: this writes both in one
-// walk over the raw input, without the sanitized copy. It covers what requests are made of (plain
-// objects, arrays, strings, numbers, booleans, null, undefined) and gives up (returns undefined)
-// on anything else, which then takes the generic path: sanitize, encode, stats.
+// The sanitize policy in the same walk. The logger stores `encode(sanitizer.sanitize(input))` and
+// the stats of the input: for a policy of top-level field rules over the default policy
+// (`Sanitizer.flat`; the default policy itself has no rules) this writes both in one walk over the
+// raw input, without the sanitized copy. It covers what requests are made of (plain objects,
+// arrays, strings, numbers, booleans, null, undefined) and gives up (returns undefined) on
+// anything else, which then takes the generic path: sanitize, encode, stats.
 
 /** Past these the generic path (with its own limits, cycle and depth markers) takes the value. */
 const FUSED_MAX_DEPTH = 24;
 const FUSED_MAX_ITEMS = 1000;
 const FUSED_MAX_NODES = 10_000;
-const DEFAULT_DIGITS = 2;
 
 let fNodes = 0;
 let fBail = false;
+/** The policy of the current walk. */
+let fDigits = 2;
+let fFields: ReadonlyMap<string, (value: unknown) => unknown> | undefined;
 
 /** `"<string length=N>"` as JSON, cached for common lengths. */
 const placeholderJson: string[] = Array.from({ length: 256 }, (_, i) => `"<string length=${i}>"`);
@@ -217,7 +221,7 @@ function itemJ(value: unknown, depth: number): string {
       return placeholder(value.length);
     case 'number':
       countNumberJ(value);
-      return numberText(roundSignificant(value, DEFAULT_DIGITS));
+      return numberText(roundSignificant(value, fDigits));
     case 'boolean':
       return value ? 'true' : 'false';
     case 'undefined':
@@ -272,8 +276,14 @@ function containerJ(value: object, depth: number, node: PathNode | undefined): s
       return '';
     }
     const child = (value as Record<string, unknown>)[key];
+    // A named top-level field follows its rule; everything else the default policy.
+    const rule = depth === 0 && node !== undefined ? fFields?.get(key) : undefined;
     const text =
-      node !== undefined ? fieldJF(child, childNode(node, key), depth + 1) : itemJ(child, depth + 1);
+      rule !== undefined
+        ? ruledFieldJ(child, rule, childNode(node as PathNode, key))
+        : node !== undefined
+          ? fieldJF(child, childNode(node, key), depth + 1)
+          : itemJ(child, depth + 1);
     if (fBail) return '';
     out += (count === 1 ? quotedKeyJson(key) : quotedKeyCommaJson(key)) + text;
   }
@@ -298,7 +308,7 @@ function fieldJF(value: unknown, node: PathNode, depth: number): string {
       countNumberJ(value);
       jFields++;
       jFieldCount++;
-      const text = numberText(roundSignificant(value, DEFAULT_DIGITS));
+      const text = numberText(roundSignificant(value, fDigits));
       if (jFields <= jMaxFields) jNumeric += (jNumeric === '' ? node.quoted : node.quotedComma) + text;
       else jTruncated = true;
       return text;
@@ -324,6 +334,64 @@ function fieldJF(value: unknown, node: PathNode, depth: number): string {
       fBail = true;
       return '';
   }
+}
+
+/**
+ * JSON of `sanitize(value)` for a top-level field with a rule, listed in the stats like `fieldJ`
+ * lists it (the raw value counted, the sanitized number listed). An object there is left to the
+ * generic path.
+ */
+function ruledFieldJ(value: unknown, rule: (value: unknown) => unknown, node: PathNode): string {
+  // null and undefined stay as they are under any rule.
+  if (value === null || value === undefined) return fieldJF(value, node, 1);
+  if (++fNodes > FUSED_MAX_NODES) {
+    fBail = true;
+    return '';
+  }
+  const type = typeof value;
+  if (type !== 'string' && type !== 'number' && type !== 'boolean') {
+    fBail = true;
+    return '';
+  }
+  const clean = rule(value);
+  jFields++;
+  jFieldCount++;
+  const text = leafJson(clean);
+  if (type === 'number') {
+    countNumberJ(value as number);
+    if (typeof clean === 'number') {
+      if (jFields <= jMaxFields) jNumeric += (jNumeric === '' ? node.quoted : node.quotedComma) + text;
+      else jTruncated = true;
+    }
+  } else if (type === 'string') {
+    if (jFields <= jMaxFields)
+      jStringLengths += (jStringLengths === '' ? node.quoted : node.quotedComma) + (value as string).length;
+    else jTruncated = true;
+  }
+  return text;
+}
+
+/** Past this a kept string may meet the codec's own limit: the generic path writes it. */
+const FUSED_MAX_STRING = 100_000;
+
+/** JSON of a sanitized leaf the way `encode` writes it, or a bail for anything else. */
+function leafJson(value: unknown): string {
+  switch (typeof value) {
+    case 'string':
+      if (value.length > FUSED_MAX_STRING) break;
+      return JSON.stringify(value);
+    case 'number':
+      return numberText(value);
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'undefined':
+      return '{"$pp":"undefined"}';
+    case 'object':
+      if (value === null) return 'null';
+      break;
+  }
+  fBail = true;
+  return '';
 }
 
 // `{"key":` and `,"key":` of object keys seen before, bounded.
@@ -353,11 +421,18 @@ function quotedKeyCommaJson(key: string): string {
 let fusedStats = '';
 
 /**
- * For the default sanitize policy: returns `encode(createSanitizer().sanitize(raw))` and leaves
- * `inputStatsJson(computeInputStats(raw, sanitized, maxFields))` for `lastFusedStatsJson()`, in
- * one walk; or returns `undefined` (nothing computed) for a value it leaves to the generic path.
+ * For a sanitizer with a flat policy (`sanitizer.flat`): returns `encode(sanitizer.sanitize(raw))`
+ * and leaves `inputStatsJson(computeInputStats(raw, sanitized, maxFields))` for
+ * `lastFusedStatsJson()`, in one walk; or returns `undefined` (nothing computed) for a value it
+ * leaves to the generic path.
  */
-export function defaultSanitizedJsonWithStats(raw: unknown, maxFields = 256): string | undefined {
+export function sanitizedJsonWithStats(
+  raw: unknown,
+  policy: FlatPolicy,
+  maxFields = 256,
+): string | undefined {
+  fDigits = policy.numberDigits;
+  fFields = policy.fields.size > 0 ? policy.fields : undefined;
   jFieldCount = 0;
   jNullCount = 0;
   jNanCount = 0;
@@ -397,7 +472,7 @@ export function defaultSanitizedJsonWithStats(raw: unknown, maxFields = 256): st
   return json;
 }
 
-/** The stats JSON of the last successful `defaultSanitizedJsonWithStats` call. */
+/** The stats JSON of the last successful `sanitizedJsonWithStats` call. */
 export function lastFusedStatsJson(): string {
   return fusedStats;
 }

@@ -32,4 +32,4 @@ export {
   SHORTHAND_RULES,
 } from './policy.js';
 export { roundSignificant } from './round.js';
-export { createSanitizer, type Sanitizer, sanitize } from './sanitizer.js';
+export { createSanitizer, type FlatPolicy, type Sanitizer, sanitize } from './sanitizer.js';

@@ -19,6 +19,23 @@ import { roundBigIntSignificant, roundDecimals, roundSignificant } from './round
 export interface Sanitizer {
   /** Return a sanitized copy of `value` (same keys, nesting and array lengths). Never throws. */
   sanitize(value: unknown): unknown;
+  /**
+   * Set when the limits are the defaults and every rule names a top-level field (`amount`, not
+   * `user.email` or `items[*]`): what a serializer that sanitizes as it writes (the prediction
+   * logger's one walk) needs to produce exactly `sanitize`'s result without the copy.
+   */
+  readonly flat?: FlatPolicy;
+}
+
+/** A policy of top-level field rules over the default policy: see `Sanitizer.flat`. */
+export interface FlatPolicy {
+  /** Significant digits numbers outside the rules are rounded to (the default policy's treatment). */
+  readonly numberDigits: number;
+  /**
+   * Each named top-level field's rule, applied to a string, number, boolean or BigInt there (null
+   * and undefined stay as they are; an object under a named field is left to `sanitize`).
+   */
+  readonly fields: ReadonlyMap<string, (value: unknown) => unknown>;
 }
 
 const DEFAULT_LIMITS = {
@@ -44,7 +61,12 @@ interface PathNode {
   anyKey: PathNode | undefined;
   indexes: Map<number, PathNode> | undefined;
   anyIndex: PathNode | undefined;
+  /** `[this]`, shared: the matches below a single state with one exact match, without an allocation. */
+  alone: PathNode[];
 }
+
+/** No trie node matches (shared, never mutated). */
+const NO_STATES: PathNode[] = [];
 
 interface WalkState {
   nodes: number;
@@ -287,7 +309,47 @@ function compileRule(
 }
 
 function emptyNode(): PathNode {
-  return { rule: undefined, keys: undefined, anyKey: undefined, indexes: undefined, anyIndex: undefined };
+  const node: PathNode = {
+    rule: undefined,
+    keys: undefined,
+    anyKey: undefined,
+    indexes: undefined,
+    anyIndex: undefined,
+    alone: NO_STATES,
+  };
+  node.alone = [node];
+  return node;
+}
+
+/** The trie nodes matching child `key` of a value matched by `states` (arrays are read-only). */
+function keyStates(states: PathNode[], key: string): PathNode[] {
+  if (states.length === 1) {
+    // The common case (rules on named fields): no array is built.
+    const s = states[0] as PathNode;
+    if (s.anyKey === undefined) return s.keys?.get(key)?.alone ?? NO_STATES;
+  }
+  const next: PathNode[] = [];
+  for (const s of states) {
+    const exact = s.keys?.get(key);
+    if (exact !== undefined) next.push(exact);
+    if (s.anyKey !== undefined) next.push(s.anyKey);
+  }
+  return next;
+}
+
+/** The trie nodes matching item `index` of an array matched by `states` (arrays are read-only). */
+function indexStates(states: PathNode[], index: number): PathNode[] {
+  if (states.length === 1) {
+    const s = states[0] as PathNode;
+    if (s.anyIndex === undefined) return s.indexes?.get(index)?.alone ?? NO_STATES;
+  }
+  const next: PathNode[] = [];
+  for (const s of states) {
+    const exact = s.indexes?.get(index);
+    if (exact !== undefined) next.push(exact);
+    if (s.anyIndex !== undefined) next.push(s.anyIndex);
+  }
+  return next;
 }
 
 function insertPath(root: PathNode, segments: PathSegment[], rule: CompiledRule): void {
@@ -404,12 +466,7 @@ class Walker {
       w.nodes += n;
       const out: unknown[] = new Array(n);
       for (let i = 0; i < n; i++) {
-        const next: PathNode[] = [];
-        for (const s of states) {
-          const exact = s.indexes?.get(i);
-          if (exact !== undefined) next.push(exact);
-          if (s.anyIndex !== undefined) next.push(s.anyIndex);
-        }
+        const next = indexStates(states, i);
         out[i] = this.ruled(value[i], depth + 1, next, pick(next, rule), w);
       }
       if (n < total) out.push(`<truncated ${total - n} more items>`);
@@ -431,12 +488,7 @@ class Walker {
         out['<truncated>'] = `<${countKeys(value) - maxKeys} more keys>`;
         break;
       }
-      const next: PathNode[] = [];
-      for (const s of states) {
-        const exact = s.keys?.get(key);
-        if (exact !== undefined) next.push(exact);
-        if (s.anyKey !== undefined) next.push(s.anyKey);
-      }
+      const next = keyStates(states, key);
       setOwn(
         out,
         key,
@@ -525,6 +577,7 @@ export function createSanitizer(policy: SanitizePolicyInput = {}): Sanitizer {
   }
 
   const walker = new Walker(numberDigits, limits);
+  const flat = flatPolicyOf(root, limits, numberDigits);
   const hasRules = parsed.length > 0;
   const states = [root];
   const sanitizeOne = (value: unknown): unknown => {
@@ -537,7 +590,26 @@ export function createSanitizer(policy: SanitizePolicyInput = {}): Sanitizer {
       return '<unsanitizable>';
     }
   };
-  return { sanitize: sanitizeOne };
+  return flat === undefined ? { sanitize: sanitizeOne } : { sanitize: sanitizeOne, flat };
+}
+
+/** The policy as top-level field rules, when that is all it is (see `Sanitizer.flat`). */
+function flatPolicyOf(root: PathNode, limits: Limits, numberDigits: number): FlatPolicy | undefined {
+  for (const name of Object.keys(DEFAULT_LIMITS) as (keyof Limits)[]) {
+    if (limits[name] !== DEFAULT_LIMITS[name]) return undefined;
+  }
+  if (root.rule !== undefined || root.anyKey !== undefined || root.indexes !== undefined) return undefined;
+  if (root.anyIndex !== undefined) return undefined;
+  const fields = new Map<string, (value: unknown) => unknown>();
+  // Leaf rules use the walk state only for containers, which are not theirs to see here.
+  const scratch: WalkState = { nodes: 0, ancestors: [] };
+  for (const [key, node] of root.keys ?? []) {
+    const rule = node.rule;
+    if (rule === undefined || node.keys !== undefined || node.anyKey !== undefined) return undefined;
+    if (node.indexes !== undefined || node.anyIndex !== undefined) return undefined;
+    fields.set(key, (value) => rule.leaf(value, scratch));
+  }
+  return { numberDigits, fields };
 }
 
 let defaultSanitizer: Sanitizer | undefined;
