@@ -51,6 +51,9 @@ export function createPredictor(
   const pipeline = definePipeline<unknown, Prediction>(fraudStages(model, config.fraudThreshold));
   const plain = (input: unknown, _requestId: string): Promise<Prediction> => pipeline.run(input);
   if (!observability) return { predictOne: plain, flush: async () => {} };
+  const record = observability.record;
+  // Capture and logging share withCapture's one reaction per call (onSettled): no promise of
+  // our own around it, and the failure check runs once.
   const predict = withCapture(plain, {
     store: observability.captureStore,
     sanitizer: observability.sanitizer,
@@ -58,26 +61,9 @@ export function createPredictor(
     isFailure: isFailedPrediction,
     requestId: (_input, args) => args[1],
     environment: () => ({ env: config.env, envFingerprint: observability.fingerprint }),
+    onSettled: (call) => record(call.args[1], call.args[0], call),
   });
-  const record = observability.record;
-  return {
-    predictOne(input, requestId) {
-      const started = performance.now();
-      // One reaction on withCapture's promise, not an async function around it: no extra promise
-      // and no extra turn of the microtask queue on every request.
-      return predict(input, requestId).then(
-        (prediction) => {
-          record(requestId, input, prediction, undefined, performance.now() - started);
-          return prediction;
-        },
-        (error: unknown) => {
-          record(requestId, input, undefined, error, performance.now() - started);
-          throw error;
-        },
-      );
-    },
-    flush: () => predict.flush(),
-  };
+  return { predictOne: predict, flush: () => predict.flush() };
 }
 
 /**

@@ -1,14 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type CaptureStore, createFileCaptureStore } from '@prodprobe/capture';
+import { type CaptureStore, createFileCaptureStore, type SettledCall } from '@prodprobe/capture';
 import { compare, createProfileBuilder, type Profile, parseProfile } from '@prodprobe/drift';
 import { type EnvSnapshot, snapshot } from '@prodprobe/env-snapshot';
 import { createPredictionLogger, type PredictionLogger } from '@prodprobe/logger';
 import { errorSummary } from '@prodprobe/logger/query';
 import { createSanitizer, type SanitizePolicyInput, toStorable } from '@prodprobe/sanitize';
 import type { ResolvedServerConfig } from './config.js';
-import { type FraudModel, isFailedPrediction, type Prediction } from './model.js';
+import type { FraudModel, Prediction } from './model.js';
 
 /**
  * What the service sanitizes before anything reaches disk: categorical features are kept (drift
@@ -33,13 +33,8 @@ export interface Observability {
   readonly captureStore: CaptureStore;
   /** The sanitizer every stored input goes through. */
   readonly sanitizer: { sanitize(value: unknown): unknown };
-  record(
-    requestId: string,
-    input: unknown,
-    output: Prediction | undefined,
-    error: unknown,
-    latencyMs: number,
-  ): void;
+  /** Logs one settled prediction (and profiles its input when the log keeps it). */
+  record(requestId: string, input: unknown, call: SettledCall): void;
   envSnapshot(): Promise<EnvSnapshot>;
   driftReport(): unknown;
   captures(): Promise<unknown>;
@@ -102,11 +97,16 @@ export async function createObservability(
     fingerprint,
     captureStore,
     sanitizer,
-    record(requestId, input, output, error, latencyMs) {
-      // The service's own failure check decides, so logs and captures count the same failures.
-      const reason = error === undefined ? isFailedPrediction(output) : false;
-      const failed = error ?? (reason ? new NonFiniteOutput(reason) : undefined);
-      const logged = logger.log({ requestId, input, output, error: failed, latencyMs });
+    record(requestId, input, call) {
+      // withCapture's failure check (the service's isFailedPrediction) decides, so logs and
+      // captures count the same failures.
+      const error = call.threw
+        ? call.error
+        : call.failure !== undefined
+          ? new NonFiniteOutput(call.failure)
+          : undefined;
+      const output = call.output as Prediction | undefined;
+      const logged = logger.log({ requestId, input, output, error, latencyMs: call.latencyMs });
       // Profile what the logs keep (the same deterministic sample, errors always): profiling
       // every request would cost more than the prediction itself.
       if (logged.accepted) recent.add(input as Record<string, unknown>);

@@ -52,6 +52,7 @@ export {
   type CapturedPredict,
   type CaptureStats,
   newCaptureId,
+  type SettledCall,
   type WithCaptureOptions,
   withCapture,
 } from './with-capture.js';

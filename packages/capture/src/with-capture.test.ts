@@ -5,7 +5,7 @@ import { CaptureError } from './errors.js';
 import type { CaptureRecord } from './record.js';
 import { unsealInput } from './seal.js';
 import { type CaptureStore, createMemoryCaptureStore } from './store.js';
-import { withCapture } from './with-capture.js';
+import { type SettledCall, withCapture } from './with-capture.js';
 
 const input = { user: { email: 'jane.doe@example.com', age: 41 }, amount: 123.456, items: [1, 2, 3] };
 
@@ -253,6 +253,74 @@ describe('withCapture', () => {
       /32 bytes.*16 bytes/,
     );
     expect(() => withCapture(f, { store, modelVersion: 'm', maxPending: 0 })).toThrow(CaptureError);
+    expect(() =>
+      withCapture(f, { store, modelVersion: 'm', onSettled: 'log' as unknown as () => void }),
+    ).toThrow(/options\.onSettled: expected a function/);
+  });
+
+  describe('onSettled', () => {
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+    it('sees every call once, after the failure check, with its outcome and duration (async)', async () => {
+      const store = createMemoryCaptureStore();
+      const calls: SettledCall[] = [];
+      const predict = withCapture(
+        async (x: number, id: string) => {
+          await sleep(20);
+          if (x < 0) throw new RangeError(`negative ${id}`);
+          return { score: x === 0 ? Number.NaN : x };
+        },
+        { store, modelVersion: 'm1', onSettled: (call) => calls.push(call) },
+      );
+      await expect(predict(2, 'a')).resolves.toEqual({ score: 2 });
+      await expect(predict(0, 'b')).resolves.toEqual({ score: Number.NaN });
+      const error = await predict(-1, 'c').catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(RangeError);
+      expect(calls.map((c) => [c.args, c.threw, c.failure])).toEqual([
+        [[2, 'a'], false, undefined],
+        [[0, 'b'], false, 'output.score is NaN'],
+        [[-1, 'c'], true, undefined],
+      ]);
+      expect(calls[0]!.output).toEqual({ score: 2 });
+      expect(calls[2]!.error).toBe(error);
+      expect(calls[2]!.output).toBeUndefined();
+      for (const c of calls) expect(c.latencyMs).toBeGreaterThanOrEqual(15);
+      await predict.flush();
+      expect(store.size).toBe(2);
+    });
+
+    it('sees sync calls too, and the caller still gets what predict returned or threw', () => {
+      const store = createMemoryCaptureStore();
+      const calls: SettledCall[] = [];
+      const predict = withCapture(
+        (x: number) => {
+          if (x > 9) throw new Error('too big');
+          return x * 2;
+        },
+        { store, modelVersion: 'm1', onSettled: (call) => calls.push(call) },
+      );
+      expect(predict(3)).toBe(6);
+      expect(() => predict(10)).toThrow('too big');
+      expect(calls.map((c) => [c.args, c.output, c.threw, c.failure])).toEqual([
+        [[3], 6, false, undefined],
+        [[10], undefined, true, undefined],
+      ]);
+    });
+
+    it('a throwing onSettled goes to onError, never to the caller', async () => {
+      const store = createMemoryCaptureStore();
+      const reported: unknown[] = [];
+      const predict = withCapture(async (x: number) => x + 1, {
+        store,
+        modelVersion: 'm1',
+        onSettled: () => {
+          throw new Error('logger broke');
+        },
+        onError: (e) => reported.push(e),
+      });
+      await expect(predict(1)).resolves.toBe(2);
+      expect(String(reported[0])).toContain('logger broke');
+    });
   });
 });
 

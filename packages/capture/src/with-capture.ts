@@ -46,6 +46,27 @@ export interface WithCaptureOptions<F extends AnyFunction = AnyFunction> {
   onError?: (error: unknown, record: CaptureRecord | undefined) => void;
   /** Records waiting to be written beyond this are dropped and counted. @default 1000 */
   maxPending?: number;
+  /**
+   * Called once per call when it has settled and been judged, with its outcome and duration:
+   * the hook for a prediction logger, so capture and logging share one reaction per call
+   * instead of each wrapping the promise. What it throws goes to `onError`, never to the caller.
+   */
+  onSettled?: (call: SettledCall<F>) => void;
+}
+
+/** One settled call, as `onSettled` sees it. */
+export interface SettledCall<F extends AnyFunction = AnyFunction> {
+  /** The call's arguments (the array `selectInput` and `requestId` also see). */
+  args: Parameters<F>;
+  /** What predict returned (resolved), or `undefined` when it threw. */
+  output: Awaited<ReturnType<F>> | undefined;
+  /** Whether predict threw (or its promise rejected); then `error` is what it threw. */
+  threw: boolean;
+  error: unknown;
+  /** Why the output counts as a failure (`isFailure`'s reason), or `undefined` when it is fine or predict threw. */
+  failure: string | undefined;
+  /** From the call to the settlement, in milliseconds (`performance.now()`). */
+  latencyMs: number;
 }
 
 /** Counters of one wrapped predict function. */
@@ -127,7 +148,14 @@ export function withCapture<F extends AnyFunction>(
       'withCapture: options.modelVersion: expected a non-empty string',
     );
   }
-  for (const hook of ['isFailure', 'selectInput', 'requestId', 'environment', 'onError'] as const) {
+  for (const hook of [
+    'isFailure',
+    'selectInput',
+    'requestId',
+    'environment',
+    'onError',
+    'onSettled',
+  ] as const) {
     if (options[hook] !== undefined && typeof options[hook] !== 'function') {
       throw new CaptureError('INVALID_OPTIONS', `withCapture: options.${hook}: expected a function`);
     }
@@ -143,7 +171,7 @@ export function withCapture<F extends AnyFunction>(
   const keyId = key === undefined ? undefined : sealKeyId(key);
   const sanitizer = options.sanitizer ?? createSanitizer();
   const isFailure: IsFailure = (options.isFailure as IsFailure | undefined) ?? defaultIsFailure;
-  const { selectInput, requestId, environment, onError } = options;
+  const { selectInput, requestId, environment, onError, onSettled } = options;
   const runtime = { node: process.version, platform: process.platform, arch: process.arch };
 
   const counters = { failures: 0, written: 0, failed: 0, dropped: 0 };
@@ -158,6 +186,28 @@ export function withCapture<F extends AnyFunction>(
       onError(error, record);
     } catch {
       // A throwing onError must not reach the caller of predict either.
+    }
+  };
+
+  const settled = (
+    args: Parameters<F>,
+    output: unknown,
+    threw: boolean,
+    error: unknown,
+    failure: string | undefined,
+    started: number,
+  ) => {
+    try {
+      onSettled!({
+        args,
+        output: output as Awaited<ReturnType<F>> | undefined,
+        threw,
+        error,
+        failure,
+        latencyMs: performance.now() - started,
+      });
+    } catch (hookError) {
+      report(hookError, undefined);
     }
   };
 
@@ -285,15 +335,19 @@ export function withCapture<F extends AnyFunction>(
   };
 
   // `arguments` handed straight to `apply` is not materialised by V8, so the success path
-  // allocates nothing; the arguments are copied only when a failure has to be captured.
+  // allocates nothing; the arguments are copied only when a failure has to be captured (or
+  // when onSettled, which sees them, is set).
   const wrapped = function (this: unknown): ReturnType<F> {
+    const started = onSettled === undefined ? 0 : performance.now();
     let output: ReturnType<F>;
     try {
       // biome-ignore lint/complexity/noArguments: avoids a rest-array allocation on every call
       output = predict.apply(this, arguments as unknown as Parameters<F>);
     } catch (error) {
       // biome-ignore lint/complexity/noArguments: copied only on the failure path
-      onThrow(Array.prototype.slice.call(arguments) as Parameters<F>, error);
+      const args = Array.prototype.slice.call(arguments) as Parameters<F>;
+      onThrow(args, error);
+      if (onSettled !== undefined) settled(args, undefined, true, error, undefined, started);
       throw error;
     }
     if (output !== null && typeof output === 'object' && typeof output.then === 'function') {
@@ -303,18 +357,22 @@ export function withCapture<F extends AnyFunction>(
         (value: unknown) => {
           const reason = judge(value);
           if (reason !== undefined) captureBadOutput(args, value, reason);
+          if (onSettled !== undefined) settled(args, value, false, undefined, reason, started);
           return value;
         },
         (error: unknown) => {
           onThrow(args, error);
+          if (onSettled !== undefined) settled(args, undefined, true, error, undefined, started);
           throw error;
         },
       );
     }
     const reason = judge(output);
-    if (reason !== undefined) {
-      // biome-ignore lint/complexity/noArguments: copied only on the failure path
-      captureBadOutput(Array.prototype.slice.call(arguments) as Parameters<F>, output, reason);
+    if (reason !== undefined || onSettled !== undefined) {
+      // biome-ignore lint/complexity/noArguments: copied only on the failure path or for onSettled
+      const args = Array.prototype.slice.call(arguments) as Parameters<F>;
+      if (reason !== undefined) captureBadOutput(args, output, reason);
+      if (onSettled !== undefined) settled(args, output, false, undefined, reason, started);
     }
     return output;
   };
