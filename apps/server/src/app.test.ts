@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateTransactions } from '@prodprobe/fraud-model';
@@ -155,6 +155,43 @@ describe('demo fraud service', () => {
       expect((await fetch(`${plain.url}/debug/env`)).status).toBe(404);
     } finally {
       await plain.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('/debug/instrumentation counts captures and log entries, and a capture store that cannot write without failing a request', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'prodprobe-server-'));
+    // A file where the capture folder should be: every capture write fails (ENOTDIR).
+    writeFileSync(join(dir, 'captures'), 'not a folder');
+    const s = await startFraudService(
+      loadServerConfig('staging', { dataDir: dir, debugToken: token, logSampleRate: 1 }),
+    );
+    const auth = { headers: { authorization: `Bearer ${token}` } };
+    try {
+      const send = (body: unknown) =>
+        fetch(`${s.url}/predict`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        });
+      expect((await send(tx[0])).status).toBe(200);
+      // A failing prediction: answered (null), its capture fails to store.
+      expect((await send({ ...tx[1], amount: 'NaN' })).status).toBe(200);
+      await s.observability!.flush();
+      await new Promise((r) => setTimeout(r, 50));
+      const health = (await (await fetch(`${s.url}/debug/instrumentation`, auth)).json()) as {
+        capture: { failures: number; written: number; failed: number };
+        logger: { logged: number; errors: number };
+        errors: number;
+        lastError: string | null;
+      };
+      expect(health.capture).toMatchObject({ failures: 1, written: 0, failed: 1 });
+      expect(health.logger).toMatchObject({ logged: 2, errors: 1 });
+      expect(health.errors).toBe(1);
+      expect(health.lastError).toMatch(/captures/);
+      expect((await fetch(`${s.url}/debug/instrumentation`)).status).toBe(401);
+    } finally {
+      await s.close();
       rmSync(dir, { recursive: true, force: true });
     }
   });

@@ -1,5 +1,5 @@
 import { randomUUID, timingSafeEqual } from 'node:crypto';
-import { withCapture } from '@prodprobe/capture';
+import { type CaptureStats, withCapture } from '@prodprobe/capture';
 import { definePipeline } from '@prodprobe/layers';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { ResolvedServerConfig } from './config.js';
@@ -35,6 +35,8 @@ const zodIssues = (
 /** One transaction through the service: what `POST /predict` runs for each row. */
 export interface Predictor {
   predictOne(input: unknown, requestId: string): Promise<Prediction>;
+  /** Capture counters (failures seen, records written, failed, dropped, pending); none without instrumentation. */
+  captureStats(): CaptureStats | undefined;
   /** Waits for captures still being written (none without instrumentation). */
   flush(): Promise<void>;
 }
@@ -50,7 +52,7 @@ export function createPredictor(
 ): Predictor {
   const pipeline = definePipeline<unknown, Prediction>(fraudStages(model, config.fraudThreshold));
   const plain = (input: unknown, _requestId: string): Promise<Prediction> => pipeline.run(input);
-  if (!observability) return { predictOne: plain, flush: async () => {} };
+  if (!observability) return { predictOne: plain, captureStats: () => undefined, flush: async () => {} };
   const record = observability.record;
   // Capture and logging share withCapture's one reaction per call (onSettled): no promise of
   // our own around it, and the failure check runs once.
@@ -62,8 +64,9 @@ export function createPredictor(
     requestId: (_input, args) => args[1],
     environment: () => ({ env: config.env, envFingerprint: observability.fingerprint }),
     onSettled: (call) => record(call.args[1], call.args[0], call),
+    onError: observability.noteError,
   });
-  return { predictOne: predict, flush: () => predict.flush() };
+  return { predictOne: predict, captureStats: () => predict.stats(), flush: () => predict.flush() };
 }
 
 /**
@@ -74,7 +77,7 @@ export async function createFraudService(config: ResolvedServerConfig): Promise<
   const model = await loadFraudModel(config.modelPath, config.preprocessPath);
   const observability = config.instrumentation ? await createObservability(config, model) : undefined;
 
-  const { predictOne, flush: flushCaptures } = createPredictor(config, model, observability);
+  const { predictOne, captureStats, flush: flushCaptures } = createPredictor(config, model, observability);
 
   // The request history: a ring of `maxEntries` slots in staging, unbounded in production's
   // config (the leak). A full ring reuses its oldest slot's buffer: a bounded cache that allocated
@@ -173,6 +176,9 @@ export async function createFraudService(config: ResolvedServerConfig): Promise<
     );
     app.get('/debug/logs/errors', async (request, reply) =>
       authorised(request, reply) ? debug.errorSummary() : reply,
+    );
+    app.get('/debug/instrumentation', async (request, reply) =>
+      authorised(request, reply) ? { capture: captureStats(), ...debug.health() } : reply,
     );
     app.get('/debug/history', async (request, reply) =>
       authorised(request, reply)

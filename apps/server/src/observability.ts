@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { type CaptureStore, createFileCaptureStore, type SettledCall } from '@prodprobe/capture';
 import { compare, createProfileBuilder, type Profile, parseProfile } from '@prodprobe/drift';
 import { type EnvSnapshot, snapshot } from '@prodprobe/env-snapshot';
-import { createPredictionLogger, type PredictionLogger } from '@prodprobe/logger';
+import { createPredictionLogger, type LoggerStats, type PredictionLogger } from '@prodprobe/logger';
 import { errorSummary } from '@prodprobe/logger/query';
 import { createSanitizer, type SanitizePolicyInput, toStorable } from '@prodprobe/sanitize';
 import type { ResolvedServerConfig } from './config.js';
@@ -35,6 +35,10 @@ export interface Observability {
   readonly sanitizer: { sanitize(value: unknown): unknown };
   /** Logs one settled prediction (and profiles its input when the log keeps it). */
   record(requestId: string, input: unknown, call: SettledCall): void;
+  /** Counts an error of the instrumentation itself (a capture not stored, a log entry refused). */
+  noteError(error: unknown): void;
+  /** The logger's counters and the instrumentation errors seen so far. */
+  health(): { logger: LoggerStats; errors: number; lastError: string | null };
   envSnapshot(): Promise<EnvSnapshot>;
   driftReport(): unknown;
   captures(): Promise<unknown>;
@@ -73,6 +77,14 @@ export async function createObservability(
   const first = await takeSnapshot();
   const fingerprint = first.fingerprint;
   const sanitizer = createSanitizer(servicePolicy);
+  // Failures of the instrumentation (a log write, a capture not stored) never reach a request:
+  // they are counted and shown by /debug/instrumentation.
+  let errors = 0;
+  let lastError: string | null = null;
+  const noteError = (error: unknown) => {
+    errors++;
+    lastError = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  };
   const logger: PredictionLogger = createPredictionLogger({
     dir: `${config.dataDir}/logs`,
     sampleRate: config.logSampleRate,
@@ -85,6 +97,7 @@ export async function createObservability(
     // Nothing mutates a request body after its prediction, so kept entries can be serialized in
     // a batch at the next write rather than one at a time inside each request.
     deferSerialization: true,
+    onError: noteError,
   });
   const reference: Profile | undefined = config.trainingProfilePath
     ? parseProfile(JSON.parse(readFileSync(config.trainingProfilePath, 'utf8')))
@@ -111,6 +124,8 @@ export async function createObservability(
       // every request would cost more than the prediction itself.
       if (logged.accepted) recent.add(input as Record<string, unknown>);
     },
+    noteError,
+    health: () => ({ logger: logger.stats(), errors, lastError }),
     envSnapshot: takeSnapshot,
     driftReport() {
       if (!reference) return { error: 'no training profile configured (trainingProfilePath)' };
