@@ -57,11 +57,14 @@ export interface ReadOptions {
   onProgress?: (rowsRead: number, totalRows: number | undefined) => void;
 }
 
-/** Streams a data file through `onChunk`; returns the number of rows read. */
+/**
+ * Streams a data file through `onChunk` (with the names of its date/timestamp columns, whose
+ * values are epoch milliseconds); returns the number of rows read.
+ */
 export async function readDataFile(
   file: string,
   cwd: string,
-  onChunk: (columns: ColumnChunk, rows: number) => void,
+  onChunk: (columns: ColumnChunk, rows: number, dates: readonly string[]) => void,
   options: ReadOptions = {},
 ): Promise<number> {
   const path = resolve(cwd, file);
@@ -95,6 +98,7 @@ export async function readDataFile(
               ? 'string'
               : 'other',
     );
+    const dates = described.filter((c) => TEMPORAL.test(c.type)).map((c) => c.name);
     const select = described
       .map((c, i) => {
         const id = ident(c.name);
@@ -145,7 +149,7 @@ export async function readDataFile(
           columns[c.name] = Array.from({ length: n }, (_, r) => vector.getItem(r));
         }
       });
-      onChunk(columns, n);
+      onChunk(columns, n, dates);
       read += n;
       options.onProgress?.(read, total);
     }

@@ -24,6 +24,40 @@ function dataset(n: number, seed: number, shift = 0, methods = ['card', 'cash', 
 }
 
 describe('compare', () => {
+  it('leaves date fields untested by default (time moves on), naming both ranges; compareDates tests them as dates', () => {
+    const day = 86_400_000;
+    const withDates = (n: number, seed: number, start: number, shift = 0) =>
+      dataset(n, seed, shift).map((row, i) => ({ ...row, date: new Date(start + i * day) }));
+    const ref = withDates(400, 11, Date.UTC(2012, 0, 1));
+    const cur = withDates(400, 12, Date.UTC(2014, 0, 1));
+    const report = compare(ref, cur);
+    expect(driftReportSchema.parse(report)).toEqual(report);
+    const date = report.fields.find((f) => f.name === 'date')!;
+    expect(date.status).toBe('skipped');
+    expect(date.drift).toBe(false);
+    expect(date.reason).toContain('reference 2012-01-01 to 2013-02-03, current 2014-01-01 to 2015-02-04');
+    expect(date.warnings).toEqual([]);
+    expect(date.reference!.min).toBe(Date.UTC(2012, 0, 1));
+    expect(date.chart?.kind).toBe('histogram');
+    // Only the other fields count toward the verdict: none of them moved.
+    expect(report.driftedFields).toEqual([]);
+    expect(report.datasetDrift).toBe(false);
+
+    const tested = compare(ref, cur, { compareDates: true });
+    const d = tested.fields.find((f) => f.name === 'date')!;
+    expect(d.status).toBe('ok');
+    expect(d.drift).toBe(true);
+    expect(tested.driftedFields).toEqual(['date']);
+    const messages = d.warnings.map((w) => w.message).join('\n');
+    expect(messages).toContain(
+      'outside the reference range [2012-01-01, 2013-02-03] (current [2014-01-01, 2015-02-04])',
+    );
+    expect(messages).toContain(
+      'mean moved from 2012-07-18T12:00:00.000Z to 2014-07-19T12:00:00.000Z, more than one reference std (116 days)',
+    );
+    expect(() => compare(ref, cur, { compareDates: 'yes' as unknown as boolean })).toThrow(/compareDates/);
+  });
+
   it('finds a shifted numeric field and unseen categories with the exact field names of the contract', () => {
     const ref = dataset(500, 1);
     const cur = dataset(400, 2, 30, ['card', 'cash', 'wire', 'buy_now_pay_later']);

@@ -47,6 +47,13 @@ export interface CompareOptions {
   fields?: readonly string[];
   /** Leave these fields out. */
   ignoreFields?: readonly string[];
+  /**
+   * Test date fields (Date values) like numbers. Off by default: a timestamp moves with time, so
+   * any later window "drifts" and would count toward the dataset verdict; such a field is
+   * skipped and its reason gives the two date ranges.
+   * @default false
+   */
+  compareDates?: boolean;
   /** Profile settings used when rows are given. */
   profile?: ProfileOptions;
 }
@@ -213,6 +220,26 @@ function emptyField(
 
 const fmt = (x: number) =>
   Math.abs(x) >= 1e5 || (Math.abs(x) < 1e-3 && x !== 0) ? x.toExponential(3) : String(+x.toPrecision(4));
+
+/** A date field's value (epoch ms): ISO 8601, the date alone at midnight UTC. */
+const fmtDate = (x: number) => {
+  const d = new Date(x);
+  if (Number.isNaN(d.getTime())) return fmt(x);
+  const iso = d.toISOString();
+  return iso.endsWith('T00:00:00.000Z') ? iso.slice(0, 10) : iso;
+};
+
+/** A length of time in ms, in the largest unit that keeps it above 1. */
+const fmtSpan = (ms: number) => {
+  const units: [number, string][] = [
+    [86_400_000, 'days'],
+    [3_600_000, 'hours'],
+    [60_000, 'minutes'],
+    [1000, 's'],
+  ];
+  for (const [size, unit] of units) if (Math.abs(ms) >= size) return `${+(ms / size).toPrecision(3)} ${unit}`;
+  return `${+ms.toPrecision(3)} ms`;
+};
 const pct = (x: number) => `${+(x * 100).toPrecision(3)}%`;
 
 /** The chart histogram: equal-width bins over the 0.5%..99.5% range of both samples. */
@@ -262,6 +289,10 @@ function compareNumeric(
   delete report.reason;
   report.reference = sideStats(ref, rf, r?.sample ?? null, null);
   report.current = sideStats(cur, cf, c?.sample ?? null, null);
+  // Dates are compared as epoch milliseconds and written as dates.
+  const isDate = dominantType(rf).type === 'date';
+  const fmtValue = isDate ? fmtDate : fmt;
+  const fmtStd = isDate ? fmtSpan : fmt;
   if (!r || sampleSize(r.sample) === 0) return skip(report, 'no finite numeric values in reference');
   if (!c || sampleSize(c.sample) === 0) return skip(report, 'no finite numeric values in current');
   report.approximate = r.approximate || c.approximate;
@@ -283,10 +314,10 @@ function compareNumeric(
   report.explanation.psiBins = p.bins.map((b, i) => ({
     label:
       i === 0
-        ? `<= ${fmt(edges[0] ?? Number.NaN)}`
+        ? `<= ${fmtValue(edges[0] ?? Number.NaN)}`
         : i === edges.length
-          ? `> ${fmt(edges[i - 1]!)}`
-          : `(${fmt(edges[i - 1]!)}, ${fmt(edges[i]!)}]`,
+          ? `> ${fmtValue(edges[i - 1]!)}`
+          : `(${fmtValue(edges[i - 1]!)}, ${fmtValue(edges[i]!)}]`,
     ...b,
   }));
   if (edges.length === 0) report.explanation.psiBins[0]!.label = 'all values';
@@ -296,13 +327,13 @@ function compareNumeric(
   if (refStd === 0) {
     report.warnings.push({
       code: 'constant_in_reference',
-      message: `reference is constant (${fmt(rs.min!)})`,
+      message: `reference is constant (${fmtValue(rs.min!)})`,
     });
   }
   if (rs.mean !== null && cs.mean !== null && refStd > 0 && Math.abs(cs.mean - rs.mean) > refStd) {
     report.warnings.push({
       code: 'mean_shift',
-      message: `mean moved from ${fmt(rs.mean)} to ${fmt(cs.mean)}, more than one reference std (${fmt(refStd)})`,
+      message: `mean moved from ${fmtValue(rs.mean)} to ${fmtValue(cs.mean)}, more than one reference std (${fmtStd(refStd)})`,
     });
   }
   if (rs.min !== null && rs.max !== null) {
@@ -315,7 +346,7 @@ function compareNumeric(
       const share = outside / sampleSize(c.sample);
       report.warnings.push({
         code: 'out_of_range',
-        message: `${pct(share)} of current values fall outside the reference range [${fmt(rs.min)}, ${fmt(rs.max)}] (current [${fmt(cs.min!)}, ${fmt(cs.max!)}])`,
+        message: `${pct(share)} of current values fall outside the reference range [${fmtValue(rs.min)}, ${fmtValue(rs.max)}] (current [${fmtValue(cs.min!)}, ${fmtValue(cs.max!)}])`,
         share,
       });
     }
@@ -419,6 +450,22 @@ function compareCategorical(
   return { report, pValue: chi.pValue, effectRatio };
 }
 
+/**
+ * A date field left untested: it keeps its statistics and chart, loses the tests and the warnings
+ * that only say time has passed, and its reason gives both ranges.
+ */
+function asTimeRange(pending: Pending): Pending {
+  const r = pending.report;
+  if (r.status !== 'ok') return pending;
+  r.warnings = r.warnings.filter((w) => w.code !== 'mean_shift' && w.code !== 'out_of_range');
+  const range = (x: SideStats | null) =>
+    x?.min != null && x.max != null ? `${fmtDate(x.min)} to ${fmtDate(x.max)}` : 'no dates';
+  return skip(
+    r,
+    `a date field, not tested (its values move with time; compareDates, or --compare-dates, tests it): reference ${range(r.reference)}, current ${range(r.current)}`,
+  );
+}
+
 function skip(report: FieldReport, reason: string): Pending {
   report.status = 'skipped';
   report.reason = reason;
@@ -484,9 +531,16 @@ export function compare(
   const names = [...new Set([...Object.keys(ref.profile.fields), ...Object.keys(cur.profile.fields)])].filter(
     (n) => (!options.fields || options.fields.includes(n)) && !options.ignoreFields?.includes(n),
   );
+  const compareDates = options.compareDates ?? false;
+  if (typeof compareDates !== 'boolean') {
+    throw new DriftError(
+      'INVALID_OPTIONS',
+      `options.compareDates: expected a boolean, got ${String(compareDates)}`,
+    );
+  }
   const pending: Pending[] = names.map((name) => {
     try {
-      return compareField(name, ref, cur, settings);
+      return compareField(name, ref, cur, settings, compareDates);
     } catch (error) {
       const r = emptyField(
         name,
@@ -548,7 +602,13 @@ export function compare(
   };
 }
 
-function compareField(name: string, ref: Side, cur: Side, s: CompareSettings): Pending {
+function compareField(
+  name: string,
+  ref: Side,
+  cur: Side,
+  s: CompareSettings,
+  compareDates: boolean,
+): Pending {
   const rf = ref.profile.fields[name];
   const cf = cur.profile.fields[name];
   if (!rf) {
@@ -606,6 +666,7 @@ function compareField(name: string, ref: Side, cur: Side, s: CompareSettings): P
       kindOf(rt.type) === 'numeric'
         ? compareNumeric(name, ref, cur, rf, cf, s)
         : compareCategorical(name, ref, cur, rf, cf, s);
+    if (rt.type === 'date' && !compareDates) pending = asTimeRange(pending);
   }
   pending.report.warnings.unshift(...warnings);
   return pending;

@@ -108,6 +108,21 @@ describe('profile', () => {
     expect(fast.fields.x!.numeric!.sketch.mode).toBe('buckets');
   });
 
+  it('addColumns with dates (epoch ms) equals row-by-row add of Date values', () => {
+    const day = 86_400_000;
+    const ms = Float64Array.from({ length: 500 }, (_, i) => Date.UTC(2020, 0, 1) + i * day);
+    const withNull = Array.from(ms, (x, i) => (i === 3 ? null : x));
+    const fast = createProfileBuilder()
+      .addColumns({ d: ms, e: withNull, n: ms }, { dates: ['d', 'e'] })
+      .toJSON();
+    const slow = profile(
+      Array.from(ms, (x, i) => ({ d: new Date(x), e: i === 3 ? null : new Date(x), n: x })),
+    );
+    expectSameProfile(fast, slow);
+    expect(fast.fields.d!.types).toMatchObject({ date: 500, number: 0 });
+    expect(fast.fields.n!.types).toMatchObject({ date: 0, number: 500 });
+  });
+
   it('stays bounded in size whatever the row count', () => {
     const b = createProfileBuilder();
     let seed = 7;

@@ -146,11 +146,12 @@ class FieldAccumulator {
     }
   }
 
-  /** Fast path for a numeric typed array. */
-  addNumbers(values: ArrayLike<number>): void {
+  /** Fast path for a numeric typed array (epoch milliseconds of dates with `asDates`). */
+  addNumbers(values: ArrayLike<number>, asDates = false): void {
     const len = values.length;
     this.seen += len;
-    this.types.number += len;
+    if (asDates) this.types.date += len;
+    else this.types.number += len;
     const sketch = this.getSketch();
     for (let start = 0; start < len; start += CHUNK) {
       const end = Math.min(len, start + CHUNK);
@@ -324,9 +325,13 @@ export interface ProfileBuilder {
   add(row: Readonly<Record<string, unknown>>): ProfileBuilder;
   /**
    * Adds a batch of rows given column-wise. Every column must have the same length; typed arrays
-   * take a fast numeric path (no per-value type dispatch).
+   * take a fast numeric path (no per-value type dispatch). Typed-array columns named in `dates`
+   * hold dates as epoch milliseconds: they are profiled as dates, as Date values would be.
    */
-  addColumns(columns: Readonly<Record<string, ColumnData>>): ProfileBuilder;
+  addColumns(
+    columns: Readonly<Record<string, ColumnData>>,
+    options?: { dates?: readonly string[] },
+  ): ProfileBuilder;
   /** Merges a profile (or another builder) with the same settings into this builder. */
   merge(other: Profile | ProfileBuilder): ProfileBuilder;
   /** The profile of everything added so far (the builder stays usable). */
@@ -359,7 +364,10 @@ class Builder implements ProfileBuilder {
     return this;
   }
 
-  addColumns(columns: Readonly<Record<string, ColumnData>>): ProfileBuilder {
+  addColumns(
+    columns: Readonly<Record<string, ColumnData>>,
+    options: { dates?: readonly string[] } = {},
+  ): ProfileBuilder {
     let length: number | undefined;
     for (const [name, col] of Object.entries(columns)) {
       if (length === undefined) length = col.length;
@@ -373,8 +381,14 @@ class Builder implements ProfileBuilder {
     if (length === undefined) return this;
     for (const [name, col] of Object.entries(columns)) {
       const f = this.field(name);
-      if (ArrayBuffer.isView(col)) f.addNumbers(col as ArrayLike<number>);
-      else for (let i = 0; i < length; i++) f.addValue(col[i]);
+      const asDates = options.dates?.includes(name) ?? false;
+      if (ArrayBuffer.isView(col)) f.addNumbers(col as ArrayLike<number>, asDates);
+      else if (asDates) {
+        for (let i = 0; i < length; i++) {
+          const v = col[i];
+          f.addValue(typeof v === 'number' ? new Date(v) : v);
+        }
+      } else for (let i = 0; i < length; i++) f.addValue(col[i]);
     }
     this.rowCount += length;
     return this;

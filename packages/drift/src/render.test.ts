@@ -29,6 +29,8 @@ describe('renderers', () => {
     expect(text).toMatch(/^DATASET DRIFT|^no dataset drift/);
     for (const f of report.fields) expect(text).toContain(f.name);
     expect(text).toContain('[unseen_categories]');
+    // Fields that were not compared, with their reason in full.
+    expect(text).toContain('\nnot compared\n  old: field not in current\n');
     expect(text).not.toContain('\u001b[');
     expect(renderText(report, { color: true })).toContain('\u001b[31m');
   });

@@ -78,6 +78,12 @@ export function renderText(report: DriftReport, options: TextReportOptions = {})
     out.push('', paint(1, 'warnings'));
     for (const f of warned) for (const w of f.warnings) out.push(`  ${f.name}: [${w.code}] ${w.message}`);
   }
+  // The table cuts long reasons: the fields that were not compared get theirs in full.
+  const notCompared = shown.filter((f) => f.status !== 'ok' && f.reason);
+  if (notCompared.length) {
+    out.push('', paint(1, 'not compared'));
+    for (const f of notCompared) out.push(`  ${f.name}: ${f.reason}`);
+  }
   return `${out.join('\n')}\n`;
 }
 

@@ -124,4 +124,41 @@ describe('prodprobe drift', () => {
     expect(await run(['node', 'prodprobe', 'drift', 'merge', 'ref.csv', '--out', 'x.json'], o.io)).toBe(2);
     expect(o.stderr()).toContain('ref.csv: not a drift profile');
   });
+
+  it('date columns (CSV dates read by DuckDB) are not tested unless --compare-dates, and show as dates', async () => {
+    const day = 86_400_000;
+    const csv = (start: number, n: number) =>
+      `date,temp\n${Array.from({ length: n }, (_, i) => `${new Date(start + i * day).toISOString().slice(0, 10)},${10 + (i % 7)}`).join('\n')}\n`;
+    writeFileSync(join(dir, 'w2012.csv'), csv(Date.UTC(2012, 0, 1), 300));
+    writeFileSync(join(dir, 'w2014.csv'), csv(Date.UTC(2014, 0, 1), 300));
+    // Through a saved profile (the fast column path) and straight from the file (exact rows).
+    const p = memoryIo({ cwd: dir });
+    expect(
+      await run(['node', 'prodprobe', 'drift', 'profile', 'w2012.csv', '--out', 'w2012.json'], p.io),
+    ).toBe(0);
+    expect(
+      parseProfile(JSON.parse(readFileSync(join(dir, 'w2012.json'), 'utf8'))).fields.date!.types.date,
+    ).toBe(300);
+    for (const reference of ['w2012.json', 'w2012.csv']) {
+      const m = memoryIo({ cwd: dir });
+      expect(
+        await run(
+          ['node', 'prodprobe', 'drift', 'compare', reference, 'w2014.csv', '--fail-on', 'drift'],
+          m.io,
+        ),
+      ).toBe(0);
+      expect(m.stdout()).toContain('no dataset drift: 0 of 1 compared fields drifted');
+      expect(m.stdout()).toContain(
+        'date: a date field, not tested (its values move with time; compareDates, or --compare-dates, tests it): reference 2012-01-01 to 2012-10-26, current 2014-01-01 to 2014-10-27',
+      );
+      const t = memoryIo({ cwd: dir });
+      expect(
+        await run(['node', 'prodprobe', 'drift', 'compare', reference, 'w2014.csv', '--compare-dates'], t.io),
+      ).toBe(0);
+      expect(t.stdout()).toContain('DATASET DRIFT: 1 of 2 compared fields drifted');
+      expect(t.stdout()).toContain(
+        'outside the reference range [2012-01-01, 2012-10-26] (current [2014-01-01, 2014-10-27])',
+      );
+    }
+  });
 });

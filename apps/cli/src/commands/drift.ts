@@ -91,12 +91,14 @@ async function load(file: string, io: Io, keepRows: boolean): Promise<Loaded> {
     ? []
     : undefined;
   let kept = 0;
+  let dateColumns: readonly string[] = [];
   const progress = progressBar(io, file);
   await readDataFile(
     file,
     io.cwd,
-    (columns, n) => {
-      builder.addColumns(columns);
+    (columns, n, dates) => {
+      dateColumns = dates;
+      builder.addColumns(columns, { dates });
       if (chunks) {
         kept += n;
         if (kept > EXACT_ROWS) chunks = undefined;
@@ -109,11 +111,16 @@ async function load(file: string, io: Io, keepRows: boolean): Promise<Loaded> {
   const profile = builder.toJSON();
   if (!chunks) return { profile };
   const rows: Record<string, unknown>[] = [];
+  const isDate = new Set(dateColumns);
   for (const { columns, n } of chunks) {
     const names = Object.keys(columns);
     for (let i = 0; i < n; i++) {
       const row: Record<string, unknown> = {};
-      for (const name of names) row[name] = columns[name]![i];
+      for (const name of names) {
+        const v = columns[name]![i];
+        // Dates go back to Date values, so the exact comparison profiles them as dates too.
+        row[name] = isDate.has(name) && typeof v === 'number' ? new Date(v) : v;
+      }
       rows.push(row);
     }
   }
@@ -176,11 +183,15 @@ export const registerDrift: RegisterCommand = (program, io) => {
       'exit 1 when "drift" (any field drifted) or "warning" (drift or any warning) is found',
     )
     .option('--fields <names>', 'comma-separated fields to compare')
+    .option(
+      '--compare-dates',
+      'test date fields too (by default they are skipped, with both date ranges: time moves on)',
+    )
     .action(
       async (
         reference: string,
         current: string,
-        opts: { html?: string; markdown?: string; failOn?: string; fields?: string },
+        opts: { html?: string; markdown?: string; failOn?: string; fields?: string; compareDates?: boolean },
         command: Command,
       ) => {
         if (opts.failOn !== undefined && opts.failOn !== 'drift' && opts.failOn !== 'warning') {
@@ -193,7 +204,10 @@ export const registerDrift: RegisterCommand = (program, io) => {
           .map((s) => s.trim())
           .filter(Boolean);
         const report = wrapDrift(() =>
-          compare(ref.rows ?? ref.profile, cur.rows ?? cur.profile, fields ? { fields } : {}),
+          compare(ref.rows ?? ref.profile, cur.rows ?? cur.profile, {
+            ...(fields ? { fields } : {}),
+            compareDates: opts.compareDates === true,
+          }),
         );
         if (opts.html)
           writeOut(io, opts.html, renderHtml(report, `Drift report: ${current} vs ${reference}`));
