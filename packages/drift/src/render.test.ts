@@ -50,6 +50,21 @@ describe('renderers', () => {
     expect(html.match(/<svg class="chart"/g)).toHaveLength(charted);
   });
 
+  it('a date field reads as dates: the reason in text, the chart axis in html', () => {
+    const day = 86_400_000;
+    const dated = (start: number) =>
+      Array.from({ length: 200 }, (_, i) => ({ at: new Date(start + i * day), v: i % 5 }));
+    const r = compare(dated(Date.UTC(2012, 0, 1)), dated(Date.UTC(2014, 0, 1)));
+    expect(renderText(r)).toContain('at: a date field, not tested');
+    const html = renderHtml(r);
+    const section = html.slice(html.indexOf('<h2>at '), html.indexOf('</section>', html.indexOf('<h2>at ')));
+    expect(section).toMatch(/<text[^>]*>2012-01-0\d<\/text>/);
+    expect(section).toMatch(/<text[^>]*text-anchor="end">2014-07-1\d<\/text>/);
+    expect(section).toContain('<tr><td>min</td><td>2012-01-01</td><td>2014-01-01</td></tr>');
+    expect(section).toContain('<tr><td>std</td><td>57.9 days</td><td>57.9 days</td></tr>');
+    expect(section).not.toMatch(/e\+12/);
+  });
+
   const chromiumPath = '/usr/bin/chromium';
   it.skipIf(!existsSync(chromiumPath))(
     `html renders in headless Chromium with one chart per compared field and no console errors${existsSync(chromiumPath) ? '' : ' (skipped: /usr/bin/chromium not installed)'}`,

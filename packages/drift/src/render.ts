@@ -22,6 +22,11 @@ const num = (x: number | null | undefined, digits = 3): string => {
 
 const pValueOf = (f: FieldReport) => f.tests.ks?.pValue ?? f.tests.chiSquare?.pValue;
 
+/** A date field holds epoch milliseconds: its values read as days, its spread in days. */
+const isDateField = (f: FieldReport) => f.reference?.dominantType === 'date';
+const day = (x: number | null) => (x === null ? '' : new Date(x).toISOString().slice(0, 10));
+const days = (x: number | null) => (x === null ? '' : `${num(x / 86_400_000, 3)} days`);
+
 function verdictLine(r: DriftReport): string {
   return `${r.datasetDrift ? 'DATASET DRIFT' : 'no dataset drift'}: ${r.driftedFields.length} of ${r.fields.filter((f) => f.status === 'ok').length} compared fields drifted (${num(r.driftedShare * 100, 3)}%, threshold ${num(r.settings.datasetDriftShare * 100, 3)}%); reference ${r.reference.rows} rows (${r.reference.source}), current ${r.current.rows} rows (${r.current.source})${r.approximate ? '; some tests ran on sketches (approximate)' : ''}`;
 }
@@ -151,9 +156,10 @@ function chartSvg(f: FieldReport): string {
         `<rect x="${x.toFixed(1)}" y="${y(c.current[i]!).toFixed(1)}" width="${Math.max(bw - 1, 0.5).toFixed(1)}" height="${(pad.t + ih - y(c.current[i]!)).toFixed(1)}" fill="${CUR}" fill-opacity="0.55"/>`,
       );
     }
-    parts.push(`<text x="${pad.l}" y="${H - 22}" font-size="10">${esc(num(c.edges[0]!))}</text>`);
+    const edge = isDateField(f) ? day : (x: number) => num(x);
+    parts.push(`<text x="${pad.l}" y="${H - 22}" font-size="10">${esc(edge(c.edges[0]!))}</text>`);
     parts.push(
-      `<text x="${W - pad.r}" y="${H - 22}" font-size="10" text-anchor="end">${esc(num(c.edges[c.edges.length - 1]!))}</text>`,
+      `<text x="${W - pad.r}" y="${H - 22}" font-size="10" text-anchor="end">${esc(edge(c.edges[c.edges.length - 1]!))}</text>`,
     );
   } else {
     const gw = iw / n;
@@ -268,7 +274,15 @@ export function renderHtml(report: DriftReport, title = 'Drift report'): string 
               ] as [string, number | null, number | null][]
             )
               .filter(([, a, b]) => a !== null || b !== null)
-              .map(([k, a, b]) => `<tr><td>${k}</td><td>${num(a, 4)}</td><td>${num(b, 4)}</td></tr>`)
+              .map(([k, a, b]) => {
+                const cell =
+                  !isDateField(f) || k === 'values' || k === 'missing' || k === 'null' || k === 'NaN'
+                    ? (x: number | null) => num(x, 4)
+                    : k === 'std'
+                      ? days
+                      : day;
+                return `<tr><td>${k}</td><td>${cell(a)}</td><td>${cell(b)}</td></tr>`;
+              })
               .join('')}</table>`
           : '';
       return `<section class="field" id="f-${i}"><h2>${esc(f.name)} <span class="badge ${f.drift ? 'drift' : f.status}">${f.status === 'ok' ? (f.drift ? `drift · ${f.severity}` : 'no drift') : esc(f.status)}</span>${f.approximate ? ' <span class="badge approx">approximate</span>' : ''}</h2>${f.reason ? `<p class="reason">${esc(f.reason)}</p>` : ''}${warnings}<div class="row">${chartSvg(f)}<div>${testsTable(f)}${stats}</div></div>${explanationHtml(f)}</section>`;
