@@ -56,6 +56,19 @@ function countNumberJ(n: number): void {
   else if (n === Infinity || n === -Infinity) jInfCount++;
 }
 
+/** Lists a field's number under its path, or marks the stats truncated past `maxFields`. */
+function listNumeric(node: PathNode, text: string): void {
+  if (jFields <= jMaxFields) jNumeric += (jNumeric === '' ? node.quoted : node.quotedComma) + text;
+  else jTruncated = true;
+}
+
+/** Lists a field's string length under its path, or marks the stats truncated past `maxFields`. */
+function listStringLength(node: PathNode, length: number): void {
+  if (jFields <= jMaxFields)
+    jStringLengths += (jStringLengths === '' ? node.quoted : node.quotedComma) + length;
+  else jTruncated = true;
+}
+
 function countInsideJ(value: unknown, depth: number): void {
   if (value === null || value === undefined) {
     jNullCount++;
@@ -99,18 +112,13 @@ function fieldJ(raw: unknown, clean: unknown, node: PathNode, depth: number): vo
       jFields++;
       jFieldCount++;
       if (typeof clean === 'number') {
-        if (jFields <= jMaxFields) {
-          const text = clean - clean === 0 && !Object.is(clean, -0) ? String(clean) : encode(clean);
-          jNumeric += (jNumeric === '' ? node.quoted : node.quotedComma) + text;
-        } else jTruncated = true;
+        listNumeric(node, clean - clean === 0 && !Object.is(clean, -0) ? String(clean) : encode(clean));
       }
       return;
     case 'string':
       jFields++;
       jFieldCount++;
-      if (jFields <= jMaxFields)
-        jStringLengths += (jStringLengths === '' ? node.quoted : node.quotedComma) + raw.length;
-      else jTruncated = true;
+      listStringLength(node, raw.length);
       return;
     case 'object':
       break;
@@ -300,17 +308,14 @@ function fieldJF(value: unknown, node: PathNode, depth: number): string {
     case 'string':
       jFields++;
       jFieldCount++;
-      if (jFields <= jMaxFields)
-        jStringLengths += (jStringLengths === '' ? node.quoted : node.quotedComma) + value.length;
-      else jTruncated = true;
+      listStringLength(node, value.length);
       return placeholder(value.length);
     case 'number': {
       countNumberJ(value);
       jFields++;
       jFieldCount++;
       const text = numberText(roundSignificant(value, fDigits));
-      if (jFields <= jMaxFields) jNumeric += (jNumeric === '' ? node.quoted : node.quotedComma) + text;
-      else jTruncated = true;
+      listNumeric(node, text);
       return text;
     }
     case 'boolean':
@@ -359,15 +364,8 @@ function ruledFieldJ(value: unknown, rule: (value: unknown) => unknown, node: Pa
   const text = leafJson(clean);
   if (type === 'number') {
     countNumberJ(value as number);
-    if (typeof clean === 'number') {
-      if (jFields <= jMaxFields) jNumeric += (jNumeric === '' ? node.quoted : node.quotedComma) + text;
-      else jTruncated = true;
-    }
-  } else if (type === 'string') {
-    if (jFields <= jMaxFields)
-      jStringLengths += (jStringLengths === '' ? node.quoted : node.quotedComma) + (value as string).length;
-    else jTruncated = true;
-  }
+    if (typeof clean === 'number') listNumeric(node, text);
+  } else if (type === 'string') listStringLength(node, (value as string).length);
   return text;
 }
 
