@@ -189,6 +189,7 @@ export function withCapture<F extends AnyFunction>(
     }
   };
 
+  /** Tells `onSettled` (when set) how a call ended; what it throws goes to `onError`. */
   const settled = (
     args: Parameters<F>,
     output: unknown,
@@ -197,8 +198,9 @@ export function withCapture<F extends AnyFunction>(
     failure: string | undefined,
     started: number,
   ) => {
+    if (onSettled === undefined) return;
     try {
-      onSettled!({
+      onSettled({
         args,
         output: output as Awaited<ReturnType<F>> | undefined,
         threw,
@@ -347,7 +349,7 @@ export function withCapture<F extends AnyFunction>(
       // biome-ignore lint/complexity/noArguments: copied only on the failure path
       const args = Array.prototype.slice.call(arguments) as Parameters<F>;
       onThrow(args, error);
-      if (onSettled !== undefined) settled(args, undefined, true, error, undefined, started);
+      settled(args, undefined, true, error, undefined, started);
       throw error;
     }
     if (output !== null && typeof output === 'object' && typeof output.then === 'function') {
@@ -357,12 +359,12 @@ export function withCapture<F extends AnyFunction>(
         (value: unknown) => {
           const reason = judge(value);
           if (reason !== undefined) captureBadOutput(args, value, reason);
-          if (onSettled !== undefined) settled(args, value, false, undefined, reason, started);
+          settled(args, value, false, undefined, reason, started);
           return value;
         },
         (error: unknown) => {
           onThrow(args, error);
-          if (onSettled !== undefined) settled(args, undefined, true, error, undefined, started);
+          settled(args, undefined, true, error, undefined, started);
           throw error;
         },
       );
@@ -372,7 +374,7 @@ export function withCapture<F extends AnyFunction>(
       // biome-ignore lint/complexity/noArguments: copied only on the failure path or for onSettled
       const args = Array.prototype.slice.call(arguments) as Parameters<F>;
       if (reason !== undefined) captureBadOutput(args, output, reason);
-      if (onSettled !== undefined) settled(args, output, false, undefined, reason, started);
+      settled(args, output, false, undefined, reason, started);
     }
     return output;
   };
