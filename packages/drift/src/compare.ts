@@ -19,6 +19,7 @@ import { chiSquare } from './stats/chi-square.js';
 import { ksTwoSample } from './stats/ks-test.js';
 import { quantiles, type Sample, sampleSize } from './stats/sample.js';
 import { wasserstein1 } from './stats/wasserstein.js';
+import { formatDate, formatSpan } from './time-format.js';
 
 /** Rows to compare: an array (or iterable) of plain objects. */
 export type Rows = Iterable<Readonly<Record<string, unknown>>>;
@@ -221,25 +222,6 @@ function emptyField(
 const fmt = (x: number) =>
   Math.abs(x) >= 1e5 || (Math.abs(x) < 1e-3 && x !== 0) ? x.toExponential(3) : String(+x.toPrecision(4));
 
-/** A date field's value (epoch ms): ISO 8601, the date alone at midnight UTC. */
-const fmtDate = (x: number) => {
-  const d = new Date(x);
-  if (Number.isNaN(d.getTime())) return fmt(x);
-  const iso = d.toISOString();
-  return iso.endsWith('T00:00:00.000Z') ? iso.slice(0, 10) : iso;
-};
-
-/** A length of time in ms, in the largest unit that keeps it above 1. */
-const fmtSpan = (ms: number) => {
-  const units: [number, string][] = [
-    [86_400_000, 'days'],
-    [3_600_000, 'hours'],
-    [60_000, 'minutes'],
-    [1000, 's'],
-  ];
-  for (const [size, unit] of units) if (Math.abs(ms) >= size) return `${+(ms / size).toPrecision(3)} ${unit}`;
-  return `${+ms.toPrecision(3)} ms`;
-};
 const pct = (x: number) => `${+(x * 100).toPrecision(3)}%`;
 
 /** The chart histogram: equal-width bins over the 0.5%..99.5% range of both samples. */
@@ -291,8 +273,8 @@ function compareNumeric(
   report.current = sideStats(cur, cf, c?.sample ?? null, null);
   // Dates are compared as epoch milliseconds and written as dates.
   const isDate = dominantType(rf).type === 'date';
-  const fmtValue = isDate ? fmtDate : fmt;
-  const fmtStd = isDate ? fmtSpan : fmt;
+  const fmtValue = isDate ? formatDate : fmt;
+  const fmtStd = isDate ? formatSpan : fmt;
   if (!r || sampleSize(r.sample) === 0) return skip(report, 'no finite numeric values in reference');
   if (!c || sampleSize(c.sample) === 0) return skip(report, 'no finite numeric values in current');
   report.approximate = r.approximate || c.approximate;
@@ -459,7 +441,7 @@ function asTimeRange(pending: Pending): Pending {
   if (r.status !== 'ok') return pending;
   r.warnings = r.warnings.filter((w) => w.code !== 'mean_shift' && w.code !== 'out_of_range');
   const range = (x: SideStats | null) =>
-    x?.min != null && x.max != null ? `${fmtDate(x.min)} to ${fmtDate(x.max)}` : 'no dates';
+    x?.min != null && x.max != null ? `${formatDate(x.min)} to ${formatDate(x.max)}` : 'no dates';
   return skip(
     r,
     `a date field, not tested (its values move with time; compareDates, or --compare-dates, tests it): reference ${range(r.reference)}, current ${range(r.current)}`,

@@ -3,6 +3,7 @@
  * CSS and SVG, no scripts, no network).
  */
 import type { DriftReport, FieldReport } from './report-schema.js';
+import { formatDate, formatSpan } from './time-format.js';
 
 /** Options of {@link renderText}. */
 export interface TextReportOptions {
@@ -22,10 +23,8 @@ const num = (x: number | null | undefined, digits = 3): string => {
 
 const pValueOf = (f: FieldReport) => f.tests.ks?.pValue ?? f.tests.chiSquare?.pValue;
 
-/** A date field holds epoch milliseconds: its values read as days, its spread in days. */
+/** A date field holds epoch milliseconds: its values read as dates, its spread as a span. */
 const isDateField = (f: FieldReport) => f.reference?.dominantType === 'date';
-const day = (x: number | null) => (x === null ? '' : new Date(x).toISOString().slice(0, 10));
-const days = (x: number | null) => (x === null ? '' : `${num(x / 86_400_000, 3)} days`);
 
 function verdictLine(r: DriftReport): string {
   return `${r.datasetDrift ? 'DATASET DRIFT' : 'no dataset drift'}: ${r.driftedFields.length} of ${r.fields.filter((f) => f.status === 'ok').length} compared fields drifted (${num(r.driftedShare * 100, 3)}%, threshold ${num(r.settings.datasetDriftShare * 100, 3)}%); reference ${r.reference.rows} rows (${r.reference.source}), current ${r.current.rows} rows (${r.current.source})${r.approximate ? '; some tests ran on sketches (approximate)' : ''}`;
@@ -156,7 +155,8 @@ function chartSvg(f: FieldReport): string {
         `<rect x="${x.toFixed(1)}" y="${y(c.current[i]!).toFixed(1)}" width="${Math.max(bw - 1, 0.5).toFixed(1)}" height="${(pad.t + ih - y(c.current[i]!)).toFixed(1)}" fill="${CUR}" fill-opacity="0.55"/>`,
       );
     }
-    const edge = isDateField(f) ? day : (x: number) => num(x);
+    // An axis end is a day: the time of day would crowd the label.
+    const edge = isDateField(f) ? (x: number) => formatDate(x).slice(0, 10) : (x: number) => num(x);
     parts.push(`<text x="${pad.l}" y="${H - 22}" font-size="10">${esc(edge(c.edges[0]!))}</text>`);
     parts.push(
       `<text x="${W - pad.r}" y="${H - 22}" font-size="10" text-anchor="end">${esc(edge(c.edges[c.edges.length - 1]!))}</text>`,
@@ -275,12 +275,9 @@ export function renderHtml(report: DriftReport, title = 'Drift report'): string 
             )
               .filter(([, a, b]) => a !== null || b !== null)
               .map(([k, a, b]) => {
-                const cell =
-                  !isDateField(f) || k === 'values' || k === 'missing' || k === 'null' || k === 'NaN'
-                    ? (x: number | null) => num(x, 4)
-                    : k === 'std'
-                      ? days
-                      : day;
+                const asTime = isDateField(f) && (k === 'mean' || k === 'std' || k === 'min' || k === 'max');
+                const cell = (x: number | null) =>
+                  !asTime || x === null ? num(x, 4) : k === 'std' ? formatSpan(x) : formatDate(x);
                 return `<tr><td>${k}</td><td>${cell(a)}</td><td>${cell(b)}</td></tr>`;
               })
               .join('')}</table>`
