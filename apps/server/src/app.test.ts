@@ -12,12 +12,13 @@ let dataDir: string;
 let service: RunningService;
 const tx = generateTransactions(20, { seed: 3 }).map((r) => r.transaction);
 
-const post = (body: unknown, headers: Record<string, string> = {}) =>
-  fetch(`${service.url}/predict`, {
+const postTo = (url: string, body: unknown, headers: Record<string, string> = {}) =>
+  fetch(`${url}/predict`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
+const post = (body: unknown, headers: Record<string, string> = {}) => postTo(service.url, body, headers);
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'prodprobe-server-'));
@@ -128,16 +129,7 @@ describe('demo fraud service', () => {
         }),
       );
       try {
-        for (const t of tx.slice(0, 8))
-          expect(
-            (
-              await fetch(`${s.url}/predict`, {
-                method: 'POST',
-                headers: { 'content-type': 'application/json' },
-                body: JSON.stringify(t),
-              })
-            ).status,
-          ).toBe(200);
+        for (const t of tx.slice(0, 8)) expect((await postTo(s.url, t)).status).toBe(200);
         sizes[String(maxEntries)] = await history(s);
       } finally {
         await s.close();
@@ -168,17 +160,10 @@ describe('demo fraud service', () => {
     );
     const auth = { headers: { authorization: `Bearer ${token}` } };
     try {
-      const send = (body: unknown) =>
-        fetch(`${s.url}/predict`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify(body),
-        });
-      expect((await send(tx[0])).status).toBe(200);
+      expect((await postTo(s.url, tx[0])).status).toBe(200);
       // A failing prediction: answered (null), its capture fails to store.
-      expect((await send({ ...tx[1], amount: 'NaN' })).status).toBe(200);
-      await s.observability!.flush();
-      await new Promise((r) => setTimeout(r, 50));
+      expect((await postTo(s.url, { ...tx[1], amount: 'NaN' })).status).toBe(200);
+      await s.flush();
       const health = (await (await fetch(`${s.url}/debug/instrumentation`, auth)).json()) as {
         capture: { failures: number; written: number; failed: number };
         logger: { logged: number; errors: number };

@@ -19,6 +19,8 @@ export interface FraudService {
   config: ResolvedServerConfig;
   model: FraudModel;
   observability: Observability | undefined;
+  /** Writes the captures and logs of the predictions answered so far (the service keeps running). */
+  flush(): Promise<void>;
   /** Stops accepting requests, waits for in-flight ones, flushes captures and logs. */
   close(): Promise<void>;
 }
@@ -192,6 +194,11 @@ export async function createFraudService(config: ResolvedServerConfig): Promise<
     config,
     model,
     observability,
+    async flush() {
+      // Captures first: a failed capture is noted while the logs are still being written.
+      await flushCaptures();
+      await observability?.flush();
+    },
     async close() {
       await app.close();
       await flushCaptures();
