@@ -33,7 +33,12 @@ if (process.argv[2] === '--child') {
     });
     const model = await loadFraudModel(config.modelPath, config.preprocessPath);
     const observability = config.instrumentation ? await createObservability(config, model) : undefined;
-    return { predictor: createPredictor(config, model, observability), observability, model };
+    return {
+      predictor: createPredictor(config, model, observability),
+      observability,
+      model,
+      sampleRate: config.logSampleRate,
+    };
   };
   const sides = {
     off: await build('off'),
@@ -84,13 +89,18 @@ if (process.argv[2] === '--child') {
   // Per block: the added µs against the uninstrumented block of the same round.
   const added = (side: Side) => median(cpu[side].map((x, i) => x - cpu.off[i]!));
   process.stdout.write(
-    JSON.stringify({ off: median(cpu.off), sampledOut: added('sampledOut'), sampled: added('sampled') }),
+    JSON.stringify({
+      off: median(cpu.off),
+      sampledOut: added('sampledOut'),
+      sampled: added('sampled'),
+      sampleRate: sides.sampled.sampleRate,
+    }),
   );
 } else {
   const work = mkdtempSync(join(tmpdir(), 'prodprobe-path-'));
   const self = fileURLToPath(import.meta.url);
   try {
-    const results: { off: number; sampledOut: number; sampled: number }[] = [];
+    const results: { off: number; sampledOut: number; sampled: number; sampleRate: number }[] = [];
     for (let p = 0; p < processes; p++) {
       const out = execFileSync(
         process.execPath,
@@ -103,6 +113,7 @@ if (process.argv[2] === '--child') {
     const off = median(results.map((r) => r.off));
     const sampledOut = median(results.map((r) => r.sampledOut));
     const sampled = median(results.map((r) => r.sampled));
+    const rate = results[0]!.sampleRate;
     console.log(
       `request path (no HTTP): ${processes} processes x ${blocks} interleaved blocks of ${blockSize} predictions per side, 16 in flight`,
     );
@@ -111,13 +122,13 @@ if (process.argv[2] === '--child') {
       `  added, capture + logging at 0% sampling: ${sampledOut.toFixed(2)} µs per prediction (ratio ${((off + sampledOut) / off).toFixed(3)})`,
     );
     console.log(
-      `  added, capture + logging at 10%:         ${sampled.toFixed(2)} µs per prediction (ratio ${((off + sampled) / off).toFixed(3)})`,
+      `  added, capture + logging at ${`${rate * 100}%:`.padEnd(13)}${sampled.toFixed(2)} µs per prediction (ratio ${((off + sampled) / off).toFixed(3)})`,
     );
     console.log(
-      `  so one kept entry costs about ${((sampled - sampledOut) / 0.1).toFixed(1)} µs (serialization, hash, drift profile, write)`,
+      `  so one kept entry costs about ${((sampled - sampledOut) / rate).toFixed(1)} µs (serialization, hash, drift profile, write)`,
     );
     console.log(
-      `  per process, added at 10%: ${results.map((r) => r.sampled.toFixed(2)).join(' ')} µs (median of paired blocks)`,
+      `  per process, added at ${rate * 100}%: ${results.map((r) => r.sampled.toFixed(2)).join(' ')} µs (median of paired blocks)`,
     );
   } finally {
     rmSync(work, { recursive: true, force: true });
