@@ -58,6 +58,30 @@ describe('compare', () => {
     expect(() => compare(ref, cur, { compareDates: 'yes' as unknown as boolean })).toThrow(/compareDates/);
   });
 
+  it('reads ISO date strings in rows (JSON has no date type) as dates, not as categories', () => {
+    const day = 86_400_000;
+    // Rows as a JSON API or log file gives them: the dates arrive as strings.
+    const rows = (n: number, seed: number, start: number) =>
+      JSON.parse(
+        JSON.stringify(dataset(n, seed).map((row, i) => ({ ...row, created: new Date(start + i * day) }))),
+      ) as Record<string, unknown>[];
+    const ref = rows(400, 11, Date.UTC(2012, 0, 1));
+    const cur = rows(400, 12, Date.UTC(2014, 0, 1));
+    expect(typeof ref[0]!.created).toBe('string');
+    const created = compare(ref, cur).fields.find((f) => f.name === 'created')!;
+    // Before: 400 unseen categories and a high drift that counted toward the verdict.
+    expect(created.status).toBe('skipped');
+    expect(created.reason).toContain('reference 2012-01-01 to 2013-02-03, current 2014-01-01 to 2015-02-04');
+    const tested = compare(ref, cur, { compareDates: true }).fields.find((f) => f.name === 'created')!;
+    expect(tested.kind).toBe('numeric');
+    expect(tested.drift).toBe(true);
+    // A date-like category (a quarter label) stays a category.
+    const quarters = (q: string) => Array.from({ length: 50 }, () => ({ quarter: q }));
+    const q = compare(quarters('2024-Q1'), quarters('2024-Q2')).fields[0]!;
+    expect(q.kind).toBe('categorical');
+    expect(q.drift).toBe(true);
+  });
+
   it('finds a shifted numeric field and unseen categories with the exact field names of the contract', () => {
     const ref = dataset(500, 1);
     const cur = dataset(400, 2, 30, ['card', 'cash', 'wire', 'buy_now_pay_later']);

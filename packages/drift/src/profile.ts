@@ -12,6 +12,7 @@ import {
   parseProfile,
 } from './profile-schema.js';
 import { QuantileSketch, type SketchJSON, sketchToSample } from './sketch.js';
+import { parseIsoDate } from './time-format.js';
 
 /** Profile settings; every field has a default. */
 export interface ProfileOptions {
@@ -113,11 +114,19 @@ class FieldAccumulator {
         this.types.number++;
         this.addNumber(Number(v));
         return;
-      case 'string':
+      case 'string': {
+        // ISO 8601 dates and date-times (JSON has no date type) are dates, not categories.
+        const ms = parseIsoDate(v);
+        if (!Number.isNaN(ms)) {
+          this.types.date++;
+          this.addNumber(ms);
+          return;
+        }
         this.types.string++;
         this.addCategory(v);
         this.addLength(v.length);
         return;
+      }
       case 'boolean':
         this.types.boolean++;
         this.addCategory(v ? 'true' : 'false');
