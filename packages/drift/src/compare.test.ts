@@ -58,6 +58,36 @@ describe('compare', () => {
     expect(() => compare(ref, cur, { compareDates: 'yes' as unknown as boolean })).toThrow(/compareDates/);
   });
 
+  it('does not call the sampling noise of a small current window drift (large reference, effect sizes)', () => {
+    // A large reference is judged by effect sizes, and a 150-row window of the same distribution
+    // has Jensen-Shannon distances around the 0.1 threshold: an effect counts only when significant.
+    const windowOf = (n: number, seed: number, shift = 0) => {
+      const r = rng(seed);
+      return Array.from({ length: n }, () => ({
+        hour: Math.floor(r() * 24),
+        amount: Math.exp(4 + 0.9 * normal(r)) + shift,
+        category: ['a', 'b', 'c', 'd', 'e', 'f'][Math.floor(r() * 6)]!,
+      }));
+    };
+    const reference = profile(windowOf(5000, 1));
+    let flagged = 0;
+    let effectOverThreshold = 0;
+    for (let w = 0; w < 40; w++) {
+      const report = compare(reference, windowOf(150, 100 + w));
+      flagged += report.driftedFields.length;
+      effectOverThreshold += report.fields.filter((f) => f.score >= 1).length;
+    }
+    // Without the significance check these windows would have been flagged that often.
+    expect(effectOverThreshold).toBeGreaterThan(20);
+    // 40 windows x 3 unchanged fields at a 5% level.
+    expect(flagged).toBeLessThanOrEqual(8);
+    // A real shift in a window that small is still found, by effect size.
+    const shifted = compare(reference, windowOf(150, 7, 60)).fields.find((f) => f.name === 'amount')!;
+    expect(shifted.drift).toBe(true);
+    expect(shifted.decidedBy).toBe('effect-size');
+    expect(shifted.severity).toBe('high');
+  });
+
   it('reads ISO date strings in rows (JSON has no date type) as dates, not as categories', () => {
     const day = 86_400_000;
     // Rows as a JSON API or log file gives them: the dates arrive as strings.

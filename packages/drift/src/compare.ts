@@ -26,9 +26,12 @@ export type Rows = Iterable<Readonly<Record<string, unknown>>>;
 
 /** Options of {@link compare}; every threshold has a default (see the README for sources). */
 export interface CompareOptions {
-  /** A p-value below this (after adjustment) is drift when p-values decide. @default 0.05 */
+  /** A p-value below this (after adjustment) is drift when p-values decide, and makes an effect size count. @default 0.05 */
   pValueThreshold?: number;
-  /** References with at most this many rows are judged by p-values, larger ones by effect sizes. @default 1000 */
+  /**
+   * References with at most this many rows are judged by p-values, larger ones by effect sizes
+   * (which must also be significant at `pValueThreshold`). @default 1000
+   */
   pValueMaxRows?: number;
   /** Drift when Wasserstein-1 / max(reference std, 1e-3) reaches this. @default 0.1 */
   wassersteinThreshold?: number;
@@ -554,7 +557,11 @@ export function compare(
       r.drift = r.adjustedPValue < settings.pValueThreshold;
     } else {
       r.decidedBy = 'effect-size';
-      r.drift = p.effectRatio >= 1;
+      // The effect must also be significant: the effect sizes of a small current window carry
+      // sampling noise about as large as their thresholds (the Jensen-Shannon distance between
+      // two 150-row samples of one distribution is ~0.1), so alone they flag unchanged fields.
+      r.drift =
+        p.effectRatio >= 1 && (r.adjustedPValue === null || r.adjustedPValue < settings.pValueThreshold);
     }
     r.severity = !r.drift ? 'none' : p.effectRatio >= 3 ? 'high' : p.effectRatio >= 1.5 ? 'medium' : 'low';
   }
