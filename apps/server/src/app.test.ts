@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateTransactions } from '@prodprobe/fraud-model';
-import { readPredictionLogs } from '@prodprobe/logger';
+import { isSampled, readPredictionLogs } from '@prodprobe/logger';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadServerConfig } from './config.js';
 import { type RunningService, startFraudService } from './serve.js';
@@ -175,6 +175,34 @@ describe('demo fraud service', () => {
       expect(health.errors).toBe(1);
       expect(health.lastError).toMatch(/captures/);
       expect((await fetch(`${s.url}/debug/instrumentation`)).status).toBe(401);
+    } finally {
+      await s.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('/debug/drift profiles the requests the log sampler picks, failures in their true share', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'prodprobe-server-'));
+    const s = await startFraudService(
+      loadServerConfig('staging', { dataDir: dir, debugToken: token, logSampleRate: 0.3 }),
+    );
+    const auth = { headers: { authorization: `Bearer ${token}` } };
+    try {
+      const empty = (await (await fetch(`${s.url}/debug/drift`, auth)).json()) as { error: string };
+      expect(empty.error).toMatch(/no sampled requests yet/);
+      // 60 requests, every third one failing ("NaN" amount): all 20 failures are logged.
+      const ids = Array.from({ length: 60 }, (_, i) => `drift-${i}`);
+      for (const [i, id] of ids.entries()) {
+        const body = i % 3 === 0 ? { ...tx[i % 20], amount: 'NaN' } : tx[i % 20];
+        expect((await postTo(s.url, body, { 'x-request-id': id })).status).toBe(200);
+      }
+      const report = (await (await fetch(`${s.url}/debug/drift`, auth)).json()) as {
+        fields: { name: string; current: { rows: number } }[];
+      };
+      const sampled = ids.filter((id) => isSampled(id, 0.3));
+      const logged = ids.filter((id, i) => i % 3 === 0 || isSampled(id, 0.3));
+      expect(logged.length).toBeGreaterThan(sampled.length);
+      expect(report.fields.find((f) => f.name === 'country')!.current.rows).toBe(sampled.length);
     } finally {
       await s.close();
       rmSync(dir, { recursive: true, force: true });

@@ -4,7 +4,12 @@ import { fileURLToPath } from 'node:url';
 import { type CaptureStore, createFileCaptureStore, type SettledCall } from '@prodprobe/capture';
 import { compare, createProfileBuilder, type Profile, parseProfile } from '@prodprobe/drift';
 import { type EnvSnapshot, snapshot } from '@prodprobe/env-snapshot';
-import { createPredictionLogger, type LoggerStats, type PredictionLogger } from '@prodprobe/logger';
+import {
+  createPredictionLogger,
+  isSampled,
+  type LoggerStats,
+  type PredictionLogger,
+} from '@prodprobe/logger';
 import { errorSummary } from '@prodprobe/logger/query';
 import { createSanitizer, type SanitizePolicyInput, toStorable } from '@prodprobe/sanitize';
 import type { ResolvedServerConfig } from './config.js';
@@ -120,15 +125,23 @@ export async function createObservability(
           : undefined;
       const output = call.output as Prediction | undefined;
       const logged = logger.log({ requestId, input, output, error, latencyMs: call.latencyMs });
-      // Profile what the logs keep (the same deterministic sample, errors always): profiling
-      // every request would cost more than the prediction itself.
-      if (logged.accepted) recent.add(input as Record<string, unknown>);
+      // Profile the requests the sampler picks, whatever their outcome: a uniform sample, like
+      // `uniformSample` of the logs. Every error is logged, so profiling every logged input would
+      // show where failures cluster as drift; profiling every request would cost more than the
+      // prediction itself.
+      if (logged.accepted && isSampled(requestId, config.logSampleRate))
+        recent.add(input as Record<string, unknown>);
     },
     noteError,
     health: () => ({ logger: logger.stats(), errors, lastError }),
     envSnapshot: takeSnapshot,
     driftReport() {
       if (!reference) return { error: 'no training profile configured (trainingProfilePath)' };
+      if (recent.rowCount === 0) {
+        return {
+          error: `no sampled requests yet: drift compares the ${config.logSampleRate * 100}% of requests the log sampler picks`,
+        };
+      }
       return compare(reference, recent.toJSON());
     },
     async captures() {

@@ -16,7 +16,7 @@ export {
   type SegmentScan,
   scanSegments,
 } from './read.js';
-export { isSampled, sampleUnit } from './sampling.js';
+export { isSampled, sampleUnit, type UniformSample, uniformSample } from './sampling.js';
 export {
   type GapMarker,
   GapMarkerSchema,

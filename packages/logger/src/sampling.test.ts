@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createPredictionLogger } from './logger.js';
 import { readPredictionLogs } from './read.js';
-import { isSampled, sampleUnit } from './sampling.js';
+import { isSampled, sampleUnit, uniformSample } from './sampling.js';
 
 /** An independent, byte-at-a-time murmur3_32 (seed 0) over the bytes `Buffer.from(id, 'utf8')` gives. */
 function reference(id: string): number {
@@ -100,5 +100,63 @@ describe('sampling in the logger', () => {
     expect(kept[0]).toEqual(kept[1]);
     expect(kept[0]).toEqual(ids.filter((id) => sampleUnit(id) < 0.2).sort());
     expect((kept[0] ?? []).length).toBeGreaterThan(300);
+  });
+
+  it('uniformSample: the logged requests the sampler picked, errors in their true share', async () => {
+    // 4,000 requests, 1 in 8 fails (those with x = 0); every error is logged, successes at 10%.
+    const dir = join(root, 'uniform');
+    const logger = createPredictionLogger({ dir, sampleRate: 0.1, modelVersion: 'm', host: 'h' });
+    const ids = Array.from({ length: 4000 }, (_, i) => `u-${i}`);
+    ids.forEach((requestId, i) => {
+      const x = i % 8;
+      logger.log({
+        requestId,
+        input: { x },
+        ...(x === 0 ? { error: new Error('boom') } : { output: 0.5 }),
+        latencyMs: 1,
+      });
+    });
+    await logger.close();
+    const { entries } = await readPredictionLogs(dir);
+    const errors = entries.filter((e) => !e.ok).length;
+    // Over all entries the failures are more than half: nothing like their 1/8 share of traffic.
+    expect(errors).toBe(500);
+    expect(errors / entries.length).toBeGreaterThan(0.5);
+
+    const sample = uniformSample(entries);
+    expect(sample.rates).toEqual([0.1]);
+    expect(sample.unknownRate).toBe(0);
+    // Exactly the requests the sampler picks, whatever their outcome.
+    expect(sample.entries.map((e) => e.requestId)).toEqual(ids.filter((id) => isSampled(id, 0.1)));
+    expect(sample.leftOut).toBe(entries.length - sample.entries.length);
+    const sampledErrors = sample.entries.filter((e) => !e.ok).length;
+    expect(Math.abs(sampledErrors / sample.entries.length - 1 / 8)).toBeLessThan(0.04);
+  });
+
+  it('uniformSample: each process at its own rate; a process with no sampled success has no known rate', () => {
+    const entry = (requestId: string, host: string, keptBy: string, samplingWeight: number) => ({
+      requestId,
+      host,
+      pid: 1,
+      keptBy,
+      samplingWeight,
+    });
+    const ids = Array.from({ length: 400 }, (_, i) => `p-${i}`);
+    const entries = [
+      // Host a samples 50%, host b 10%; host c logged only errors (sample rate 0).
+      ...ids.filter((id) => isSampled(id, 0.5)).map((id) => entry(id, 'a', 'sample', 2)),
+      ...ids.slice(0, 100).map((id) => entry(id, 'a', 'error', 1)),
+      ...ids.filter((id) => isSampled(id, 0.1)).map((id) => entry(id, 'b', 'sample', 10)),
+      ...ids.slice(0, 100).map((id) => entry(id, 'b', 'latency', 1)),
+      ...ids.slice(0, 7).map((id) => entry(id, 'c', 'error', 1)),
+    ];
+    const sample = uniformSample(entries);
+    expect(sample.rates).toEqual([0.1, 0.5]);
+    expect(sample.unknownRate).toBe(7);
+    const kept = (host: string, keptBy: string) =>
+      sample.entries.filter((e) => e.host === host && e.keptBy === keptBy).map((e) => e.requestId);
+    expect(kept('a', 'error')).toEqual(ids.slice(0, 100).filter((id) => isSampled(id, 0.5)));
+    expect(kept('b', 'latency')).toEqual(ids.slice(0, 100).filter((id) => isSampled(id, 0.1)));
+    expect(sample.entries.length + sample.leftOut + sample.unknownRate).toBe(entries.length);
   });
 });

@@ -80,6 +80,18 @@ describe('diagnose names every planted fault', () => {
     expect(shas).toHaveLength(2);
   });
 
+  it('drift is measured on the uniform sample of requests, so where failures cluster is not drift', () => {
+    // Every zero-std failure has n_prior_purchases = 0, and every error is logged: over all the
+    // logged entries n_prior_purchases looks drifted although production traffic has the
+    // training distribution for it.
+    expect(result.report.driftSource).toMatch(/the uniform 10% sample of requests/);
+    const field = (name: string) => result.report.drift!.fields.find((f) => f.name === name)!;
+    expect(field('n_prior_purchases').drift).toBe(false);
+    // The shifts the generator does make are found.
+    for (const name of ['payment_method', 'amount', 'account_age_days'])
+      expect(field(name).drift, name).toBe(true);
+  });
+
   it('a memory leak: rss grows with traffic in production', () => {
     const [c] = cause('memory-leak');
     expect(c?.evidence.join('\n')).toMatch(/per 1,000 requests/);

@@ -15,7 +15,7 @@ import {
 } from '@prodprobe/drift';
 import { diff, type EnvDiff, type EnvSnapshot, parseSnapshotJson } from '@prodprobe/env-snapshot';
 import { isolate, type LayerReport, type Pipeline } from '@prodprobe/layers';
-import { readPredictionLogs } from '@prodprobe/logger';
+import { readPredictionLogs, uniformSample } from '@prodprobe/logger';
 import {
   errorSummary,
   type LatencyBucket,
@@ -221,14 +221,28 @@ export async function diagnose(inputs: DiagnoseInputs): Promise<DiagnoseReport> 
     seenAt(c, r.timestamp, r.timestamp, [r.modelVersion]);
   }
 
+  // Production inputs for the drift check, and what they stand for.
   let loggedInputs: unknown[] = [];
+  let loggedSource = '';
   if (inputs.logs) {
     if (!existsSync(inputs.logs)) throw new CliError(`--logs ${inputs.logs}: no such directory`);
     progress('querying prediction logs with DuckDB');
     try {
       const logs = await readPredictionLogs(inputs.logs);
       report.totals.loggedEntries = logs.entries.length;
-      loggedInputs = logs.entries.map((e) => e.input).filter((i) => i !== undefined);
+      // Every error is logged but only a sample of successes: drift over all entries would
+      // describe the failures (all with n = 0, say) more than the traffic. The requests the
+      // sampler picked are a uniform sample, with failures in their true share.
+      const sample = uniformSample(logs.entries);
+      const rates = sample.rates.map((r) => `${+(r * 100).toPrecision(3)}%`).join(', ');
+      if (sample.entries.length > 0) {
+        loggedInputs = sample.entries.map((e) => e.input).filter((i) => i !== undefined);
+        loggedSource = `logged inputs: the uniform ${rates} sample of requests, failures in their true share (${sample.leftOut + sample.unknownRate} other logged errors left out)`;
+      } else {
+        loggedInputs = logs.entries.map((e) => e.input).filter((i) => i !== undefined);
+        loggedSource =
+          'logged inputs: no sampled successes to draw a uniform sample from, so every logged entry (failures over-represented)';
+      }
       if (logs.entries.length === 0) notChecked.push(`logs: ${inputs.logs} holds no prediction log entries`);
       else {
         const summary = await errorSummary(inputs.logs, { limit: 100 });
@@ -260,25 +274,21 @@ export async function diagnose(inputs: DiagnoseInputs): Promise<DiagnoseReport> 
         cause: error,
       });
     }
+    // The logged inputs, or without them the captured ones (failures only).
+    const fromLogs = loggedInputs.length > 0;
+    const rows = fromLogs ? loggedInputs : records.map((r) => r.input);
     const current = createProfileBuilder();
-    const sources: string[] = [];
-    if (loggedInputs.length > 0) {
-      for (const i of loggedInputs)
-        if (typeof i === 'object' && i !== null) current.add(i as Record<string, unknown>);
-      sources.push(`${loggedInputs.length} logged inputs`);
-    }
-    // Captured inputs of failures that the logs don't already hold.
-    if (loggedInputs.length === 0 && records.length > 0) {
-      for (const r of records)
-        if (typeof r.input === 'object' && r.input !== null) current.add(r.input as Record<string, unknown>);
-      sources.push(`${records.length} captured inputs`);
-    }
+    for (const row of rows)
+      if (typeof row === 'object' && row !== null) current.add(row as Record<string, unknown>);
     if (current.rowCount === 0)
       notChecked.push('drift: no production inputs in the logs or captures to compare');
     else {
       progress('comparing production inputs with the training profile');
       report.drift = compare(reference, current.toJSON());
-      report.driftSource = `${sources.join(' + ')} (sanitized: numbers rounded to 2 significant digits; sampled successes, every error)`;
+      const source = fromLogs
+        ? loggedSource
+        : 'captured inputs: failures only, so this is the drift of what failed';
+      report.driftSource = `${current.rowCount} ${source} (sanitized: numbers rounded to 2 significant digits)`;
     }
   } else notChecked.push('drift: no training profile given (--reference PROFILE)');
 
