@@ -55,12 +55,12 @@ describe('diagnose names every planted fault', () => {
     const c = cause('missing-field').find((x) => x.title.includes('user_age'));
     expect(c?.confidence).toBe('high');
     expect(c?.evidence.join('\n')).toMatch(/reproduced/);
-    expect(c?.evidence.join('\n')).toContain('non-finite origin preprocess');
+    expect(c?.evidence.join('\n')).toContain('first non-finite value in preprocess');
   });
 
   it('a NaN: the string "NaN" amount passes validation', () => {
     const c = cause('non-finite-input').find((x) => x.title.includes('amount'));
-    expect(c?.evidence.join('\n')).toContain('non-finite origin validate');
+    expect(c?.evidence.join('\n')).toContain('first non-finite value in validate');
     expect(c?.next).toMatch(/^prodprobe capture replay /);
   });
 

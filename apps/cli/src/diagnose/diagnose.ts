@@ -400,11 +400,10 @@ function issueText(issue: unknown): string {
 async function inspectInference(layers: LayerReport, local: LocalPipeline): Promise<ReplayFinding['onnx']> {
   const inferenceFault = layers.failedStage === 'forward' || layers.nonFiniteOrigin === 'forward';
   if (!inferenceFault) {
-    const where = layers.nonFiniteOrigin ?? layers.failedStage;
     return {
       inspected: false,
       firstNonFinite: null,
-      reason: where ? `the fault starts before inference, in ${where}` : 'no fault in inference',
+      reason: 'not in inference: ONNX nodes not inspected',
     };
   }
   if (!local.onnxPath || !local.onnxInputName)

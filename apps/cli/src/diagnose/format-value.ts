@@ -4,3 +4,14 @@ export function formatValue(v: unknown, max: number): string {
   const s = typeof v === 'string' ? v : JSON.stringify(v);
   return s.length > max ? `${s.slice(0, max - 3)}...` : s;
 }
+
+/** What isolating a replayed failure found, as a phrase: which stage threw, where NaN/Inf began. */
+export function describeIsolation(isolation: {
+  failedStage: string | null;
+  nonFiniteOrigin: string | null;
+}): string {
+  const { failedStage, nonFiniteOrigin } = isolation;
+  const threw = failedStage ? `stage ${failedStage} threw` : 'no stage threw';
+  if (nonFiniteOrigin) return `${threw}; first non-finite value in ${nonFiniteOrigin}`;
+  return failedStage ? threw : 'every stage ran and every value was finite';
+}

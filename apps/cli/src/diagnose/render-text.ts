@@ -1,6 +1,6 @@
 import type { Style } from '../output.js';
 import type { DiagnoseReport } from './diagnose.js';
-import { formatValue } from './format-value.js';
+import { describeIsolation, formatValue } from './format-value.js';
 
 type Paint = (style: Style, text: string) => string;
 
@@ -34,7 +34,7 @@ export function renderDiagnoseText(r: DiagnoseReport, paint: Paint): string {
     out.push(`  ${pad(String(f.count), 6)} ${f.signature}: ${verdict}`);
     if (f.isolation) {
       out.push(
-        `         isolate: failed stage ${f.isolation.failedStage ?? 'none'}, non-finite origin ${paint('bold', f.isolation.nonFiniteOrigin ?? 'none')}` +
+        `         isolate: ${paint('bold', describeIsolation(f.isolation))}` +
           (f.onnx?.inspected
             ? `, first non-finite ONNX node ${f.onnx.firstNonFinite ? `${f.onnx.firstNonFinite.node} (${f.onnx.firstNonFinite.opType})` : 'none'}`
             : f.onnx?.reason

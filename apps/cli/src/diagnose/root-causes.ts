@@ -1,5 +1,5 @@
 import type { DiagnoseInputs, DiagnoseReport } from './diagnose.js';
-import { formatValue } from './format-value.js';
+import { describeIsolation, formatValue } from './format-value.js';
 import { describeAnomaly } from './signature.js';
 
 /** One probable root cause, with the evidence for it and the command to run next. */
@@ -50,11 +50,7 @@ export function rankRootCauses(r: DiagnoseReport, inputs: DiagnoseInputs): RootC
     const base = [
       `${f.count} captured failure(s) "${f.classKey}" share this input pattern: ${f.signature}.`,
       `Replayed capture ${f.recordId} locally on ${f.modelVersion}: reproduced (${f.inputUsed} input) → model or input problem.${onnx}`,
-      ...(f.isolation
-        ? [
-            `Isolation: failed stage ${f.isolation.failedStage ?? 'none'}, non-finite origin ${f.isolation.nonFiniteOrigin ?? 'none'}.`,
-          ]
-        : []),
+      ...(f.isolation ? [`Isolation: ${describeIsolation(f.isolation)}.`] : []),
       ...(f.isolation?.issues.slice(0, 3) ?? []),
     ];
     const nonFinite = f.anomalies.filter(
