@@ -208,6 +208,36 @@ describe('analyses', () => {
     expect(range.fields[0]?.score).toBe(1);
   });
 
+  it('failureProfile sees a value every failure shares (weighted KS distance, checked independently)', async () => {
+    // Every RangeError request has i % 40 === 0, so its name is '' (i % 5 === 0): length 0 in every
+    // failure, 0..4 in successes. The means differ by less than two stds; the distributions by 0.8.
+    const range = await failureProfile(db, 'RangeError');
+    const name = range.fields.find((f) => f.path === 'name' && f.kind === 'string-length')!;
+    expect(name.failing).toMatchObject({ min: 0, max: 0 });
+    const js = await readPredictionLogs(dir);
+    const points = (failing: boolean) =>
+      js.entries
+        .filter((e) => (failing ? e.error?.name === 'RangeError' : e.ok))
+        .map((e) => ({ x: e.inputStats.stringLengths.name, w: e.samplingWeight }))
+        .filter((p): p is { x: number; w: number } => p.x !== undefined);
+    const ecdf = (ps: { x: number; w: number }[], x: number) =>
+      ps.filter((p) => p.x <= x).reduce((a, p) => a + p.w, 0) / ps.reduce((a, p) => a + p.w, 0);
+    const f = points(true);
+    const s = points(false);
+    const expected = Math.max(...[...f, ...s].map((p) => Math.abs(ecdf(f, p.x) - ecdf(s, p.x))));
+    expect(expected).toBeGreaterThan(0.7);
+    expect(name.ks).toBeCloseTo(expected, 12);
+    expect(name.ksSignificant).toBe(true);
+    expect(name.score).toBe(name.ks);
+    // The amount of a RangeError is drawn like any other: no significant gap, and no ks at all
+    // for a TypeError, whose amounts are all NaN.
+    const amount = range.fields.find((f) => f.path === 'amount' && f.kind === 'numeric')!;
+    expect(amount.ks).not.toBeNull();
+    expect(amount.ksSignificant).toBe(false);
+    const type = await failureProfile(db, 'TypeError');
+    expect(type.fields.find((f) => f.path === 'amount' && f.kind === 'numeric')!.ks).toBeNull();
+  });
+
   it('latencyPercentiles match an independent weighted quantile per bucket', async () => {
     const js = await readPredictionLogs(dir);
     const buckets = await latencyPercentiles(db, { bucket: '1 minute' });

@@ -302,7 +302,18 @@ export interface FieldComparison {
   succeeding: FieldGroupStats;
   /** (failing mean − succeeding mean) / succeeding std (std floored at 1e-9); null without both means. */
   standardizedMeanDiff: number | null;
-  /** max(|Δpresent|, |ΔnanShare + ΔinfShare|, min(|standardizedMeanDiff|, 10) / 10): the sort key. */
+  /**
+   * Largest gap between the two groups' distributions of finite values (weighted two-sample
+   * Kolmogorov-Smirnov distance, 0..1): it sees what a mean hides, such as every failure having
+   * the value 0. Null without finite values in both groups.
+   */
+  ks: number | null;
+  /** Whether `ks` exceeds its 5% critical value for the groups' entry counts (sampling noise alone rarely does). */
+  ksSignificant: boolean;
+  /**
+   * max(|Δpresent|, |ΔnanShare + ΔinfShare|, min(|standardizedMeanDiff|, 10) / 10, `ks` when
+   * significant): the sort key.
+   */
   score: number;
 }
 
@@ -338,6 +349,19 @@ const emptyField = (): FieldGroupStats => ({
   max: null,
 });
 
+/** Every numeric value, string length and array size of the failing (`errorType`) and succeeding entries. */
+const FIELD_VALUES = `WITH base AS (SELECT ok, samplingWeight AS w, numeric, stringLengths, arraySizes
+                     FROM predictions WHERE ok OR errorName = $1),
+       vals AS (
+         SELECT ok, w, 'numeric' AS kind, e.key AS path, e.value AS value
+           FROM (SELECT ok, w, unnest(map_entries(numeric)) AS e FROM base)
+         UNION ALL
+         SELECT ok, w, 'string-length', e.key, CAST(e.value AS DOUBLE)
+           FROM (SELECT ok, w, unnest(map_entries(stringLengths)) AS e FROM base)
+         UNION ALL
+         SELECT ok, w, 'array-size', e.key, CAST(e.value AS DOUBLE)
+           FROM (SELECT ok, w, unnest(map_entries(arraySizes)) AS e FROM base))`;
+
 /**
  * Compares the input statistics of requests that failed with `errorType` (the error's name) with
  * those of succeeding requests, side by side, most different fields first. Succeeding requests
@@ -358,26 +382,33 @@ export async function failureProfile(
       [errorType],
     );
     const fields = await db.query(
-      `WITH base AS (SELECT ok, samplingWeight AS w, numeric, stringLengths, arraySizes
-                     FROM predictions WHERE ok OR errorName = $1),
-       vals AS (
-         SELECT ok, w, 'numeric' AS kind, e.key AS path, e.value AS value
-           FROM (SELECT ok, w, unnest(map_entries(numeric)) AS e FROM base)
-         UNION ALL
-         SELECT ok, w, 'string-length', e.key, CAST(e.value AS DOUBLE)
-           FROM (SELECT ok, w, unnest(map_entries(stringLengths)) AS e FROM base)
-         UNION ALL
-         SELECT ok, w, 'array-size', e.key, CAST(e.value AS DOUBLE)
-           FROM (SELECT ok, w, unnest(map_entries(arraySizes)) AS e FROM base))
+      `${FIELD_VALUES}
        SELECT ok, kind, path, sum(w) AS presentW,
          coalesce(sum(w) FILTER (WHERE isnan(value)), 0) AS nanW,
          coalesce(sum(w) FILTER (WHERE isinf(value)), 0) AS infW,
          sum(w) FILTER (WHERE isfinite(value)) AS finiteW,
+         count(*) FILTER (WHERE isfinite(value)) AS finiteN,
          sum(w * value) FILTER (WHERE isfinite(value)) AS sumWX,
          sum(w * value * value) FILTER (WHERE isfinite(value)) AS sumWXX,
          min(value) FILTER (WHERE isfinite(value)) AS minV,
          max(value) FILTER (WHERE isfinite(value)) AS maxV
        FROM vals GROUP BY ok, kind, path`,
+      [errorType],
+    );
+    // Weighted ECDFs of both groups at every distinct finite value; the KS distance is their
+    // largest gap.
+    const distances = await db.query(
+      `${FIELD_VALUES},
+       byValue AS (SELECT kind, path, value,
+                coalesce(sum(w) FILTER (WHERE NOT ok), 0) AS wf, coalesce(sum(w) FILTER (WHERE ok), 0) AS ws
+              FROM vals WHERE isfinite(value) GROUP BY kind, path, value),
+       cdf AS (SELECT kind, path,
+                 sum(wf) OVER (PARTITION BY kind, path ORDER BY value ROWS UNBOUNDED PRECEDING) AS cf,
+                 sum(wf) OVER (PARTITION BY kind, path) AS tf,
+                 sum(ws) OVER (PARTITION BY kind, path ORDER BY value ROWS UNBOUNDED PRECEDING) AS cs,
+                 sum(ws) OVER (PARTITION BY kind, path) AS ts
+               FROM byValue)
+       SELECT kind, path, max(abs(cf / tf - cs / ts)) AS ks FROM cdf WHERE tf > 0 AND ts > 0 GROUP BY kind, path`,
       [errorType],
     );
     const groupOf = (ok: boolean): GroupStats => {
@@ -394,6 +425,8 @@ export async function failureProfile(
     const failing = groupOf(false);
     const succeeding = groupOf(true);
     const byKey = new Map<string, FieldComparison>();
+    // Entries with a finite value, per field and group: the sample sizes of the KS distance.
+    const finiteCount = new Map<string, number>();
     for (const r of fields.rows) {
       const kind = r.kind as FieldComparison['kind'];
       const path = String(r.path);
@@ -406,10 +439,13 @@ export async function failureProfile(
           failing: emptyField(),
           succeeding: emptyField(),
           standardizedMeanDiff: null,
+          ks: null,
+          ksSignificant: false,
           score: 0,
         };
         byKey.set(key, cmp);
       }
+      finiteCount.set(`${key}\u0000${r.ok}`, num(r.finiteN));
       const total = r.ok ? succeeding.requests : failing.requests;
       const finiteW = numOrNull(r.finiteW);
       const g: FieldGroupStats = emptyField();
@@ -426,6 +462,17 @@ export async function failureProfile(
       if (r.ok) cmp.succeeding = g;
       else cmp.failing = g;
     }
+    for (const r of distances.rows) {
+      const key = `${r.kind}\u0000${r.path}`;
+      const c = byKey.get(key);
+      if (c === undefined) continue;
+      c.ks = num(r.ks);
+      // 5% critical value of the two-sample KS distance, c(0.05) = 1.358, on the entry counts
+      // (the weights stand for requests that were not logged, not for more evidence).
+      const n = finiteCount.get(`${key}\u0000false`) ?? 0;
+      const m = finiteCount.get(`${key}\u0000true`) ?? 0;
+      c.ksSignificant = n > 0 && m > 0 && c.ks > 1.358 * Math.sqrt((n + m) / (n * m));
+    }
     const out = [...byKey.values()];
     for (const c of out) {
       const f = c.failing;
@@ -438,6 +485,7 @@ export async function failureProfile(
         Math.abs(f.present - s.present),
         Math.abs(f.nanShare + f.infShare - (s.nanShare + s.infShare)),
         smd,
+        c.ksSignificant && c.ks !== null ? c.ks : 0,
       );
     }
     out.sort((a, b) => b.score - a.score || a.path.localeCompare(b.path) || a.kind.localeCompare(b.kind));

@@ -93,6 +93,10 @@ describe('prodprobe logs', () => {
     expect(failures.code).toBe(0);
     const profile = JSON.parse(failures.out);
     expect(profile.fields[0]).toMatchObject({ path: 'amount', kind: 'numeric', failing: { nanShare: 1 } });
+    const table = await cli('logs', 'failures', 'logs', '--error', 'TypeError');
+    // Every failing amount is NaN: no finite values to compare, so no KS distance.
+    expect(table.out).toMatch(/amount\s+numeric\s+100.0% vs 100.0%\s+100.0% vs 0.0%.*\s-\s+1\n/);
+    expect(table.out).toContain('KS: largest gap between the failing and succeeding value distributions');
     const latency = await cli('--json', 'logs', 'latency', 'logs', '--bucket', '1 hour');
     expect(JSON.parse(latency.out)).toHaveLength(1);
     const badBucket = await cli('logs', 'latency', 'logs', '--bucket', 'fortnight');

@@ -175,7 +175,7 @@ export const registerLogs: RegisterCommand = (program, io) => {
       );
       io.stdout.write(
         table(
-          ['field', 'kind', 'present', 'NaN/Inf', 'mean', 'min..max', 'score'],
+          ['field', 'kind', 'present', 'NaN/Inf', 'mean', 'min..max', 'KS', 'score'],
           profile.fields
             .slice(0, top)
             .map((c) => [
@@ -185,9 +185,13 @@ export const registerLogs: RegisterCommand = (program, io) => {
               `${pct(c.failing.nanShare + c.failing.infShare)} vs ${pct(c.succeeding.nanShare + c.succeeding.infShare)}`,
               `${cell(c.failing.mean) || '-'} vs ${cell(c.succeeding.mean) || '-'}`,
               `${cell(c.failing.min)}..${cell(c.failing.max)} vs ${cell(c.succeeding.min)}..${cell(c.succeeding.max)}`,
+              c.ks === null ? '-' : `${c.ks.toFixed(3)}${c.ksSignificant ? '*' : ''}`,
               c.score,
             ]),
         ),
+      );
+      io.stdout.write(
+        `\nKS: largest gap between the failing and succeeding value distributions (weighted); * beyond its 5% critical value, and then part of the score.\n`,
       );
     });
 
