@@ -71,6 +71,15 @@ describe('diagnose names every planted fault', () => {
     expect(c?.evidence.join('\n')).toMatch(/do not reproduce locally/);
     const envOnly = result.report.replays.find((r) => !r.reproduced);
     expect(envOnly?.verdict).toBe('environment');
+    // Why those and not others: every one has the value the zero std turns into 0/0.
+    expect(envOnly?.shared).toEqual([
+      { field: 'n_prior_purchases', value: 0, referenceShare: expect.closeTo(0.04, 2) },
+    ]);
+    expect(c?.evidence.join('\n')).toMatch(
+      /All \d+ of them have n_prior_purchases = 0 \(4\.0% of training values\): B's scaler has mean 0, so standardising gives \(0 − 0\) \/ 0 = NaN/,
+    );
+    // The other groups share nothing chance does not explain (the signature names their field).
+    for (const r of result.report.replays.filter((x) => x.reproduced)) expect(r.shared).toEqual([]);
   });
 
   it('a model file hash mismatch', () => {

@@ -85,6 +85,11 @@ export interface ReplayFinding {
     firstNonFinite: { node: string; opType: string; output: string } | null;
     reason?: string;
   };
+  /**
+   * Fields with the same value in every captured input of the group (groups of 5 or more), with
+   * that value's share of the training values when the reference profile knows it.
+   */
+  shared: { field: string; value: unknown; referenceShare: number | null }[];
 }
 
 /** The whole triage. */
@@ -313,17 +318,16 @@ export async function diagnose(inputs: DiagnoseInputs): Promise<DiagnoseReport> 
       reference,
       records.map((r) => r.input),
     );
-    const groups = new Map<
-      string,
-      { record: CaptureRecord; anomalies: InputAnomaly[]; count: number; classKey: string }
-    >();
+    const groups = new Map<string, ReplayGroup>();
     for (const r of records) {
       const classKey = failureOf(r).key;
       const anomalies = inputAnomalies(r.input, kinds);
       const key = `${classKey}\u0000${signatureKey(anomalies)}`;
       const g = groups.get(key);
-      if (g) g.count++;
-      else groups.set(key, { record: r, anomalies, count: 1, classKey });
+      if (g) {
+        g.count++;
+        keepShared(g.shared, r.input);
+      } else groups.set(key, { record: r, anomalies, count: 1, classKey, shared: scalarFields(r.input) });
     }
     const ordered = [...groups.values()].sort((x, y) => y.count - x.count);
     const limit = inputs.maxReplays ?? 12;
@@ -343,7 +347,7 @@ export async function diagnose(inputs: DiagnoseInputs): Promise<DiagnoseReport> 
       progress(
         `replaying failure group ${i + 1}/${Math.min(limit, ordered.length)} (${describeFailure(g.record)})`,
       );
-      report.replays.push(await replayGroup(g, inputs.pipeline, pipelineFor));
+      report.replays.push(await replayGroup(g, inputs.pipeline, pipelineFor, reference));
     }
   }
 
@@ -351,10 +355,56 @@ export async function diagnose(inputs: DiagnoseInputs): Promise<DiagnoseReport> 
   return report;
 }
 
+/** Captured failures with the same class and input signature; one of them is replayed. */
+interface ReplayGroup {
+  record: CaptureRecord;
+  anomalies: InputAnomaly[];
+  count: number;
+  classKey: string;
+  /** Top-level scalar fields equal in every input so far: name → JSON of the value. */
+  shared: Map<string, string>;
+}
+
+/** A group this small shares values by chance too often to be worth reporting. */
+const MIN_SHARED_GROUP = 5;
+
+function scalarFields(input: unknown): Map<string, string> {
+  const out = new Map<string, string>();
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) return out;
+  for (const [k, v] of Object.entries(input)) {
+    if (v === null || typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean')
+      out.set(k, JSON.stringify(v));
+  }
+  return out;
+}
+
+function keepShared(shared: Map<string, string>, input: unknown): void {
+  const fields = scalarFields(input);
+  for (const [k, v] of shared) if (fields.get(k) !== v) shared.delete(k);
+}
+
+/** The share of `value` among a field's training values, when the profile holds it exactly. */
+function referenceShare(reference: Profile | undefined, field: string, value: unknown): number | null {
+  const f = reference?.fields[field];
+  if (!f) return null;
+  if (typeof value === 'string' && f.categorical) {
+    const c = f.categorical;
+    return c.total > 0 ? (c.counts[value] ?? 0) / c.total : null;
+  }
+  const sketch = f.numeric?.sketch;
+  if (typeof value === 'number' && sketch?.mode === 'exact') {
+    const total = sketch.counts.reduce((a, b) => a + b, 0);
+    const i = sketch.values.indexOf(value);
+    return total > 0 ? (i < 0 ? 0 : sketch.counts[i]!) / total : null;
+  }
+  return null;
+}
+
 async function replayGroup(
-  g: { record: CaptureRecord; anomalies: InputAnomaly[]; count: number; classKey: string },
+  g: ReplayGroup,
   local: LocalPipeline,
   pipelineFor: (version: string) => Promise<Pipeline>,
+  reference: Profile | undefined,
 ): Promise<ReplayFinding> {
   const pipeline = await pipelineFor(g.record.modelVersion);
   const result = await replay(g.record, {
@@ -373,6 +423,19 @@ async function replayGroup(
     explanation: result.explanation,
     note: result.note,
     inputUsed: result.inputUsed,
+    shared:
+      g.count < MIN_SHARED_GROUP
+        ? []
+        : [...g.shared]
+            // The signature already names the anomalous fields.
+            .filter(([field]) => !g.anomalies.some((a) => a.field === field))
+            .map(([field, json]) => {
+              const value: unknown = JSON.parse(json);
+              return { field, value, referenceShare: referenceShare(reference, field, value) };
+            })
+            // Kept when chance explains it poorly: `count` training values all equal to it with
+            // probability share^count; a value most training rows have is shared by chance.
+            .filter((x) => x.referenceShare === null || x.referenceShare ** g.count < 0.01),
   };
   if (!result.reproduced) return finding;
   // Isolation runs on the stored (sanitized) input: the sealed raw input stays with replay.

@@ -15,3 +15,15 @@ export function describeIsolation(isolation: {
   if (nonFiniteOrigin) return `${threw}; first non-finite value in ${nonFiniteOrigin}`;
   return failedStage ? threw : 'every stage ran and every value was finite';
 }
+
+/** Values every input of a failure group has: `n_prior_purchases = 0 (4.0% of training values)`. */
+export function describeShared(
+  shared: readonly { field: string; value: unknown; referenceShare: number | null }[],
+): string {
+  return shared
+    .map(
+      (x) =>
+        `${x.field} = ${formatValue(x.value, 40)}${x.referenceShare === null ? '' : ` (${(x.referenceShare * 100).toFixed(1)}% of training values)`}`,
+    )
+    .join(', ');
+}

@@ -1,5 +1,5 @@
 import type { DiagnoseReport } from './diagnose.js';
-import { formatValue } from './format-value.js';
+import { describeShared, formatValue } from './format-value.js';
 
 const esc = (s: unknown) =>
   String(s).replace(
@@ -84,6 +84,7 @@ export function renderDiagnoseHtml(r: DiagnoseReport): string {
         'failed stage',
         'non-finite origin',
         'first non-finite ONNX node',
+        'every capture has',
       ],
       r.replays.map((f) => [
         f.count,
@@ -95,6 +96,7 @@ export function renderDiagnoseHtml(r: DiagnoseReport): string {
         f.onnx?.firstNonFinite
           ? `${f.onnx.firstNonFinite.node} (${f.onnx.firstNonFinite.opType})`
           : (f.onnx?.reason ?? ''),
+        describeShared(f.shared),
       ]),
     )}</section>`,
     `<section id="environment"><h2>4. Environment differences</h2>${

@@ -1,6 +1,6 @@
 import type { Style } from '../output.js';
 import type { DiagnoseReport } from './diagnose.js';
-import { describeIsolation, formatValue } from './format-value.js';
+import { describeIsolation, describeShared, formatValue } from './format-value.js';
 
 type Paint = (style: Style, text: string) => string;
 
@@ -32,6 +32,7 @@ export function renderDiagnoseText(r: DiagnoseReport, paint: Paint): string {
       ? paint('yellow', 'reproduced → model or input')
       : paint('cyan', 'not reproduced → environment');
     out.push(`  ${pad(String(f.count), 6)} ${f.signature}: ${verdict}`);
+    if (f.shared.length > 0) out.push(`         every one has ${describeShared(f.shared)}`);
     if (f.isolation) {
       out.push(
         `         isolate: ${paint('bold', describeIsolation(f.isolation))}` +

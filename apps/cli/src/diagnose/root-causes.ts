@@ -1,5 +1,5 @@
 import type { DiagnoseInputs, DiagnoseReport } from './diagnose.js';
-import { describeIsolation, formatValue } from './format-value.js';
+import { describeIsolation, describeShared, formatValue } from './format-value.js';
 import { describeAnomaly } from './signature.js';
 
 /** One probable root cause, with the evidence for it and the command to run next. */
@@ -102,12 +102,29 @@ export function rankRootCauses(r: DiagnoseReport, inputs: DiagnoseInputs): RootC
   const diffCmd = `prodprobe env diff ${q(r.inputs.envA)} ${q(r.inputs.envB)}`;
   const differences = r.envDiff?.differences ?? [];
   for (const z of zeroStdScalers(differences)) {
+    // The failures that do not reproduce here, all with one value of the scaled field: the
+    // value the zero std breaks.
+    const sharedBy = envOnly.flatMap((f) =>
+      f.shared
+        .filter((x) => x.field === z.field)
+        .map((x) => {
+          const why =
+            x.value === z.meanB
+              ? `: B's scaler has mean ${z.meanB}, so standardising gives (${z.meanB} − ${z.meanB}) / 0 = NaN`
+              : '';
+          return `All ${f.count} of them have ${describeShared([x])}${why}.`;
+        }),
+    );
     causes.push({
       kind: 'zero-std-scaler',
       title: `Zero-std scaler in B's preprocessing config${z.field ? ` for ${z.field}` : ''}: standardising divides by 0`,
       confidence: envOnly.length > 0 ? 'high' : 'medium',
       affected: affectedEnvOnly,
-      evidence: [`Environment diff: ${z.path} is ${formatValue(z.a, 80)} in A and 0 in B.`, ...envEvidence],
+      evidence: [
+        `Environment diff: ${z.path} is ${formatValue(z.a, 80)} in A and 0 in B.`,
+        ...envEvidence,
+        ...sharedBy,
+      ],
       next: diffCmd,
     });
   }
@@ -269,8 +286,13 @@ function zeroStdScalers(differences: readonly { path: string; a?: unknown; b?: u
         (c) => /(^|\.)(std|scale|stddev)$/i.test(c.path) && c.b === 0 && typeof c.a === 'number' && c.a !== 0,
       )
       .map((c) => {
-        const name = (c.parentB as { name?: unknown } | undefined)?.name;
-        return { path: c.path, a: c.a, field: typeof name === 'string' ? name : undefined };
+        const { name, mean } = (c.parentB ?? {}) as { name?: unknown; mean?: unknown };
+        return {
+          path: c.path,
+          a: c.a,
+          field: typeof name === 'string' ? name : undefined,
+          meanB: typeof mean === 'number' ? mean : undefined,
+        };
       }),
   );
 }
