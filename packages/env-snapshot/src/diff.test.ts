@@ -280,6 +280,28 @@ describe('diff', () => {
     ).toMatchObject({ path: 'modelConfig.threshold', category: 'model', severity: 'warning' });
   });
 
+  it('lists descend to the differing entry: named entries by name (any order), others by index', () => {
+    const scalers = (ageStd: number, order: string[]) =>
+      order.map((name) => ({ name, mean: 10, std: name === 'age' ? ageStd : 2 }));
+    const withConfig = (numeric: { name: string; mean: number; std: number }[], features: string[]) =>
+      variant((s) => {
+        s.modelConfig = { threshold: 0.5, features, numeric };
+      });
+    const a = withConfig(scalers(12.5, ['amount', 'age']), ['amount', 'country']);
+    const b = withConfig(scalers(0, ['age', 'amount', 'hour']), ['amount', 'region']);
+    const paths = diff(a, b).differences.map((d) => [d.path, d.a, d.b]);
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        ['modelConfig.numeric[name=age].std', 12.5, 0],
+        ['modelConfig.numeric[name=hour]', null, { name: 'hour', mean: 10, std: 2 }],
+        ['modelConfig.features[1]', 'country', 'region'],
+      ]),
+    );
+    // amount moved position but did not change: not a difference.
+    expect(paths.some(([p]) => String(p).includes('amount'))).toBe(false);
+    expect(paths).toHaveLength(3);
+  });
+
   it('timezone and locale changed: warning; Node patch: info; Node major and ABI: critical', () => {
     expect(
       only(

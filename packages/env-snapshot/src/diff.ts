@@ -20,7 +20,45 @@ export interface DiffOptions {
   includeVolatile?: boolean;
 }
 
-type Seg = string | number;
+/** An array element found by the value of its `name` (or `id`) key, written `[name=value]`. */
+interface Keyed {
+  by: string;
+  value: string;
+}
+type Seg = string | number | Keyed;
+
+/** `a.b[2][name=x].c`, as `formatPath` writes paths, plus keyed segments. */
+function pathText(path: readonly Seg[]): string {
+  let out = '';
+  for (const seg of path) {
+    if (typeof seg === 'object') out += `[${seg.by}=${seg.value}]`;
+    else {
+      const part = formatPath([seg]);
+      out += out !== '' && !part.startsWith('[') ? `.${part}` : part;
+    }
+  }
+  return out === '' ? '(root)' : out;
+}
+
+const ELEMENT_KEYS = ['name', 'id', 'key'] as const;
+
+/**
+ * The key that names every element of both arrays (objects with a unique string `name`, `id` or
+ * `key`), so elements are matched by it whatever their order; undefined when there is none.
+ */
+function elementKey(a: readonly unknown[], b: readonly unknown[]): string | undefined {
+  return ELEMENT_KEYS.find((k) =>
+    [a, b].every((list) => {
+      const seen = new Set<string>();
+      for (const v of list) {
+        const id = v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined;
+        if (typeof id !== 'string' || seen.has(id)) return false;
+        seen.add(id);
+      }
+      return list.length > 0;
+    }),
+  );
+}
 
 const SEVERITY_ORDER: Record<Severity, number> = { critical: 0, warning: 1, info: 2 };
 const CATEGORY_ORDER: readonly DifferenceCategory[] = [
@@ -88,12 +126,13 @@ class Collector {
     severity: Severity,
     message: string,
   ): void {
-    this.out.push({ path: formatPath(path), a: json(a), b: json(b), category, severity, message });
+    this.out.push({ path: pathText(path), a: json(a), b: json(b), category, severity, message });
   }
 
   /** Reports a volatile field only when asked, always as info. Returns true when `path` is volatile. */
   volatile(path: Seg[], a: unknown, b: unknown, category: DifferenceCategory): boolean {
-    if (!isVolatilePath(path)) return false;
+    if (!isVolatilePath(path.map((seg) => (typeof seg === 'object' ? `[${seg.by}=${seg.value}]` : seg))))
+      return false;
     if (this.includeVolatile && !equal(a, b))
       this.add(path, a, b, category, 'info', 'volatile value changed');
     return true;
@@ -109,6 +148,24 @@ class Collector {
     what: string,
   ): void {
     if (equal(a, b)) return;
+    if (Array.isArray(a) && Array.isArray(b)) {
+      // Lists of named entries (scalers per feature, models) match by name, so the difference
+      // names the entry and the field: modelConfig.numeric[name=age].std, not the whole list.
+      const by = elementKey(a, b);
+      if (by !== undefined) {
+        const byId = (list: readonly unknown[]) =>
+          new Map(list.map((v) => [(v as Record<string, string>)[by]!, v]));
+        const ea = byId(a);
+        const eb = byId(b);
+        for (const id of union(ea.keys(), eb.keys()))
+          this.deep([...path, { by, value: id }], ea.get(id), eb.get(id), category, severity, what);
+        return;
+      }
+      if (a.length === b.length) {
+        for (let i = 0; i < a.length; i++) this.deep([...path, i], a[i], b[i], category, severity, what);
+        return;
+      }
+    }
     const isObj = (v: unknown) => v !== null && typeof v === 'object' && !Array.isArray(v);
     if (isObj(a) && isObj(b)) {
       const ra = a as Record<string, unknown>;

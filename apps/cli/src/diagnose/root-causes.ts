@@ -253,48 +253,28 @@ export function rankRootCauses(r: DiagnoseReport, inputs: DiagnoseInputs): RootC
     .map((c, i) => ({ rank: i + 1, ...c }));
 }
 
-/** Leaf-level changes under one difference (the env diff reports a changed array or object whole). */
-function leafChanges(
-  a: unknown,
-  b: unknown,
-  path: string,
-  out: { path: string; a: unknown; b: unknown; parentB: unknown }[],
-  parentB?: unknown,
-) {
-  if (typeof a === 'object' && a !== null && typeof b === 'object' && b !== null) {
-    for (const key of new Set([...Object.keys(a), ...Object.keys(b)])) {
-      leafChanges(
-        (a as Record<string, unknown>)[key],
-        (b as Record<string, unknown>)[key],
-        `${path}.${key}`,
-        out,
-        b,
-      );
-    }
-  } else if (!Object.is(a, b)) out.push({ path, a, b, parentB });
-  return out;
-}
-
 /**
  * Scalers whose std (or scale) is 0 in B and not in A: every value then standardises to ±Infinity,
- * or NaN when it equals the mean. `field` is the `name` beside the std, when the config has one.
+ * or NaN when it equals the mean. The env diff names list entries by their name
+ * (`modelConfig.numeric[name=age].std`): `field` is that name, `meanB` the entry's mean in B when
+ * it changed too (the diff lists only what changed).
  */
 function zeroStdScalers(differences: readonly { path: string; a?: unknown; b?: unknown }[]) {
-  return differences.flatMap((d) =>
-    leafChanges(d.a, d.b, d.path, [])
-      .filter(
-        (c) => /(^|\.)(std|scale|stddev)$/i.test(c.path) && c.b === 0 && typeof c.a === 'number' && c.a !== 0,
-      )
-      .map((c) => {
-        const { name, mean } = (c.parentB ?? {}) as { name?: unknown; mean?: unknown };
-        return {
-          path: c.path,
-          a: c.a,
-          field: typeof name === 'string' ? name : undefined,
-          meanB: typeof mean === 'number' ? mean : undefined,
-        };
-      }),
-  );
+  return differences.flatMap((d) => {
+    const m = /^(.*?)\.(?:std|scale|stddev)$/i.exec(d.path);
+    if (!m || d.b !== 0 || typeof d.a !== 'number' || d.a === 0) return [];
+    const prefix = m[1]!;
+    const named = /\[(?:name|id|key)=([^\]]+)\]$/.exec(prefix);
+    const mean = differences.find((x) => x.path === `${prefix}.mean`)?.b;
+    return [
+      {
+        path: d.path,
+        a: d.a,
+        field: named ? named[1] : undefined,
+        meanB: typeof mean === 'number' ? mean : undefined,
+      },
+    ];
+  });
 }
 
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
