@@ -124,7 +124,7 @@ describe('sampling in the logger', () => {
     expect(errors / entries.length).toBeGreaterThan(0.5);
 
     const sample = uniformSample(entries);
-    expect(sample.rates).toEqual([0.1]);
+    expect(sample.rate).toBe(0.1);
     expect(sample.unknownRate).toBe(0);
     // Exactly the requests the sampler picks, whatever their outcome.
     expect(sample.entries.map((e) => e.requestId)).toEqual(ids.filter((id) => isSampled(id, 0.1)));
@@ -133,7 +133,7 @@ describe('sampling in the logger', () => {
     expect(Math.abs(sampledErrors / sample.entries.length - 1 / 8)).toBeLessThan(0.04);
   });
 
-  it('uniformSample: each process at its own rate; a process with no sampled success has no known rate', () => {
+  it('uniformSample: several rates sample at the lowest (ids kept at it are kept at every rate); no sampled success, no rate', () => {
     const entry = (requestId: string, host: string, keptBy: string, samplingWeight: number) => ({
       requestId,
       host,
@@ -151,12 +151,16 @@ describe('sampling in the logger', () => {
       ...ids.slice(0, 7).map((id) => entry(id, 'c', 'error', 1)),
     ];
     const sample = uniformSample(entries);
-    expect(sample.rates).toEqual([0.1, 0.5]);
+    expect(sample.rate).toBe(0.1);
     expect(sample.unknownRate).toBe(7);
     const kept = (host: string, keptBy: string) =>
       sample.entries.filter((e) => e.host === host && e.keptBy === keptBy).map((e) => e.requestId);
-    expect(kept('a', 'error')).toEqual(ids.slice(0, 100).filter((id) => isSampled(id, 0.5)));
+    // Both hosts at 10%, whatever they logged at.
+    expect(kept('a', 'sample')).toEqual(ids.filter((id) => isSampled(id, 0.1)));
+    expect(kept('a', 'error')).toEqual(ids.slice(0, 100).filter((id) => isSampled(id, 0.1)));
+    expect(kept('b', 'sample')).toEqual(ids.filter((id) => isSampled(id, 0.1)));
     expect(kept('b', 'latency')).toEqual(ids.slice(0, 100).filter((id) => isSampled(id, 0.1)));
     expect(sample.entries.length + sample.leftOut + sample.unknownRate).toBe(entries.length);
+    expect(uniformSample(entries.filter((e) => e.host === 'c'))).toMatchObject({ rate: null, entries: [] });
   });
 });

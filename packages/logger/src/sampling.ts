@@ -81,11 +81,11 @@ export function isSampled(requestId: string, sampleRate: number): boolean {
 
 /** What {@link uniformSample} found: the entries of the sample and how it was drawn. */
 export interface UniformSample<E> {
-  /** The entries whose request the sampler picked, in their original order. */
+  /** The entries whose request the sampler picked at `rate`, in their original order. */
   entries: E[];
-  /** The distinct sample rates of the processes (host, pid) that contributed, ascending. */
-  rates: number[];
-  /** Entries left out: errors and keep-rule entries the sampler did not pick. */
+  /** The sample's rate: the lowest rate of the processes (host, pid) that logged; null without any. */
+  rate: number | null;
+  /** Entries left out: errors, keep-rule entries and (at a process's higher rate) successes the sample does not pick. */
   leftOut: number;
   /** Entries of processes with no sampled success, whose rate is unknown (rate 0, or no success). */
   unknownRate: number;
@@ -95,25 +95,29 @@ export interface UniformSample<E> {
  * The logged entries that form a uniform sample of all requests. A log keeps every error but only
  * a sample of successes, so statistics over all of its entries describe the failures more than
  * the traffic. The sampler's choice depends on the request id alone (`sampleUnit(id) < rate`),
- * not on the outcome, so the entries whose id passes that test at their process's rate are the
- * requests it picked: successes and failures in their true proportion. A process's rate is
- * `1 / samplingWeight` of its sampled successes. Successes dropped by a full queue (gap markers)
- * are missing from any sample.
+ * not on the outcome, so the entries whose id passes that test are the requests it picked:
+ * successes and failures in their true proportion. A process's rate is `1 / samplingWeight` of its
+ * sampled successes; with several, the lowest is used, since an id kept at a rate is kept at every
+ * higher one: every process then contributes at the same rate. Successes dropped by a full queue
+ * (gap markers) are missing from any sample.
  */
 export function uniformSample<
   E extends { requestId: string; keptBy: string; samplingWeight: number; host: string; pid: number },
 >(entries: readonly E[]): UniformSample<E> {
-  const rateOf = new Map<string, number>();
+  const processKey = (e: E) => `${e.host}\u0000${e.pid}`;
+  const known = new Set<string>();
+  let rate: number | null = null;
   for (const e of entries) {
-    if (e.keptBy === 'sample') rateOf.set(`${e.host}\u0000${e.pid}`, 1 / e.samplingWeight);
+    if (e.keptBy !== 'sample') continue;
+    known.add(processKey(e));
+    const r = 1 / e.samplingWeight;
+    if (rate === null || r < rate) rate = r;
   }
-  const out: UniformSample<E> = { entries: [], rates: [], leftOut: 0, unknownRate: 0 };
+  const out: UniformSample<E> = { entries: [], rate, leftOut: 0, unknownRate: 0 };
   for (const e of entries) {
-    const rate = rateOf.get(`${e.host}\u0000${e.pid}`);
-    if (rate === undefined) out.unknownRate++;
-    else if (e.keptBy === 'sample' || isSampled(e.requestId, rate)) out.entries.push(e);
+    if (!known.has(processKey(e))) out.unknownRate++;
+    else if (rate !== null && isSampled(e.requestId, rate)) out.entries.push(e);
     else out.leftOut++;
   }
-  out.rates = [...new Set(rateOf.values())].sort((a, b) => a - b);
   return out;
 }

@@ -239,10 +239,9 @@ export async function diagnose(inputs: DiagnoseInputs): Promise<DiagnoseReport> 
       // describe the failures (all with n = 0, say) more than the traffic. The requests the
       // sampler picked are a uniform sample, with failures in their true share.
       const sample = uniformSample(logs.entries);
-      const rates = sample.rates.map((r) => `${+(r * 100).toPrecision(3)}%`).join(', ');
-      if (sample.entries.length > 0) {
+      if (sample.entries.length > 0 && sample.rate !== null) {
         loggedInputs = sample.entries.map((e) => e.input).filter((i) => i !== undefined);
-        loggedSource = `logged inputs: the uniform ${rates} sample of requests, failures in their true share (${sample.leftOut + sample.unknownRate} other logged errors left out)`;
+        loggedSource = `logged inputs: the uniform ${+(sample.rate * 100).toPrecision(3)}% sample of requests, failures in their true share (${sample.leftOut + sample.unknownRate} other logged entries left out)`;
       } else {
         loggedInputs = logs.entries.map((e) => e.input).filter((i) => i !== undefined);
         loggedSource =
