@@ -105,6 +105,12 @@ describe('compare', () => {
     const tested = compare(ref, cur, { compareDates: true }).fields.find((f) => f.name === 'created')!;
     expect(tested.kind).toBe('numeric');
     expect(tested.drift).toBe(true);
+    // A skipped field ran no test: its bucketed sketch (5,000 distinct dates) does not make the
+    // report approximate; tested, it does.
+    const many = (start: number) =>
+      profile(Array.from({ length: 5000 }, (_, i) => ({ at: new Date(start + i * 60_000), n: i % 7 })));
+    expect(compare(many(0), many(day)).approximate).toBe(false);
+    expect(compare(many(0), many(day), { compareDates: true }).approximate).toBe(true);
     // A date-like category (a quarter label) stays a category.
     const quarters = (q: string) => Array.from({ length: 50 }, () => ({ quarter: q }));
     const q = compare(quarters('2024-Q1'), quarters('2024-Q2')).fields[0]!;

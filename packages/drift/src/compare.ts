@@ -455,6 +455,8 @@ function skip(report: FieldReport, reason: string): Pending {
   report.status = 'skipped';
   report.reason = reason;
   report.tests = {};
+  // No test ran on it, approximate or not.
+  report.approximate = false;
   return { report, pValue: null, effectRatio: 0 };
 }
 

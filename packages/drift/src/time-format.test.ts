@@ -12,6 +12,8 @@ describe('parseIsoDate', () => {
     expect(parseIsoDate('2024-02-29T10:15:30+02:00')).toBe(Date.UTC(2024, 1, 29, 8, 15, 30));
     expect(parseIsoDate('2024-02-29T10:15:30-0530')).toBe(Date.UTC(2024, 1, 29, 15, 45, 30));
     expect(parseIsoDate('2024-02-29T23:00:00-02')).toBe(Date.UTC(2024, 2, 1, 1));
+    // Year first with slashes is as unambiguous (vega's flights data writes dates so).
+    expect(parseIsoDate('2001/01/14 21:55')).toBe(Date.UTC(2001, 0, 14, 21, 55));
     // Years below 100 stay themselves (Date.UTC would read 0012 as 1912).
     expect(new Date(parseIsoDate('0012-03-04')).getUTCFullYear()).toBe(12);
   });
@@ -36,7 +38,8 @@ describe('parseIsoDate', () => {
       '2024-01-01T10:00+19:00',
       '2024-01-01Z', // a zone needs a time
       '2024-1-01',
-      '2024/01/01',
+      '2024/01-01', // mixed separators
+      '01/02/2024', // day and month order unknown
       '2024-Q1-01',
       '01-02-2024',
       'buy_now_pay_later',

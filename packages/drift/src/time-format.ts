@@ -22,21 +22,23 @@ export function formatSpan(ms: number): string {
   return `${+ms.toPrecision(3)} ms`;
 }
 
-// YYYY-MM-DD, then optionally [T or space]HH:MM[:SS[.fraction]] and a zone (Z, ±HH, ±HHMM, ±HH:MM).
+// YYYY-MM-DD (or YYYY/MM/DD, year first so never ambiguous), then optionally [T or space]
+// HH:MM[:SS[.fraction]] and a zone (Z, ±HH, ±HHMM, ±HH:MM).
 const ISO_DATE =
-  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}(?::?\d{2})?)?)?$/;
+  /^(\d{4})([-/])(\d{2})\2(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}(?::?\d{2})?)?)?$/;
 
 /**
- * The epoch ms of an ISO 8601 date or date-time string, or NaN when `text` is not one (or names
- * no real day: `2023-02-30`). A date-time without a zone is read as UTC, so a profile never
+ * The epoch ms of an ISO 8601 date or date-time string (or the same with `/` between year, month
+ * and day: `2001/01/14 21:55`), or NaN when `text` is not one (or names no real day: `2023-02-30`). A date-time without a zone is read as UTC, so a profile never
  * depends on the time zone of the machine that built it.
  */
 export function parseIsoDate(text: string): number {
-  // Cheap rejection first: category values almost never have '-' at positions 4 and 7.
-  if (text.length < 10 || text.charCodeAt(4) !== 45 || text.charCodeAt(7) !== 45) return Number.NaN;
+  // Cheap rejection first: category values almost never have '-' or '/' at position 4.
+  const sep = text.charCodeAt(4);
+  if (text.length < 10 || (sep !== 45 && sep !== 47)) return Number.NaN;
   const m = ISO_DATE.exec(text);
   if (m === null) return Number.NaN;
-  const [, y, mo, d, h = '0', mi = '0', s = '0', fraction = '', zone = 'Z'] = m;
+  const [, y, , mo, d, h = '0', mi = '0', s = '0', fraction = '', zone = 'Z'] = m;
   const year = Number(y);
   const month = Number(mo) - 1;
   const day = Number(d);
