@@ -189,7 +189,7 @@ describe('demo fraud service', () => {
     const auth = { headers: { authorization: `Bearer ${token}` } };
     try {
       const empty = (await (await fetch(`${s.url}/debug/drift`, auth)).json()) as { error: string };
-      expect(empty.error).toMatch(/no sampled requests yet/);
+      expect(empty.error).toMatch(/no sampled requests since/);
       // 60 requests, every third one failing ("NaN" amount): all 20 failures are logged.
       const ids = Array.from({ length: 60 }, (_, i) => `drift-${i}`);
       for (const [i, id] of ids.entries()) {
@@ -203,6 +203,34 @@ describe('demo fraud service', () => {
       const logged = ids.filter((id, i) => i % 3 === 0 || isSampled(id, 0.3));
       expect(logged.length).toBeGreaterThan(sampled.length);
       expect(report.fields.find((f) => f.name === 'country')!.current.rows).toBe(sampled.length);
+    } finally {
+      await s.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('/debug/drift covers the current window and the one before, not everything since the start', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'prodprobe-server-'));
+    // 300 ms windows, so the test can wait two of them out.
+    const s = await startFraudService(
+      loadServerConfig('staging', {
+        dataDir: dir,
+        debugToken: token,
+        logSampleRate: 1,
+        driftWindowMinutes: 0.005,
+      }),
+    );
+    const auth = { headers: { authorization: `Bearer ${token}` } };
+    const sampled = async () =>
+      ((await (await fetch(`${s.url}/debug/drift`, auth)).json()) as { window: { sampledRequests: number } })
+        .window.sampledRequests;
+    try {
+      for (const t of tx.slice(0, 5)) expect((await postTo(s.url, t)).status).toBe(200);
+      expect(await sampled()).toBe(5);
+      await new Promise((resolve) => setTimeout(resolve, 700));
+      for (const t of tx.slice(5, 8)) expect((await postTo(s.url, t)).status).toBe(200);
+      // The first five are more than two windows old.
+      expect(await sampled()).toBe(3);
     } finally {
       await s.close();
       rmSync(dir, { recursive: true, force: true });

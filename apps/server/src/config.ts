@@ -20,6 +20,11 @@ export const serverConfigSchema = z.object({
   /** Training profile shipped with the model, for `GET /debug/drift`. */
   trainingProfilePath: z.string().min(1).optional(),
   /**
+   * `GET /debug/drift` compares the inputs of the current window of this many minutes and the one
+   * before (so the last one to two windows), not everything since the start.
+   */
+  driftWindowMinutes: z.number().positive().default(15),
+  /**
    * Where captures and prediction logs go (`<dataDir>/captures`, `<dataDir>/logs`). Relative to
    * the working directory, not the config file. @default `.prodprobe/<env>`
    */

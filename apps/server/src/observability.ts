@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type CaptureStore, createFileCaptureStore, type SettledCall } from '@prodprobe/capture';
-import { compare, createProfileBuilder, type Profile, parseProfile } from '@prodprobe/drift';
+import { compare, createProfileBuilder, mergeProfiles, type Profile, parseProfile } from '@prodprobe/drift';
 import { type EnvSnapshot, snapshot } from '@prodprobe/env-snapshot';
 import {
   createPredictionLogger,
@@ -107,8 +107,21 @@ export async function createObservability(
   const reference: Profile | undefined = config.trainingProfilePath
     ? parseProfile(JSON.parse(readFileSync(config.trainingProfilePath, 'utf8')))
     : undefined;
-  // Recent production inputs, profiled in memory (bounded size whatever the traffic).
-  const recent = createProfileBuilder();
+  // Recent production inputs, profiled in memory (bounded size whatever the traffic): the current
+  // window and the one before, merged on demand (profiles merge exactly), so /debug/drift covers
+  // the last one to two windows and a new shift is not diluted by days of older traffic.
+  const windowMs = config.driftWindowMinutes * 60_000;
+  let windowStart = Date.now();
+  let current = createProfileBuilder();
+  let previous: Profile | undefined;
+  const rotate = (now: number) => {
+    const elapsed = Math.floor((now - windowStart) / windowMs);
+    if (elapsed < 1) return;
+    // After a quiet spell of two windows or more there is no "window before" left.
+    previous = elapsed === 1 && current.rowCount > 0 ? current.toJSON() : undefined;
+    current = createProfileBuilder();
+    windowStart += elapsed * windowMs;
+  };
   const captureStore = createFileCaptureStore(`${config.dataDir}/captures`, { maxRecords: 5000 });
 
   return {
@@ -129,20 +142,31 @@ export async function createObservability(
       // `uniformSample` of the logs. Every error is logged, so profiling every logged input would
       // show where failures cluster as drift; profiling every request would cost more than the
       // prediction itself.
-      if (logged.accepted && isSampled(requestId, config.logSampleRate))
-        recent.add(input as Record<string, unknown>);
+      if (logged.accepted && isSampled(requestId, config.logSampleRate)) {
+        rotate(Date.now());
+        current.add(input as Record<string, unknown>);
+      }
     },
     noteError,
     health: () => ({ logger: logger.stats(), errors, lastError }),
     envSnapshot: takeSnapshot,
     driftReport() {
       if (!reference) return { error: 'no training profile configured (trainingProfilePath)' };
+      const now = Date.now();
+      rotate(now);
+      const recent = previous ? mergeProfiles(previous, current.toJSON()) : current.toJSON();
+      const window = {
+        from: new Date(previous ? windowStart - windowMs : windowStart).toISOString(),
+        to: new Date(now).toISOString(),
+        sampledRequests: recent.rowCount,
+      };
       if (recent.rowCount === 0) {
         return {
-          error: `no sampled requests yet: drift compares the ${config.logSampleRate * 100}% of requests the log sampler picks`,
+          error: `no sampled requests since ${window.from}: drift compares the ${config.logSampleRate * 100}% of requests the log sampler picks, over the last one to two windows of ${config.driftWindowMinutes} minutes`,
+          window,
         };
       }
-      return compare(reference, recent.toJSON());
+      return { window, ...compare(reference, recent) };
     },
     async captures() {
       const records = await captureStore.list();
