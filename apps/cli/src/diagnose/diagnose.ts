@@ -360,26 +360,25 @@ interface ReplayGroup {
   anomalies: InputAnomaly[];
   count: number;
   classKey: string;
-  /** Top-level scalar fields equal in every input so far: name → JSON of the value. */
-  shared: Map<string, string>;
+  /** Top-level scalar fields equal in every input so far (`Object.is`, so NaN equals NaN). */
+  shared: Map<string, unknown>;
 }
 
 /** A group this small shares values by chance too often to be worth reporting. */
 const MIN_SHARED_GROUP = 5;
 
-function scalarFields(input: unknown): Map<string, string> {
-  const out = new Map<string, string>();
+function scalarFields(input: unknown): Map<string, unknown> {
+  const out = new Map<string, unknown>();
   if (typeof input !== 'object' || input === null || Array.isArray(input)) return out;
   for (const [k, v] of Object.entries(input)) {
-    if (v === null || typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean')
-      out.set(k, JSON.stringify(v));
+    if (v === null || typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean') out.set(k, v);
   }
   return out;
 }
 
-function keepShared(shared: Map<string, string>, input: unknown): void {
+function keepShared(shared: Map<string, unknown>, input: unknown): void {
   const fields = scalarFields(input);
-  for (const [k, v] of shared) if (fields.get(k) !== v) shared.delete(k);
+  for (const [k, v] of shared) if (!fields.has(k) || !Object.is(fields.get(k), v)) shared.delete(k);
 }
 
 /** The share of `value` among a field's training values, when the profile holds it exactly. */
@@ -428,10 +427,11 @@ async function replayGroup(
         : [...g.shared]
             // The signature already names the anomalous fields.
             .filter(([field]) => !g.anomalies.some((a) => a.field === field))
-            .map(([field, json]) => {
-              const value: unknown = JSON.parse(json);
-              return { field, value, referenceShare: referenceShare(reference, field, value) };
-            })
+            .map(([field, value]) => ({
+              field,
+              value,
+              referenceShare: referenceShare(reference, field, value),
+            }))
             // Kept when chance explains it poorly: `count` training values all equal to it with
             // probability share^count; a value most training rows have is shared by chance.
             .filter((x) => x.referenceShare === null || x.referenceShare ** g.count < 0.01),
