@@ -18,6 +18,7 @@ import {
 } from '@prodprobe/capture';
 import { toStorable } from '@prodprobe/sanitize';
 import type { Command } from 'commander';
+import { localPipeline } from '../diagnose/local-pipeline.js';
 import { CliError, colorEnabled, ExitCode, type Io, painter, printJson } from '../output.js';
 import { type RegisterCommand, setExitCode } from '../program.js';
 
@@ -116,7 +117,21 @@ async function readKey(io: Io, file: string | undefined): Promise<Uint8Array | u
 async function loadModelModule(
   io: Io,
   spec: string,
+  preprocess?: string,
 ): Promise<{ loadModel: LoadModel; isFailure?: IsFailure }> {
+  if (spec.endsWith('.onnx')) {
+    // The demo fraud pipeline on this model file, as `diagnose --model` replays it.
+    const local = (await localPipeline({ model: spec, preprocess, cwd: io.cwd }))!;
+    if (!existsSync(local.onnxPath!)) throw new CliError(`--model ${spec}: no such file`);
+    return {
+      loadModel: async (version) => {
+        const pipeline = await local.load(version);
+        return (input: unknown) => pipeline.run(input);
+      },
+      isFailure: (output) => local.isFailure(output) || undefined,
+    };
+  }
+  if (preprocess !== undefined) throw new CliError('--preprocess goes with an .onnx --model only');
   const abs = resolve(io.cwd, spec);
   if (!existsSync(abs))
     throw new CliError(`--model ${spec}: no such file (expected a JS module exporting loadModel)`);
@@ -224,8 +239,12 @@ export const registerCapture: RegisterCommand = (program, io) => {
       'replay every record: one at a time, then concurrently, to expose races and shared state',
     )
     .requiredOption(
-      '--model <module>',
-      'JS module exporting loadModel(modelVersion) (and optionally isFailure)',
+      '--model <module|file.onnx>',
+      'JS module exporting loadModel(modelVersion) (and optionally isFailure), or an .onnx file for the demo fraud pipeline (as diagnose --model)',
+    )
+    .option(
+      '--preprocess <file>',
+      'with an .onnx --model: the preprocessing config (default: the committed one)',
     )
     .option('--key-file <file>', 'the 32-byte key the raw inputs were sealed with (raw, hex or base64)')
     .option('--use-version <version>', 'replay on this model version instead of the recorded one')
@@ -238,6 +257,7 @@ export const registerCapture: RegisterCommand = (program, io) => {
         flags: {
           all?: boolean;
           model: string;
+          preprocess?: string;
           keyFile?: string;
           useVersion?: string;
           concurrency: string;
@@ -251,7 +271,7 @@ export const registerCapture: RegisterCommand = (program, io) => {
         const concurrency = positiveInt(flags.concurrency, '--concurrency');
         const timeoutMs = positiveInt(flags.timeout, '--timeout');
         const key = await readKey(io, flags.keyFile);
-        const model = await loadModelModule(io, flags.model);
+        const model = await loadModelModule(io, flags.model, flags.preprocess);
         const options = {
           loadModel: model.loadModel,
           timeoutMs,

@@ -2,6 +2,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseDriftReport, parseProfile } from '@prodprobe/drift';
+import { createPredictionLogger, isSampled } from '@prodprobe/logger';
+import { createSanitizer } from '@prodprobe/sanitize';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../program.js';
 import { memoryIo } from '../test-io.js';
@@ -160,5 +162,41 @@ describe('prodprobe drift', () => {
         'outside the reference range [2012-01-01, 2012-10-26] (current [2014-01-01, 2014-10-27])',
       );
     }
+  });
+
+  it('compare reads a prediction log folder as its uniform sample of logged inputs', async () => {
+    // 2,000 requests logged at 10%; every one with method "cash" fails, and every error is logged.
+    const logs = join(dir, 'logs');
+    const logger = createPredictionLogger({
+      dir: logs,
+      sampleRate: 0.1,
+      modelVersion: 'm',
+      // Categories kept (the default policy logs string lengths only).
+      sanitizer: createSanitizer({ rules: { method: 'keep' } }),
+    });
+    const traffic = rows(2000, 3, 0, ['card', 'cash']);
+    traffic.forEach((row, i) => {
+      const requestId = `q-${i}`;
+      if (row.method === 'cash')
+        logger.log({ requestId, input: row, error: new Error('boom'), latencyMs: 1 });
+      else logger.log({ requestId, input: row, output: 1, latencyMs: 1 });
+    });
+    await logger.close();
+    const m = memoryIo({ cwd: dir });
+    const code = await run(['node', 'prodprobe', '--json', 'drift', 'compare', 'ref.csv', 'logs'], m.io);
+    expect(code).toBe(0);
+    const report = parseDriftReport(JSON.parse(m.stdout()));
+    const method = report.fields.find((f) => f.name === 'method')!;
+    // The sample's rows: exactly the requests the sampler picks, failures included.
+    expect(method.current?.rows).toBe(traffic.filter((_, i) => isSampled(`q-${i}`, 0.1)).length);
+    // "cash" is half the traffic, as in the reference: over every logged entry (all errors, 10%
+    // of successes) it would be ~90% and drift.
+    expect(method.drift).toBe(false);
+    expect(m.stderr()).toMatch(/logged inputs, the uniform 10% sample of requests/);
+
+    const empty = mkdtempSync(join(tmpdir(), 'prodprobe-drift-empty-'));
+    const none = memoryIo({ cwd: dir });
+    expect(await run(['node', 'prodprobe', 'drift', 'compare', 'ref.csv', empty], none.io)).toBe(2);
+    expect(none.stderr()).toMatch(/not a prediction log folder/);
   });
 });

@@ -2,7 +2,7 @@
  * `prodprobe drift profile|compare|merge`: dataset profiles and drift reports from data files
  * (CSV, JSON, JSONL, Parquet via DuckDB) or saved profiles.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import {
   compare,
@@ -16,6 +16,7 @@ import {
   renderMarkdown,
   renderText,
 } from '@prodprobe/drift';
+import { readPredictionLogs, uniformSample } from '@prodprobe/logger';
 import type { Command } from 'commander';
 import { readDataFile } from '../data-files.js';
 import { CliError, colorEnabled, ExitCode, type Io, printJson } from '../output.js';
@@ -83,9 +84,47 @@ function readProfileFile(file: string, cwd: string): Profile | undefined {
   }
 }
 
+/**
+ * The inputs of a prediction log folder (`@prodprobe/logger`): the uniform sample of requests,
+ * since every error is logged and all entries together would over-weight failures.
+ */
+async function loadLoggedInputs(dir: string, io: Io): Promise<Loaded> {
+  let logs: Awaited<ReturnType<typeof readPredictionLogs>>;
+  try {
+    logs = await readPredictionLogs(dir);
+  } catch (error) {
+    throw new CliError(`${dir}: cannot read prediction logs (${(error as Error).message})`, undefined, {
+      cause: error,
+    });
+  }
+  if (logs.entries.length === 0) {
+    throw new CliError(
+      `${dir}: a folder, but not a prediction log folder (no log entries in it); give a data file, a profile or a log folder`,
+    );
+  }
+  const sample = uniformSample(logs.entries);
+  const rows: Record<string, unknown>[] = [];
+  for (const e of sample.entries)
+    if (typeof e.input === 'object' && e.input !== null && !Array.isArray(e.input))
+      rows.push(e.input as Record<string, unknown>);
+  if (sample.rate === null || rows.length === 0) {
+    throw new CliError(
+      `${dir}: the logs hold no sampled successes with inputs, so no uniform sample of requests (errors alone would describe the failures, not the traffic)`,
+    );
+  }
+  io.stderr.write(
+    `${dir}: ${rows.length} logged inputs, the uniform ${+(sample.rate * 100).toPrecision(3)}% sample of requests (sanitized as logged)\n`,
+  );
+  const builder = createProfileBuilder();
+  for (const row of rows) builder.add(row);
+  return { profile: builder.toJSON(), ...(rows.length <= EXACT_ROWS ? { rows } : {}) };
+}
+
 async function load(file: string, io: Io, keepRows: boolean): Promise<Loaded> {
   const saved = readProfileFile(file, io.cwd);
   if (saved) return { profile: saved };
+  const path = resolve(io.cwd, file);
+  if (existsSync(path) && statSync(path).isDirectory()) return loadLoggedInputs(path, io);
   const builder = createProfileBuilder();
   let chunks: { columns: Record<string, Float64Array | unknown[]>; n: number }[] | undefined = keepRows
     ? []
@@ -175,7 +214,7 @@ export const registerDrift: RegisterCommand = (program, io) => {
     .command('compare')
     .description('compare current data with a reference: per-field tests, warnings and a verdict')
     .argument('<reference>', 'reference data file or profile JSON')
-    .argument('<current>', 'current data file or profile JSON')
+    .argument('<current>', 'current data file, profile JSON, or a prediction log folder (its logged inputs)')
     .option('--html <file>', 'write a self-contained HTML report')
     .option('--markdown <file>', 'write a markdown report')
     .option(

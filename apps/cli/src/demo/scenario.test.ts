@@ -7,6 +7,8 @@ import { ENVIRONMENTS_DIR } from '@prodprobe/server';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RootCause } from '../diagnose/root-causes.js';
+import { run } from '../program.js';
+import { memoryIo } from '../test-io.js';
 import { runScenario, type ScenarioResult } from './scenario.js';
 
 // End to end: staging and a production with every planted fault, as real processes on loopback,
@@ -106,6 +108,22 @@ describe('diagnose names every planted fault', () => {
     expect(c?.evidence.join('\n')).toMatch(/per 1,000 requests/);
     expect(result.report.memory?.verdict).toBe('leak');
   });
+
+  it("every root cause's next command runs as printed", async () => {
+    const causes = result.report.rootCauses;
+    expect(causes.length).toBeGreaterThan(5);
+    for (const c of causes) {
+      expect(c.next, c.title).toMatch(/^prodprobe /);
+      expect(c.next, c.title).not.toContain('<');
+      // Paths are JSON-quoted when they hold spaces; the temp folder holds none.
+      const argv = c.next.split(' ').slice(1);
+      const m = memoryIo({ cwd: work });
+      const code = await run(['node', 'prodprobe', ...argv], m.io);
+      // 0, or 1 for a finding (a failure that reproduces, a leak); never a usage error.
+      expect([0, 1], `${c.next}\n${m.stderr()}`).toContain(code);
+      expect(m.stdout().length, c.next).toBeGreaterThan(0);
+    }
+  }, 60_000);
 
   // CI installs Debian's chromium (and fails here without it); elsewhere the test is skipped, visibly.
   const executablePath = '/usr/bin/chromium';

@@ -103,8 +103,9 @@ export interface DiagnoseReport {
   replays: ReplayFinding[];
   envDiff: EnvDiff | null;
   drift: DriftReport | null;
-  /** Where the production inputs for the drift check came from. */
+  /** Where the production inputs for the drift check came from: a sentence, and which input. */
   driftSource: string | null;
+  driftFrom: 'logs' | 'captures' | null;
   latency: LatencyBucket[] | null;
   memory: MemoryTrend | null;
   totals: { captures: number; loggedEntries: number; loggedErrors: number };
@@ -179,6 +180,7 @@ export async function diagnose(inputs: DiagnoseInputs): Promise<DiagnoseReport> 
     envDiff: null,
     drift: null,
     driftSource: null,
+    driftFrom: null,
     latency: null,
     memory: null,
     totals: { captures: 0, loggedEntries: 0, loggedErrors: 0 },
@@ -293,6 +295,7 @@ export async function diagnose(inputs: DiagnoseInputs): Promise<DiagnoseReport> 
         ? loggedSource
         : 'captured inputs: failures only, so this is the drift of what failed';
       report.driftSource = `${current.rowCount} ${source} (sanitized: numbers rounded to 2 significant digits)`;
+      report.driftFrom = fromLogs ? 'logs' : 'captures';
     }
   } else notChecked.push('drift: no training profile given (--reference PROFILE)');
 

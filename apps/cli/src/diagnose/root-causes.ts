@@ -179,7 +179,9 @@ export function rankRootCauses(r: DiagnoseReport, inputs: DiagnoseInputs): RootC
     });
   }
 
-  // Drift warnings that explain silent failures (wrong predictions, no error).
+  // Drift warnings that explain silent failures (wrong predictions, no error). `drift compare`
+  // reads a log folder's inputs as diagnose does; captured inputs have no such command.
+  const current = r.driftFrom === 'logs' ? q(r.inputs.logs) : '<production inputs>';
   for (const f of r.drift?.fields ?? []) {
     for (const w of f.warnings) {
       if (w.code === 'unseen_categories') {
@@ -192,7 +194,7 @@ export function rankRootCauses(r: DiagnoseReport, inputs: DiagnoseInputs): RootC
             w.message,
             `${f.name}: drift ${f.drift ? 'detected' : 'not detected'} (severity ${f.severity}).`,
           ],
-          next: `prodprobe drift compare ${q(r.inputs.reference)} <production inputs> --html drift.html`,
+          next: `prodprobe drift compare ${q(r.inputs.reference)} ${current} --html drift.html`,
         });
       } else if (w.code === 'out_of_range') {
         causes.push({
@@ -201,7 +203,7 @@ export function rankRootCauses(r: DiagnoseReport, inputs: DiagnoseInputs): RootC
           confidence: 'medium',
           affected: Math.round((w.share ?? 0) * (f.current?.rows ?? 0)),
           evidence: [w.message],
-          next: `prodprobe drift compare ${q(r.inputs.reference)} <production inputs> --fields ${f.name}`,
+          next: `prodprobe drift compare ${q(r.inputs.reference)} ${current} --fields ${f.name}`,
         });
       } else if (
         (w.code === 'new_nulls' || w.code === 'field_missing') &&
@@ -213,7 +215,7 @@ export function rankRootCauses(r: DiagnoseReport, inputs: DiagnoseInputs): RootC
           confidence: 'medium',
           affected: Math.round((w.share ?? 0) * (f.current?.rows ?? 0)),
           evidence: [w.message],
-          next: `prodprobe drift compare ${q(r.inputs.reference)} <production inputs> --fields ${f.name}`,
+          next: `prodprobe drift compare ${q(r.inputs.reference)} ${current} --fields ${f.name}`,
         });
       }
     }
@@ -226,7 +228,7 @@ export function rankRootCauses(r: DiagnoseReport, inputs: DiagnoseInputs): RootC
       confidence: 'medium',
       affected: 0,
       evidence: [`Drifted fields: ${drifted.join(', ')}.`],
-      next: `prodprobe drift compare ${q(r.inputs.reference)} <production inputs> --html drift.html`,
+      next: `prodprobe drift compare ${q(r.inputs.reference)} ${current} --html drift.html`,
     });
   }
 
