@@ -236,6 +236,10 @@ describe('prodprobe capture', () => {
       'Nope',
     );
     expect(none.code).toBe(2);
+    // Replay takes an .onnx file; a generated test cannot import one.
+    const onnx = await cli('capture', 'export-test', 'captures', '--out', 'y.test.ts', '--model', 'm.onnx');
+    expect(onnx.code).toBe(2);
+    expect(onnx.err).toMatch(/--model m\.onnx: the generated test imports its model/);
   });
 
   it('warns about corrupted record files and still lists the rest', async () => {

@@ -356,6 +356,11 @@ export const registerCapture: RegisterCommand = (program, io) => {
         flags: FilterFlags & { out: string; model: string; useVersion?: string },
         command: Command,
       ) => {
+        if (flags.model.endsWith('.onnx')) {
+          throw new CliError(
+            `--model ${flags.model}: the generated test imports its model, so give a JS module exporting loadModel(modelVersion), not an .onnx file`,
+          );
+        }
         const records = await scan(io, dir, toFilter(flags));
         if (records.length === 0) throw new CliError(`no capture records in ${dir} match the filters`);
         const out = resolve(io.cwd, flags.out);
