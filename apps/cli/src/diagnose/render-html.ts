@@ -35,9 +35,18 @@ ${rows}
 }
 
 const fmtNum = (v: number) => (Number.isInteger(v) ? String(v) : v.toPrecision(3));
+/**
+ * A cell's text with break opportunities inside long tokens only (hashes, paths), so a narrow
+ * column keeps "critical" whole while a 64-character hash can still wrap.
+ */
+const breakable = (value: unknown) =>
+  String(value)
+    .split(/(\s+)/)
+    .map((t) => (t.length > 24 ? (t.match(/.{1,16}/gs) ?? []).map(esc).join('<wbr>') : esc(t)))
+    .join('');
 const table = (head: string[], rows: unknown[][]) =>
   `<table><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows
-    .map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`)
+    .map((r) => `<tr>${r.map((c) => `<td>${breakable(c)}</td>`).join('')}</tr>`)
     .join('')}</tbody></table>`;
 
 /** The diagnose report as one self-contained HTML page. */
@@ -168,7 +177,7 @@ export function renderDiagnoseHtml(r: DiagnoseReport): string {
 <style>
 body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:1100px;color:#222;padding:0 1rem}
 h1{margin-bottom:.2rem}h2{border-bottom:1px solid #ddd;padding-bottom:.2rem;margin-top:2rem}
-table{border-collapse:collapse;width:100%;font-size:13px;margin:.5rem 0}th,td{border:1px solid #e3e3e3;padding:4px 6px;text-align:left;vertical-align:top;overflow-wrap:anywhere}
+table{border-collapse:collapse;width:100%;font-size:13px;margin:.5rem 0}th,td{border:1px solid #e3e3e3;padding:4px 6px;text-align:left;vertical-align:top}
 th{background:#f6f6f6}.tag{font-size:12px;color:#666}.cause{margin-bottom:1rem}.cause.high strong{color:#b00020}
 code{background:#f3f3f3;padding:1px 4px}figure.chart{margin:.5rem 0;overflow-x:auto}
 </style></head><body>
