@@ -15,6 +15,7 @@ export {
   type ProfileBuilder,
   type ProfileOptions,
   profile,
+  valueShare,
 } from './profile.js';
 export {
   type FieldProfile,

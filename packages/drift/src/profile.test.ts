@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DriftError } from './errors.js';
-import { createProfileBuilder, mergeProfiles, profile } from './profile.js';
+import { createProfileBuilder, mergeProfiles, profile, valueShare } from './profile.js';
 import type { FieldProfile, Profile } from './profile-schema.js';
 import { sketchToSample } from './sketch.js';
 import { quantiles, sampleFrom } from './stats/sample.js';
@@ -170,5 +170,28 @@ describe('profile', () => {
     expect(() => profile([1 as unknown as Record<string, unknown>])).toThrow(
       /row 0: expected a plain object/,
     );
+  });
+
+  it("valueShare: a value's share of the profiled values when the profile holds it exactly", () => {
+    const p = profile(
+      Array.from({ length: 100 }, (_, i) => ({ n: i % 4, s: i % 5 === 0 ? 'a' : 'b', x: i + 0.5 })),
+    );
+    expect(valueShare(p.fields.n!, 0)).toBe(0.25);
+    expect(valueShare(p.fields.n!, 7)).toBe(0);
+    expect(valueShare(p.fields.s!, 'a')).toBe(0.2);
+    expect(valueShare(p.fields.s!, 'zzz')).toBe(0);
+    // A type the field does not hold, a bucketed sketch, a category folded into "other": unknown.
+    expect(valueShare(p.fields.n!, 'a')).toBeNull();
+    const wide = profile(
+      Array.from({ length: 50 }, (_, i) => ({ x: i })),
+      { exactThreshold: 10 },
+    );
+    expect(valueShare(wide.fields.x!, 3)).toBeNull();
+    const few = profile(
+      ['c', 'c', 'a', 'b'].map((s) => ({ s })),
+      { maxCategories: 1 },
+    );
+    expect(valueShare(few.fields.s!, 'c')).toBe(0.5);
+    expect(valueShare(few.fields.s!, 'a')).toBeNull();
   });
 });

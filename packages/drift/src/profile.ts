@@ -469,3 +469,29 @@ export function mergeProfiles(a: Profile, b: Profile): Profile {
   builder.merge(pb);
   return builder.toJSON();
 }
+
+/**
+ * The share of a field's profiled values equal to `value`, when the profile holds it exactly: a
+ * category's count (strings and booleans), or a number's count in an exact sketch (at most
+ * `exactThreshold` distinct values). Null when it cannot tell (a bucketed sketch, a category
+ * folded into `other`, another type); 0 for a value the profile never saw.
+ */
+export function valueShare(field: FieldProfile, value: unknown): number | null {
+  const c = field.categorical;
+  if ((typeof value === 'string' || typeof value === 'boolean') && c) {
+    const count = c.counts[String(value)];
+    if (count !== undefined) return c.total > 0 ? count / c.total : null;
+    return c.other > 0 ? null : 0;
+  }
+  const sketch = field.numeric?.sketch;
+  if (typeof value === 'number' && sketch?.mode === 'exact') {
+    let total = 0;
+    let count = 0;
+    for (let i = 0; i < sketch.values.length; i++) {
+      total += sketch.counts[i]!;
+      if (sketch.values[i] === value) count = sketch.counts[i]!;
+    }
+    return total > 0 ? count / total : null;
+  }
+  return null;
+}

@@ -12,6 +12,7 @@ import {
   type DriftReport,
   type Profile,
   parseProfile,
+  valueShare,
 } from '@prodprobe/drift';
 import { diff, type EnvDiff, type EnvSnapshot, parseSnapshotJson } from '@prodprobe/env-snapshot';
 import { isolate, type LayerReport, type Pipeline } from '@prodprobe/layers';
@@ -384,23 +385,6 @@ function keepShared(shared: Map<string, unknown>, input: unknown): void {
   for (const [k, v] of shared) if (!fields.has(k) || !Object.is(fields.get(k), v)) shared.delete(k);
 }
 
-/** The share of `value` among a field's training values, when the profile holds it exactly. */
-function referenceShare(reference: Profile | undefined, field: string, value: unknown): number | null {
-  const f = reference?.fields[field];
-  if (!f) return null;
-  if (typeof value === 'string' && f.categorical) {
-    const c = f.categorical;
-    return c.total > 0 ? (c.counts[value] ?? 0) / c.total : null;
-  }
-  const sketch = f.numeric?.sketch;
-  if (typeof value === 'number' && sketch?.mode === 'exact') {
-    const total = sketch.counts.reduce((a, b) => a + b, 0);
-    const i = sketch.values.indexOf(value);
-    return total > 0 ? (i < 0 ? 0 : sketch.counts[i]!) / total : null;
-  }
-  return null;
-}
-
 async function replayGroup(
   g: ReplayGroup,
   local: LocalPipeline,
@@ -433,7 +417,7 @@ async function replayGroup(
             .map(([field, value]) => ({
               field,
               value,
-              referenceShare: referenceShare(reference, field, value),
+              referenceShare: reference?.fields[field] ? valueShare(reference.fields[field]!, value) : null,
             }))
             // Kept when chance explains it poorly: `count` training values all equal to it with
             // probability share^count; a value most training rows have is shared by chance.
