@@ -10,13 +10,22 @@ export {
   type PredictionLoggerOptions,
 } from './logger.js';
 export {
+  type LogScan,
   listSegments,
   type PredictionLogs,
   readPredictionLogs,
   type SegmentScan,
+  scanLogLines,
   scanSegments,
 } from './read.js';
-export { isSampled, sampleUnit, type UniformSample, uniformSample } from './sampling.js';
+export {
+  isSampled,
+  sampleUnit,
+  scanUniformSample,
+  type UniformSample,
+  type UniformSampleCounts,
+  uniformSample,
+} from './sampling.js';
 export {
   type GapMarker,
   GapMarkerSchema,

@@ -1,8 +1,9 @@
-import { open, readdir, readFile, stat } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { open, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { decode } from '@prodprobe/sanitize';
 import { LoggerError } from './errors.js';
-import { type GapMarker, LogLineSchema, type PredictionLogEntry } from './schema.js';
+import { type GapMarker, type LogLine, LogLineSchema, type PredictionLogEntry } from './schema.js';
 
 /**
  * Every `*.jsonl` segment under `dir` (any depth), sorted by path.
@@ -59,10 +60,18 @@ export async function scanSegments(dir: string): Promise<SegmentScan> {
   return scan;
 }
 
-/** Everything `readPredictionLogs` read. */
-export interface PredictionLogs {
-  entries: PredictionLogEntry[];
-  gaps: GapMarker[];
+/** One segment line, decoded losslessly and validated; undefined when it is not a log line. */
+function parseLine(line: string): LogLine | undefined {
+  try {
+    const parsed = LogLineSchema.safeParse(decode(line));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Line counts of a pass over a log folder. */
+export interface LogScan {
   files: number;
   /** Last lines cut by a crash (no trailing newline, not a valid entry): skipped. */
   tornLines: number;
@@ -70,37 +79,56 @@ export interface PredictionLogs {
   invalidLines: number;
 }
 
+/** Everything `readPredictionLogs` read. */
+export interface PredictionLogs extends LogScan {
+  entries: PredictionLogEntry[];
+  gaps: GapMarker[];
+}
+
 /**
- * Reads every segment under `dir` in JavaScript (no DuckDB): decodes each line with the lossless
- * codec and validates it, skipping and counting torn and invalid lines. For small folders and tests;
- * use `@prodprobe/logger/query` for anything large.
+ * Calls `onLine` with every valid line (prediction entries and gap markers) of every segment under
+ * `dir`, in file order, reading each file as a stream: memory stays at one chunk, whatever the
+ * folder's size. Torn and invalid lines are skipped and counted.
+ * @throws LoggerError `NO_SEGMENTS` when `dir` does not exist.
+ */
+export async function scanLogLines(dir: string, onLine: (line: LogLine) => void): Promise<LogScan> {
+  const files = await listSegments(dir);
+  const out: LogScan = { files: files.length, tornLines: 0, invalidLines: 0 };
+  const take = (text: string, unterminated: boolean) => {
+    if (text === '') return;
+    const line = parseLine(text);
+    if (line !== undefined) onLine(line);
+    else if (unterminated) out.tornLines++;
+    else out.invalidLines++;
+  };
+  for (const file of files) {
+    let rest = '';
+    for await (const chunk of createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 20 })) {
+      const text = rest + (chunk as string);
+      let start = 0;
+      for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', start)) {
+        take(text.slice(start, nl), false);
+        start = nl + 1;
+      }
+      rest = text.slice(start);
+    }
+    take(rest, true);
+  }
+  return out;
+}
+
+/**
+ * Reads every segment under `dir` in JavaScript (no DuckDB) into memory: decodes each line with
+ * the lossless codec and validates it, skipping and counting torn and invalid lines. For small
+ * folders and tests; `scanLogLines` streams, and `@prodprobe/logger/query` answers SQL over any size.
  * @throws LoggerError `NO_SEGMENTS` when `dir` does not exist.
  */
 export async function readPredictionLogs(dir: string): Promise<PredictionLogs> {
-  const files = await listSegments(dir);
-  const out: PredictionLogs = { entries: [], gaps: [], files: files.length, tornLines: 0, invalidLines: 0 };
-  for (const file of files) {
-    const text = await readFile(file, 'utf8');
-    const parts = text.split('\n');
-    const lastIndex = parts.length - 1;
-    for (let i = 0; i < parts.length; i++) {
-      const line = parts[i] as string;
-      if (line === '') continue;
-      let parsed: ReturnType<typeof LogLineSchema.safeParse> | undefined;
-      try {
-        parsed = LogLineSchema.safeParse(decode(line));
-      } catch {
-        parsed = undefined;
-      }
-      if (parsed?.success) {
-        if (parsed.data.kind === 'gap') out.gaps.push(parsed.data);
-        else out.entries.push(parsed.data);
-      } else if (i === lastIndex) {
-        out.tornLines++;
-      } else {
-        out.invalidLines++;
-      }
-    }
-  }
-  return out;
+  const entries: PredictionLogEntry[] = [];
+  const gaps: GapMarker[] = [];
+  const scan = await scanLogLines(dir, (line) => {
+    if (line.kind === 'gap') gaps.push(line);
+    else entries.push(line);
+  });
+  return { entries, gaps, ...scan };
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createPredictionLogger } from './logger.js';
 import { readPredictionLogs } from './read.js';
-import { isSampled, sampleUnit, uniformSample } from './sampling.js';
+import { isSampled, sampleUnit, scanUniformSample, uniformSample } from './sampling.js';
 
 /** An independent, byte-at-a-time murmur3_32 (seed 0) over the bytes `Buffer.from(id, 'utf8')` gives. */
 function reference(id: string): number {
@@ -131,6 +131,20 @@ describe('sampling in the logger', () => {
     expect(sample.leftOut).toBe(entries.length - sample.entries.length);
     const sampledErrors = sample.entries.filter((e) => !e.ok).length;
     expect(Math.abs(sampledErrors / sample.entries.length - 1 / 8)).toBeLessThan(0.04);
+
+    // The streaming scan over the folder finds the same sample without holding the entries.
+    const streamed: string[] = [];
+    const counts = await scanUniformSample(dir, (e) => streamed.push(e.requestId));
+    expect(streamed).toEqual(sample.entries.map((e) => e.requestId));
+    expect(counts).toMatchObject({
+      rate: 0.1,
+      entries: entries.length,
+      sampled: sample.entries.length,
+      leftOut: sample.leftOut,
+      unknownRate: 0,
+      tornLines: 0,
+      invalidLines: 0,
+    });
   });
 
   it('uniformSample: several rates sample at the lowest (ids kept at it are kept at every rate); no sampled success, no rate', () => {

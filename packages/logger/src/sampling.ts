@@ -1,3 +1,6 @@
+import { type LogScan, scanLogLines } from './read.js';
+import type { PredictionLogEntry } from './schema.js';
+
 /**
  * Deterministic sampling on the request id, so every service that logs the same request keeps or
  * drops it alike. The spec, to reproduce in any language:
@@ -79,16 +82,48 @@ export function isSampled(requestId: string, sampleRate: number): boolean {
   return sampleUnit(requestId) < sampleRate;
 }
 
-/** What {@link uniformSample} found: the entries of the sample and how it was drawn. */
-export interface UniformSample<E> {
-  /** The entries whose request the sampler picked at `rate`, in their original order. */
-  entries: E[];
+/** The fields of a log entry that the sampling rule reads. */
+type Sampled = { requestId: string; keptBy: string; samplingWeight: number; host: string; pid: number };
+
+/**
+ * The rate of a log's uniform sample, learnt from its sampled successes: each process's rate is
+ * `1 / samplingWeight` of its `keptBy: "sample"` entries, and the sample uses the lowest, since an
+ * id kept at a rate is kept at every higher one.
+ */
+class SampleRate {
+  private readonly known = new Set<string>();
+  rate: number | null = null;
+
+  see(e: Sampled): void {
+    if (e.keptBy !== 'sample') return;
+    this.known.add(`${e.host}\u0000${e.pid}`);
+    const r = 1 / e.samplingWeight;
+    if (this.rate === null || r < this.rate) this.rate = r;
+  }
+
+  /** Whether the entry's request is in the sample, outside it, or from a process of unknown rate. */
+  place(e: Sampled): 'sampled' | 'leftOut' | 'unknownRate' {
+    if (!this.known.has(`${e.host}\u0000${e.pid}`)) return 'unknownRate';
+    return this.rate !== null && isSampled(e.requestId, this.rate) ? 'sampled' : 'leftOut';
+  }
+}
+
+/** How a uniform sample was drawn from a log. */
+export interface UniformSampleCounts {
   /** The sample's rate: the lowest rate of the processes (host, pid) that logged; null without any. */
   rate: number | null;
+  /** Entries in the sample. */
+  sampled: number;
   /** Entries left out: errors, keep-rule entries and (at a process's higher rate) successes the sample does not pick. */
   leftOut: number;
   /** Entries of processes with no sampled success, whose rate is unknown (rate 0, or no success). */
   unknownRate: number;
+}
+
+/** What {@link uniformSample} found: the entries of the sample and how it was drawn. */
+export interface UniformSample<E> extends UniformSampleCounts {
+  /** The entries whose request the sampler picked at `rate`, in their original order. */
+  entries: E[];
 }
 
 /**
@@ -99,25 +134,43 @@ export interface UniformSample<E> {
  * successes and failures in their true proportion. A process's rate is `1 / samplingWeight` of its
  * sampled successes; with several, the lowest is used, since an id kept at a rate is kept at every
  * higher one: every process then contributes at the same rate. Successes dropped by a full queue
- * (gap markers) are missing from any sample.
+ * (gap markers) are missing from any sample. `scanUniformSample` does the same over a folder
+ * without holding its entries.
  */
-export function uniformSample<
-  E extends { requestId: string; keptBy: string; samplingWeight: number; host: string; pid: number },
->(entries: readonly E[]): UniformSample<E> {
-  const processKey = (e: E) => `${e.host}\u0000${e.pid}`;
-  const known = new Set<string>();
-  let rate: number | null = null;
+export function uniformSample<E extends Sampled>(entries: readonly E[]): UniformSample<E> {
+  const rate = new SampleRate();
+  for (const e of entries) rate.see(e);
+  const out: UniformSample<E> = { entries: [], rate: rate.rate, sampled: 0, leftOut: 0, unknownRate: 0 };
   for (const e of entries) {
-    if (e.keptBy !== 'sample') continue;
-    known.add(processKey(e));
-    const r = 1 / e.samplingWeight;
-    if (rate === null || r < rate) rate = r;
-  }
-  const out: UniformSample<E> = { entries: [], rate, leftOut: 0, unknownRate: 0 };
-  for (const e of entries) {
-    if (!known.has(processKey(e))) out.unknownRate++;
-    else if (rate !== null && isSampled(e.requestId, rate)) out.entries.push(e);
-    else out.leftOut++;
+    const place = rate.place(e);
+    out[place]++;
+    if (place === 'sampled') out.entries.push(e);
   }
   return out;
+}
+
+/**
+ * {@link uniformSample} over a log folder, streaming: a first pass learns the rate, a second calls
+ * `onSampled` with each entry of the sample, in file order. Memory stays at one file chunk.
+ * @throws LoggerError `NO_SEGMENTS` when `dir` does not exist.
+ */
+export async function scanUniformSample(
+  dir: string,
+  onSampled: (entry: PredictionLogEntry) => void,
+): Promise<UniformSampleCounts & LogScan & { entries: number }> {
+  const rate = new SampleRate();
+  let entries = 0;
+  await scanLogLines(dir, (line) => {
+    if (line.kind !== 'prediction') return;
+    entries++;
+    rate.see(line);
+  });
+  const counts: UniformSampleCounts = { rate: rate.rate, sampled: 0, leftOut: 0, unknownRate: 0 };
+  const scan = await scanLogLines(dir, (line) => {
+    if (line.kind !== 'prediction') return;
+    const place = rate.place(line);
+    counts[place]++;
+    if (place === 'sampled') onSampled(line);
+  });
+  return { ...counts, ...scan, entries };
 }

@@ -16,7 +16,7 @@ import {
   renderMarkdown,
   renderText,
 } from '@prodprobe/drift';
-import { readPredictionLogs, uniformSample } from '@prodprobe/logger';
+import { scanUniformSample } from '@prodprobe/logger';
 import type { Command } from 'commander';
 import { readDataFile } from '../data-files.js';
 import { CliError, colorEnabled, ExitCode, type Io, printJson } from '../output.js';
@@ -86,38 +86,39 @@ function readProfileFile(file: string, cwd: string): Profile | undefined {
 
 /**
  * The inputs of a prediction log folder (`@prodprobe/logger`): the uniform sample of requests,
- * since every error is logged and all entries together would over-weight failures.
+ * since every error is logged and all entries together would over-weight failures. Streamed: the
+ * folder's size does not matter, only the sample's when it is small enough to keep as rows.
  */
 async function loadLoggedInputs(dir: string, io: Io): Promise<Loaded> {
-  let logs: Awaited<ReturnType<typeof readPredictionLogs>>;
+  const builder = createProfileBuilder();
+  let rows: Record<string, unknown>[] | undefined = [];
+  let scan: Awaited<ReturnType<typeof scanUniformSample>>;
   try {
-    logs = await readPredictionLogs(dir);
+    scan = await scanUniformSample(dir, (e) => {
+      if (typeof e.input !== 'object' || e.input === null || Array.isArray(e.input)) return;
+      const row = e.input as Record<string, unknown>;
+      builder.add(row);
+      if (rows && rows.push(row) > EXACT_ROWS) rows = undefined;
+    });
   } catch (error) {
     throw new CliError(`${dir}: cannot read prediction logs (${(error as Error).message})`, undefined, {
       cause: error,
     });
   }
-  if (logs.entries.length === 0) {
+  if (scan.entries === 0) {
     throw new CliError(
       `${dir}: a folder, but not a prediction log folder (no log entries in it); give a data file, a profile or a log folder`,
     );
   }
-  const sample = uniformSample(logs.entries);
-  const rows: Record<string, unknown>[] = [];
-  for (const e of sample.entries)
-    if (typeof e.input === 'object' && e.input !== null && !Array.isArray(e.input))
-      rows.push(e.input as Record<string, unknown>);
-  if (sample.rate === null || rows.length === 0) {
+  if (scan.rate === null || builder.rowCount === 0) {
     throw new CliError(
       `${dir}: the logs hold no sampled successes with inputs, so no uniform sample of requests (errors alone would describe the failures, not the traffic)`,
     );
   }
   io.stderr.write(
-    `${dir}: ${rows.length} logged inputs, the uniform ${+(sample.rate * 100).toPrecision(3)}% sample of requests (sanitized as logged)\n`,
+    `${dir}: ${builder.rowCount} logged inputs, the uniform ${+(scan.rate * 100).toPrecision(3)}% sample of requests (sanitized as logged)\n`,
   );
-  const builder = createProfileBuilder();
-  for (const row of rows) builder.add(row);
-  return { profile: builder.toJSON(), ...(rows.length <= EXACT_ROWS ? { rows } : {}) };
+  return { profile: builder.toJSON(), ...(rows ? { rows } : {}) };
 }
 
 async function load(file: string, io: Io, keepRows: boolean): Promise<Loaded> {

@@ -16,7 +16,7 @@ import {
 } from '@prodprobe/drift';
 import { diff, type EnvDiff, type EnvSnapshot, parseSnapshotJson } from '@prodprobe/env-snapshot';
 import { isolate, type LayerReport, type Pipeline } from '@prodprobe/layers';
-import { readPredictionLogs, uniformSample } from '@prodprobe/logger';
+import { type PredictionLogEntry, scanLogLines, scanUniformSample } from '@prodprobe/logger';
 import {
   errorSummary,
   type LatencyBucket,
@@ -229,28 +229,33 @@ export async function diagnose(inputs: DiagnoseInputs): Promise<DiagnoseReport> 
     seenAt(c, r.timestamp, r.timestamp, [r.modelVersion]);
   }
 
-  // Production inputs for the drift check, and what they stand for.
-  let loggedInputs: unknown[] = [];
+  // Production inputs for the drift check, profiled while the logs are read, and what they stand for.
+  const logged = createProfileBuilder();
   let loggedSource = '';
   if (inputs.logs) {
     if (!existsSync(inputs.logs)) throw new CliError(`--logs ${inputs.logs}: no such directory`);
     progress('querying prediction logs with DuckDB');
     try {
-      const logs = await readPredictionLogs(inputs.logs);
-      report.totals.loggedEntries = logs.entries.length;
+      const addInput = (e: PredictionLogEntry) => {
+        if (typeof e.input === 'object' && e.input !== null && !Array.isArray(e.input))
+          logged.add(e.input as Record<string, unknown>);
+      };
       // Every error is logged but only a sample of successes: drift over all entries would
       // describe the failures (all with n = 0, say) more than the traffic. The requests the
-      // sampler picked are a uniform sample, with failures in their true share.
-      const sample = uniformSample(logs.entries);
-      if (sample.entries.length > 0 && sample.rate !== null) {
-        loggedInputs = sample.entries.map((e) => e.input).filter((i) => i !== undefined);
-        loggedSource = `logged inputs: the uniform ${+(sample.rate * 100).toPrecision(3)}% sample of requests, failures in their true share (${sample.leftOut + sample.unknownRate} other logged entries left out)`;
+      // sampler picked are a uniform sample, with failures in their true share. Streamed, so the
+      // folder's size does not matter.
+      const scan = await scanUniformSample(inputs.logs, addInput);
+      report.totals.loggedEntries = scan.entries;
+      if (scan.rate !== null && logged.rowCount > 0) {
+        loggedSource = `logged inputs: the uniform ${+(scan.rate * 100).toPrecision(3)}% sample of requests, failures in their true share (${scan.leftOut + scan.unknownRate} other logged entries left out)`;
       } else {
-        loggedInputs = logs.entries.map((e) => e.input).filter((i) => i !== undefined);
+        await scanLogLines(inputs.logs, (line) => {
+          if (line.kind === 'prediction') addInput(line);
+        });
         loggedSource =
           'logged inputs: no sampled successes to draw a uniform sample from, so every logged entry (failures over-represented)';
       }
-      if (logs.entries.length === 0) notChecked.push(`logs: ${inputs.logs} holds no prediction log entries`);
+      if (scan.entries === 0) notChecked.push(`logs: ${inputs.logs} holds no prediction log entries`);
       else {
         const summary = await errorSummary(inputs.logs, { limit: 100 });
         report.totals.loggedErrors = summary.errors;
@@ -282,11 +287,11 @@ export async function diagnose(inputs: DiagnoseInputs): Promise<DiagnoseReport> 
       });
     }
     // The logged inputs, or without them the captured ones (failures only).
-    const fromLogs = loggedInputs.length > 0;
-    const rows = fromLogs ? loggedInputs : records.map((r) => r.input);
-    const current = createProfileBuilder();
-    for (const row of rows)
-      if (typeof row === 'object' && row !== null) current.add(row as Record<string, unknown>);
+    const fromLogs = logged.rowCount > 0;
+    const current = fromLogs ? logged : createProfileBuilder();
+    if (!fromLogs)
+      for (const r of records)
+        if (typeof r.input === 'object' && r.input !== null) current.add(r.input as Record<string, unknown>);
     if (current.rowCount === 0)
       notChecked.push('drift: no production inputs in the logs or captures to compare');
     else {
