@@ -116,13 +116,18 @@ async function readKey(io: Io, file: string | undefined): Promise<Uint8Array | u
 
 async function loadModelModule(
   io: Io,
-  spec: string,
-  preprocess?: string,
+  flags: { model?: string; preprocess?: string; pipeline?: string },
 ): Promise<{ loadModel: LoadModel; isFailure?: IsFailure }> {
-  if (spec.endsWith('.onnx')) {
-    // The demo fraud pipeline on this model file, as `diagnose --model` replays it.
-    const local = (await localPipeline({ model: spec, preprocess, cwd: io.cwd }))!;
-    if (!existsSync(local.onnxPath!)) throw new CliError(`--model ${spec}: no such file`);
+  const spec = flags.model;
+  if ((spec === undefined) === (flags.pipeline === undefined)) {
+    throw new CliError('give either --model (a loadModel module or an .onnx file) or --pipeline');
+  }
+  if (flags.pipeline !== undefined || spec?.endsWith('.onnx')) {
+    // The pipeline `diagnose` replays on, from the same flags: the demo fraud pipeline on an
+    // .onnx file, or a module exporting loadPipeline(modelVersion).
+    if (spec !== undefined && !existsSync(resolve(io.cwd, spec)))
+      throw new CliError(`--model ${spec}: no such file`);
+    const local = (await localPipeline({ ...flags, cwd: io.cwd }))!;
     return {
       loadModel: async (version) => {
         const pipeline = await local.load(version);
@@ -131,8 +136,8 @@ async function loadModelModule(
       isFailure: (output) => local.isFailure(output) || undefined,
     };
   }
-  if (preprocess !== undefined) throw new CliError('--preprocess goes with an .onnx --model only');
-  const abs = resolve(io.cwd, spec);
+  if (flags.preprocess !== undefined) throw new CliError('--preprocess goes with an .onnx --model only');
+  const abs = resolve(io.cwd, spec!);
   if (!existsSync(abs))
     throw new CliError(`--model ${spec}: no such file (expected a JS module exporting loadModel)`);
   let mod: Record<string, unknown>;
@@ -238,13 +243,17 @@ export const registerCapture: RegisterCommand = (program, io) => {
       '--all',
       'replay every record: one at a time, then concurrently, to expose races and shared state',
     )
-    .requiredOption(
+    .option(
       '--model <module|file.onnx>',
       'JS module exporting loadModel(modelVersion) (and optionally isFailure), or an .onnx file for the demo fraud pipeline (as diagnose --model)',
     )
     .option(
       '--preprocess <file>',
       'with an .onnx --model: the preprocessing config (default: the committed one)',
+    )
+    .option(
+      '--pipeline <module>',
+      'instead of --model: a module exporting loadPipeline(modelVersion), as diagnose --pipeline',
     )
     .option('--key-file <file>', 'the 32-byte key the raw inputs were sealed with (raw, hex or base64)')
     .option('--use-version <version>', 'replay on this model version instead of the recorded one')
@@ -256,8 +265,9 @@ export const registerCapture: RegisterCommand = (program, io) => {
         id: string | undefined,
         flags: {
           all?: boolean;
-          model: string;
+          model?: string;
           preprocess?: string;
+          pipeline?: string;
           keyFile?: string;
           useVersion?: string;
           concurrency: string;
@@ -271,7 +281,7 @@ export const registerCapture: RegisterCommand = (program, io) => {
         const concurrency = positiveInt(flags.concurrency, '--concurrency');
         const timeoutMs = positiveInt(flags.timeout, '--timeout');
         const key = await readKey(io, flags.keyFile);
-        const model = await loadModelModule(io, flags.model, flags.preprocess);
+        const model = await loadModelModule(io, flags);
         const options = {
           loadModel: model.loadModel,
           timeoutMs,

@@ -94,6 +94,22 @@ describe('diagnose: a failure that starts inside the model', () => {
     const cause = report.rootCauses.find((c) => c.kind === 'model-or-input');
     expect(cause?.evidence.join('\n')).toContain('First non-finite ONNX node: log (Log)');
     expect(report.notChecked.some((n) => n.startsWith('logs:'))).toBe(true);
+
+    // The same pipeline module replays the capture on its own (what a replay next command runs).
+    const again = memoryIo({ cwd: work });
+    const replayed = await run(
+      ['node', 'prodprobe', 'capture', 'replay', 'captures', replay!.recordId, '--pipeline', 'pipeline.mjs'],
+      again.io,
+    );
+    expect(again.stderr()).toBe('');
+    expect(replayed).toBe(1);
+    expect(again.stdout()).toContain('REPRODUCED');
+    expect(again.stdout()).toContain('score is not finite');
+    const neither = memoryIo({ cwd: work });
+    expect(
+      await run(['node', 'prodprobe', 'capture', 'replay', 'captures', replay!.recordId], neither.io),
+    ).toBe(2);
+    expect(neither.stderr()).toMatch(/give either --model .* or --pipeline/);
   });
 
   it('a --pipeline module without loadPipeline is a usage error naming the file', async () => {

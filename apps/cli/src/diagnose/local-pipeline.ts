@@ -17,6 +17,8 @@ export interface LocalPipeline {
   isFailure(output: unknown): string | false;
   /** Name of the ONNX input the forward stage feeds with the preprocess output. */
   onnxInputName?: string;
+  /** The command-line flags that rebuild this pipeline (`--model … --preprocess …` or `--pipeline …`). */
+  flags: string[];
 }
 
 /** The contract of a `--pipeline` module for services other than the demo. */
@@ -57,6 +59,7 @@ export async function localPipeline(options: {
     const check = mod.isFailure;
     return {
       description: `pipeline module ${file}`,
+      flags: ['--pipeline', file],
       onnxPath: mod.onnxModelPath ? resolve(file, '..', mod.onnxModelPath) : undefined,
       onnxInputName: mod.onnxInputName,
       load: async (version) => mod.loadPipeline(version),
@@ -76,6 +79,7 @@ export async function localPipeline(options: {
   const preprocessPath = options.preprocess ? resolve(options.cwd, options.preprocess) : PREPROCESS_PATH;
   return {
     description: `fraud pipeline with ${modelPath} and ${preprocessPath}`,
+    flags: ['--model', modelPath, ...(options.preprocess ? ['--preprocess', preprocessPath] : [])],
     onnxPath: modelPath,
     onnxInputName: 'features',
     isFailure: isFailedPrediction,

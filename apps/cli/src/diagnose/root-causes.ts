@@ -36,8 +36,9 @@ const q = (s: string | null | undefined) => (s ? (/\s/.test(s) ? JSON.stringify(
 export function rankRootCauses(r: DiagnoseReport, inputs: DiagnoseInputs): RootCause[] {
   const causes: Omit<RootCause, 'rank'>[] = [];
   const model = inputs.pipeline?.onnxPath;
+  // Replays run on the same pipeline diagnose replayed on, rebuilt from the same flags.
   const replayCmd = (id: string) =>
-    `prodprobe capture replay ${q(inputs.captures)} ${id}${model ? ` --model ${q(model)}` : ''}`;
+    ['prodprobe capture replay', q(inputs.captures), id, ...(inputs.pipeline?.flags ?? []).map(q)].join(' ');
   const fieldReport = (name: string) => r.drift?.fields.find((f) => f.name === name);
 
   // Reproduced failures: the input itself breaks the model; isolation says where.
