@@ -1,4 +1,4 @@
-import { encode, type FlatPolicy, roundSignificant } from '@prodprobe/sanitize';
+import { encode, encodeLeaf, encodeNumber, type FlatPolicy, roundSignificant } from '@prodprobe/sanitize';
 import { childPath, isPlainish, MAX_DEPTH } from './input-stats.js';
 
 /**
@@ -211,13 +211,6 @@ function placeholder(length: number): string {
     : `"<string length=${length}>"`;
 }
 
-/** JSON of a number the way the lossless codec writes it. */
-function numberText(n: number): string {
-  if (n - n === 0) return n === 0 && 1 / n < 0 ? '{"$pp":"-0"}' : String(n);
-  if (Number.isNaN(n)) return '{"$pp":"NaN"}';
-  return n > 0 ? '{"$pp":"Infinity"}' : '{"$pp":"-Infinity"}';
-}
-
 /** JSON of `sanitize(value)` (default policy) for a value inside an array: counted, not listed. */
 function itemJ(value: unknown, depth: number): string {
   if (++fNodes > FUSED_MAX_NODES) {
@@ -229,7 +222,7 @@ function itemJ(value: unknown, depth: number): string {
       return placeholder(value.length);
     case 'number':
       countNumberJ(value);
-      return numberText(roundSignificant(value, fDigits));
+      return encodeNumber(roundSignificant(value, fDigits));
     case 'boolean':
       return value ? 'true' : 'false';
     case 'undefined':
@@ -314,7 +307,7 @@ function fieldJF(value: unknown, node: PathNode, depth: number): string {
       countNumberJ(value);
       jFields++;
       jFieldCount++;
-      const text = numberText(roundSignificant(value, fDigits));
+      const text = encodeNumber(roundSignificant(value, fDigits));
       listNumeric(node, text);
       return text;
     }
@@ -374,20 +367,8 @@ const FUSED_MAX_STRING = 100_000;
 
 /** JSON of a sanitized leaf the way `encode` writes it, or a bail for anything else. */
 function leafJson(value: unknown): string {
-  switch (typeof value) {
-    case 'string':
-      if (value.length > FUSED_MAX_STRING) break;
-      return JSON.stringify(value);
-    case 'number':
-      return numberText(value);
-    case 'boolean':
-      return value ? 'true' : 'false';
-    case 'undefined':
-      return '{"$pp":"undefined"}';
-    case 'object':
-      if (value === null) return 'null';
-      break;
-  }
+  const text = typeof value === 'string' && value.length > FUSED_MAX_STRING ? undefined : encodeLeaf(value);
+  if (text !== undefined) return text;
   fBail = true;
   return '';
 }

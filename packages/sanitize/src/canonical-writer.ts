@@ -70,10 +70,35 @@ function quoteString(s: string): string {
   return `"${s}"`;
 }
 
-function numberText(n: number): string {
+/** A number as `encode` writes it: plain JSON when finite, a `$pp` tag for -0, NaN and ±Infinity. */
+export function encodeNumber(n: number): string {
   if (n - n === 0) return n === 0 && 1 / n < 0 ? '{"$pp":"-0"}' : String(n);
   if (Number.isNaN(n)) return '{"$pp":"NaN"}';
   return n > 0 ? '{"$pp":"Infinity"}' : '{"$pp":"-Infinity"}';
+}
+
+/**
+ * A leaf (string, number, boolean, undefined, null, BigInt) as `encode` writes it; undefined for
+ * anything else (objects, functions, symbols). For writers that produce `encode`'s output
+ * themselves, such as the prediction logger's one walk.
+ */
+export function encodeLeaf(value: unknown): string | undefined {
+  switch (typeof value) {
+    case 'string':
+      return quoteString(value);
+    case 'number':
+      return encodeNumber(value);
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'undefined':
+      return '{"$pp":"undefined"}';
+    case 'bigint':
+      return `{"$pp":"bigint","v":"${value.toString()}"}`;
+    case 'object':
+      return value === null ? 'null' : undefined;
+    default:
+      return undefined;
+  }
 }
 
 function write(value: unknown, depth: number): string {
@@ -84,26 +109,19 @@ function write(value: unknown, depth: number): string {
   }
   switch (typeof value) {
     case 'string':
-      if (value.length > limits.maxStringLength) {
-        bailed = true;
-        return '';
-      }
+      if (value.length > limits.maxStringLength) break;
       return quoteString(value);
     case 'number':
-      return numberText(value);
-    case 'boolean':
-      return value ? 'true' : 'false';
-    case 'undefined':
-      return '{"$pp":"undefined"}';
-    case 'bigint':
-      return `{"$pp":"bigint","v":"${value.toString()}"}`;
+      return encodeNumber(value);
     case 'object':
-      if (value === null) return 'null';
-      return writeObject(value, depth);
-    default:
-      bailed = true;
-      return '';
+      return value === null ? 'null' : writeObject(value, depth);
+    default: {
+      const leaf = encodeLeaf(value);
+      if (leaf !== undefined) return leaf;
+    }
   }
+  bailed = true;
+  return '';
 }
 
 function writeObject(value: object, depth: number): string {

@@ -1,3 +1,4 @@
+export { encodeLeaf, encodeNumber } from './canonical-writer.js';
 export {
   type CodecLimits,
   type CodecOptions,
