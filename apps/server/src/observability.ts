@@ -38,7 +38,7 @@ export interface Observability {
   readonly captureStore: CaptureStore;
   /** The sanitizer every stored input goes through. */
   readonly sanitizer: { sanitize(value: unknown): unknown };
-  /** Logs one settled prediction (and profiles its input when the log keeps it). */
+  /** Logs one settled prediction, and profiles its input for /debug/drift when the sampler picks it. */
   record(requestId: string, input: unknown, call: SettledCall): void;
   /** Counts an error of the instrumentation itself (a capture not stored, a log entry refused). */
   noteError(error: unknown): void;

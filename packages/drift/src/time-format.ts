@@ -29,8 +29,9 @@ const ISO_DATE =
 
 /**
  * The epoch ms of an ISO 8601 date or date-time string (or the same with `/` between year, month
- * and day: `2001/01/14 21:55`), or NaN when `text` is not one (or names no real day: `2023-02-30`). A date-time without a zone is read as UTC, so a profile never
- * depends on the time zone of the machine that built it.
+ * and day: `2001/01/14 21:55`), or NaN when `text` is not one (or names no real day:
+ * `2023-02-30`). A date-time without a zone is read as UTC, so a profile never depends on the time
+ * zone of the machine that built it.
  */
 export function parseIsoDate(text: string): number {
   // Cheap rejection first: category values almost never have '-' or '/' at position 4.

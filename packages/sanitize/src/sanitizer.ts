@@ -598,8 +598,8 @@ function flatPolicyOf(root: PathNode, limits: Limits, numberDigits: number): Fla
   for (const name of Object.keys(DEFAULT_LIMITS) as (keyof Limits)[]) {
     if (limits[name] !== DEFAULT_LIMITS[name]) return undefined;
   }
-  if (root.rule !== undefined || root.anyKey !== undefined || root.indexes !== undefined) return undefined;
-  if (root.anyIndex !== undefined) return undefined;
+  if (root.rule !== undefined || root.anyKey !== undefined) return undefined;
+  if (root.indexes !== undefined || root.anyIndex !== undefined) return undefined;
   const fields = new Map<string, (value: unknown) => unknown>();
   // Leaf rules use the walk state only for containers, which are not theirs to see here.
   const scratch: WalkState = { nodes: 0, ancestors: [] };
