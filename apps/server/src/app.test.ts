@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { generateTransactions } from '@prodprobe/fraud-model';
 import { isSampled, readPredictionLogs } from '@prodprobe/logger';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadServerConfig } from './config.js';
+import { loadServerConfig, type ResolvedServerConfig } from './config.js';
 import { type RunningService, startFraudService } from './serve.js';
 
 const token = 'test-debug-token-0123456789';
@@ -19,6 +19,30 @@ const postTo = (url: string, body: unknown, headers: Record<string, string> = {}
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
 const post = (body: unknown, headers: Record<string, string> = {}) => postTo(service.url, body, headers);
+const auth = { headers: { authorization: `Bearer ${token}` } };
+/** GET a debug endpoint with the token, as JSON. */
+const debugJson = async <T>(s: RunningService, path: string): Promise<T> =>
+  (await (await fetch(`${s.url}${path}`, auth)).json()) as T;
+
+/**
+ * Runs `fn` on a fresh staging service with its own data folder (`prepare` may plant files in it
+ * first), then closes the service and removes the folder.
+ */
+async function withService(
+  overrides: Partial<ResolvedServerConfig>,
+  fn: (s: RunningService) => Promise<void>,
+  prepare?: (dir: string) => void,
+): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'prodprobe-server-'));
+  prepare?.(dir);
+  const s = await startFraudService(loadServerConfig('staging', { dataDir: dir, ...overrides }));
+  try {
+    await fn(s);
+  } finally {
+    await s.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'prodprobe-server-'));
@@ -100,95 +124,66 @@ describe('demo fraud service', () => {
     expect(
       (await fetch(`${service.url}/debug/env`, { headers: { authorization: 'Bearer wrong' } })).status,
     ).toBe(401);
-    const res = await fetch(`${service.url}/debug/env`, { headers: { authorization: `Bearer ${token}` } });
+    const res = await fetch(`${service.url}/debug/env`, auth);
     expect(res.status).toBe(200);
     const snap = (await res.json()) as { label: string; fingerprint: string };
     expect(snap.label).toBe('staging');
     expect(JSON.stringify(snap)).not.toContain('staging-key-not-a-real-secret');
     await post(tx[4]);
-    const drift = await fetch(`${service.url}/debug/drift`, {
-      headers: { authorization: `Bearer ${token}` },
-    });
+    const drift = await fetch(`${service.url}/debug/drift`, auth);
     expect(drift.status).toBe(200);
     expect(((await drift.json()) as { fields: unknown[] }).fields.length).toBeGreaterThan(0);
   });
 
   it('a bounded request history stays at its size; an unbounded one grows (the leak)', async () => {
-    const history = async (s: RunningService) =>
-      (await (
-        await fetch(`${s.url}/debug/history`, { headers: { authorization: `Bearer ${token}` } })
-      ).json()) as { entries: number; retainedBytes: number };
     const sizes: Record<string, { entries: number; retainedBytes: number }> = {};
     for (const maxEntries of [3, null]) {
-      const dir = mkdtempSync(join(tmpdir(), 'prodprobe-server-'));
-      const s = await startFraudService(
-        loadServerConfig('staging', {
-          dataDir: dir,
-          debugToken: token,
-          requestHistory: { maxEntries, entryBytes: 1024 },
-        }),
+      await withService(
+        { debugToken: token, requestHistory: { maxEntries, entryBytes: 1024 } },
+        async (s) => {
+          for (const t of tx.slice(0, 8)) expect((await postTo(s.url, t)).status).toBe(200);
+          sizes[String(maxEntries)] = await debugJson(s, '/debug/history');
+        },
       );
-      try {
-        for (const t of tx.slice(0, 8)) expect((await postTo(s.url, t)).status).toBe(200);
-        sizes[String(maxEntries)] = await history(s);
-      } finally {
-        await s.close();
-        rmSync(dir, { recursive: true, force: true });
-      }
     }
     expect(sizes['3']).toEqual({ entries: 3, retainedBytes: 3 * 1024 });
     expect(sizes.null).toEqual({ entries: 8, retainedBytes: 8 * 1024 });
   });
 
   it('debug endpoints are off when no token is configured', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'prodprobe-server-'));
-    const plain = await startFraudService(loadServerConfig('staging', { dataDir: dir }));
-    try {
+    await withService({}, async (plain) => {
       expect((await fetch(`${plain.url}/debug/env`)).status).toBe(404);
-    } finally {
-      await plain.close();
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   it('/debug/instrumentation counts captures and log entries, and a capture store that cannot write without failing a request', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'prodprobe-server-'));
-    // A file where the capture folder should be: every capture write fails (ENOTDIR).
-    writeFileSync(join(dir, 'captures'), 'not a folder');
-    const s = await startFraudService(
-      loadServerConfig('staging', { dataDir: dir, debugToken: token, logSampleRate: 1 }),
+    await withService(
+      { debugToken: token, logSampleRate: 1 },
+      async (s) => {
+        expect((await postTo(s.url, tx[0])).status).toBe(200);
+        // A failing prediction: answered (null), its capture fails to store.
+        expect((await postTo(s.url, { ...tx[1], amount: 'NaN' })).status).toBe(200);
+        await s.flush();
+        const health = await debugJson<{
+          capture: { failures: number; written: number; failed: number };
+          logger: { logged: number; errors: number };
+          errors: number;
+          lastError: string | null;
+        }>(s, '/debug/instrumentation');
+        expect(health.capture).toMatchObject({ failures: 1, written: 0, failed: 1 });
+        expect(health.logger).toMatchObject({ logged: 2, errors: 1 });
+        expect(health.errors).toBe(1);
+        expect(health.lastError).toMatch(/captures/);
+        expect((await fetch(`${s.url}/debug/instrumentation`)).status).toBe(401);
+      },
+      // A file where the capture folder should be: every capture write fails (ENOTDIR).
+      (dir) => writeFileSync(join(dir, 'captures'), 'not a folder'),
     );
-    const auth = { headers: { authorization: `Bearer ${token}` } };
-    try {
-      expect((await postTo(s.url, tx[0])).status).toBe(200);
-      // A failing prediction: answered (null), its capture fails to store.
-      expect((await postTo(s.url, { ...tx[1], amount: 'NaN' })).status).toBe(200);
-      await s.flush();
-      const health = (await (await fetch(`${s.url}/debug/instrumentation`, auth)).json()) as {
-        capture: { failures: number; written: number; failed: number };
-        logger: { logged: number; errors: number };
-        errors: number;
-        lastError: string | null;
-      };
-      expect(health.capture).toMatchObject({ failures: 1, written: 0, failed: 1 });
-      expect(health.logger).toMatchObject({ logged: 2, errors: 1 });
-      expect(health.errors).toBe(1);
-      expect(health.lastError).toMatch(/captures/);
-      expect((await fetch(`${s.url}/debug/instrumentation`)).status).toBe(401);
-    } finally {
-      await s.close();
-      rmSync(dir, { recursive: true, force: true });
-    }
   });
 
   it('/debug/drift profiles the requests the log sampler picks, failures in their true share', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'prodprobe-server-'));
-    const s = await startFraudService(
-      loadServerConfig('staging', { dataDir: dir, debugToken: token, logSampleRate: 0.3 }),
-    );
-    const auth = { headers: { authorization: `Bearer ${token}` } };
-    try {
-      const empty = (await (await fetch(`${s.url}/debug/drift`, auth)).json()) as { error: string };
+    await withService({ debugToken: token, logSampleRate: 0.3 }, async (s) => {
+      const empty = await debugJson<{ error: string }>(s, '/debug/drift');
       expect(empty.error).toMatch(/no sampled requests since/);
       // 60 requests, every third one failing ("NaN" amount): all 20 failures are logged.
       const ids = Array.from({ length: 60 }, (_, i) => `drift-${i}`);
@@ -196,44 +191,28 @@ describe('demo fraud service', () => {
         const body = i % 3 === 0 ? { ...tx[i % 20], amount: 'NaN' } : tx[i % 20];
         expect((await postTo(s.url, body, { 'x-request-id': id })).status).toBe(200);
       }
-      const report = (await (await fetch(`${s.url}/debug/drift`, auth)).json()) as {
-        fields: { name: string; current: { rows: number } }[];
-      };
+      const report = await debugJson<{ fields: { name: string; current: { rows: number } }[] }>(
+        s,
+        '/debug/drift',
+      );
       const sampled = ids.filter((id) => isSampled(id, 0.3));
       const logged = ids.filter((id, i) => i % 3 === 0 || isSampled(id, 0.3));
       expect(logged.length).toBeGreaterThan(sampled.length);
       expect(report.fields.find((f) => f.name === 'country')!.current.rows).toBe(sampled.length);
-    } finally {
-      await s.close();
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   it('/debug/drift covers the current window and the one before, not everything since the start', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'prodprobe-server-'));
     // 300 ms windows, so the test can wait two of them out.
-    const s = await startFraudService(
-      loadServerConfig('staging', {
-        dataDir: dir,
-        debugToken: token,
-        logSampleRate: 1,
-        driftWindowMinutes: 0.005,
-      }),
-    );
-    const auth = { headers: { authorization: `Bearer ${token}` } };
-    const sampled = async () =>
-      ((await (await fetch(`${s.url}/debug/drift`, auth)).json()) as { window: { sampledRequests: number } })
-        .window.sampledRequests;
-    try {
+    await withService({ debugToken: token, logSampleRate: 1, driftWindowMinutes: 0.005 }, async (s) => {
+      const sampled = async () =>
+        (await debugJson<{ window: { sampledRequests: number } }>(s, '/debug/drift')).window.sampledRequests;
       for (const t of tx.slice(0, 5)) expect((await postTo(s.url, t)).status).toBe(200);
       expect(await sampled()).toBe(5);
       await new Promise((resolve) => setTimeout(resolve, 700));
       for (const t of tx.slice(5, 8)) expect((await postTo(s.url, t)).status).toBe(200);
       // The first five are more than two windows old.
       expect(await sampled()).toBe(3);
-    } finally {
-      await s.close();
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 });
