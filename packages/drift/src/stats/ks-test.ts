@@ -4,7 +4,7 @@
  * (`kstwo.sf(d, round(n1*n2/(n1+n2)))`).
  */
 import { kstwoSf } from './kolmogorov.js';
-import { type Sample, sampleSize } from './sample.js';
+import { forEachEcdfStep, type Sample, sampleSize } from './sample.js';
 
 /** Result of a two-sample KS test. */
 export interface KsResult {
@@ -21,28 +21,17 @@ export interface KsResult {
 /** Largest sample size for which `auto` uses the exact p-value, as scipy. */
 export const KS_MAX_EXACT_N = 10_000;
 
-/** The statistic by a merge walk over both sorted samples. */
+/** The statistic: the largest gap between the two empirical CDFs, and where it is. */
 function ksStatistic(a: Sample, b: Sample, n1: number, n2: number): { d: number; location: number } {
-  const av = a.values;
-  const bv = b.values;
-  const ac = a.counts;
-  const bc = b.counts;
-  let i = 0;
-  let j = 0;
-  let ca = 0;
-  let cb = 0;
   let best = 0;
   let location = Number.NaN;
-  while (i < av.length || j < bv.length) {
-    const x = i < av.length && (j >= bv.length || av[i]! <= bv[j]!) ? av[i]! : bv[j]!;
-    for (; i < av.length && av[i] === x; i++) ca += ac ? ac[i]! : 1;
-    for (; j < bv.length && bv[j] === x; j++) cb += bc ? bc[j]! : 1;
-    const diff = Math.abs(ca / n1 - cb / n2);
+  forEachEcdfStep(a, b, n1, n2, (x, fa, fb) => {
+    const diff = Math.abs(fa - fb);
     if (diff > best) {
       best = diff;
       location = x;
     }
-  }
+  });
   return { d: best, location };
 }
 

@@ -23,6 +23,34 @@ export function sampleFrom(values: ArrayLike<number>): Sample {
   return { values: sorted };
 }
 
+/**
+ * Walks the distinct values of two sorted samples in ascending order (a merge, counts as weights)
+ * and calls `step(x, fa, fb)` with each sample's empirical CDF just after x. `n1` and `n2` are the
+ * sample sizes. KS and Wasserstein are both functions of this walk.
+ */
+export function forEachEcdfStep(
+  a: Sample,
+  b: Sample,
+  n1: number,
+  n2: number,
+  step: (x: number, fa: number, fb: number) => void,
+): void {
+  const av = a.values;
+  const bv = b.values;
+  const ac = a.counts;
+  const bc = b.counts;
+  let i = 0;
+  let j = 0;
+  let ca = 0;
+  let cb = 0;
+  while (i < av.length || j < bv.length) {
+    const x = i < av.length && (j >= bv.length || av[i]! <= bv[j]!) ? av[i]! : bv[j]!;
+    for (; i < av.length && av[i] === x; i++) ca += ac ? ac[i]! : 1;
+    for (; j < bv.length && bv[j] === x; j++) cb += bc ? bc[j]! : 1;
+    step(x, ca / n1, cb / n2);
+  }
+}
+
 /** Total weight (sample size) of a sample. */
 export function sampleSize(s: Sample): number {
   if (!s.counts) return s.values.length;
