@@ -154,11 +154,8 @@ function fieldJ(raw: unknown, clean: unknown, node: PathNode, depth: number): vo
   }
 }
 
-/**
- * `inputStatsJson(computeInputStats(raw, sanitized, maxFields))`, computed in one walk that
- * writes the JSON directly (what the logger stores on every entry).
- */
-export function inputStatsJsonOf(raw: unknown, sanitized: unknown, maxFields = 256): string {
+/** Resets the walk's counters for a new input (and the path cache once it has grown too large). */
+function beginStats(maxFields: number): void {
   jFieldCount = 0;
   jNullCount = 0;
   jNanCount = 0;
@@ -173,7 +170,10 @@ export function inputStatsJsonOf(raw: unknown, sanitized: unknown, maxFields = 2
     pathNodes = 0;
     pathRoot = { quoted: '"$":', quotedComma: ',"$":', path: '', children: undefined };
   }
-  fieldJ(raw, sanitized, pathRoot, 0);
+}
+
+/** The stats JSON of the walk just done; lets go of its lists. */
+function endStats(): string {
   const text =
     `{"fieldCount":${jFieldCount},"nullCount":${jNullCount},"nanCount":${jNanCount},"infCount":${jInfCount}` +
     `,"numeric":{${jNumeric}},"stringLengths":{${jStringLengths}},"arraySizes":{${jArraySizes}},"truncated":${jTruncated}}`;
@@ -181,6 +181,16 @@ export function inputStatsJsonOf(raw: unknown, sanitized: unknown, maxFields = 2
   jStringLengths = '';
   jArraySizes = '';
   return text;
+}
+
+/**
+ * `inputStatsJson(computeInputStats(raw, sanitized, maxFields))`, computed in one walk that
+ * writes the JSON directly (what the logger stores on every entry).
+ */
+export function inputStatsJsonOf(raw: unknown, sanitized: unknown, maxFields = 256): string {
+  beginStats(maxFields);
+  fieldJ(raw, sanitized, pathRoot, 0);
+  return endStats();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -412,22 +422,9 @@ export function sanitizedJsonWithStats(
 ): string | undefined {
   fDigits = policy.numberDigits;
   fFields = policy.fields.size > 0 ? policy.fields : undefined;
-  jFieldCount = 0;
-  jNullCount = 0;
-  jNanCount = 0;
-  jInfCount = 0;
-  jFields = 0;
-  jMaxFields = maxFields;
-  jTruncated = false;
-  jNumeric = '';
-  jStringLengths = '';
-  jArraySizes = '';
   fNodes = 0;
   fBail = false;
-  if (pathNodes >= MAX_PATH_NODES) {
-    pathNodes = 0;
-    pathRoot = { quoted: '"$":', quotedComma: ',"$":', path: '', children: undefined };
-  }
+  beginStats(maxFields);
   let json: string;
   try {
     json = fieldJF(raw, pathRoot, 0);
@@ -436,18 +433,9 @@ export function sanitizedJsonWithStats(
     fBail = true;
     json = '';
   }
-  if (fBail) {
-    jNumeric = '';
-    jStringLengths = '';
-    jArraySizes = '';
-    return undefined;
-  }
-  fusedStats =
-    `{"fieldCount":${jFieldCount},"nullCount":${jNullCount},"nanCount":${jNanCount},"infCount":${jInfCount}` +
-    `,"numeric":{${jNumeric}},"stringLengths":{${jStringLengths}},"arraySizes":{${jArraySizes}},"truncated":${jTruncated}}`;
-  jNumeric = '';
-  jStringLengths = '';
-  jArraySizes = '';
+  const stats = endStats();
+  if (fBail) return undefined;
+  fusedStats = stats;
   return json;
 }
 
