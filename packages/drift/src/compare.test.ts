@@ -217,4 +217,21 @@ describe('compare', () => {
     expect(() => compare([], [], { psiBins: 1 })).toThrow(/options\.psiBins/);
     expect(() => compare([], [], { pValueThreshold: -1 })).toThrow(/options\.pValueThreshold/);
   });
+
+  it('refuses an empty side (EMPTY_SAMPLE) instead of reporting no drift over nothing', () => {
+    const rows = dataset(100, 1);
+    expect(() => compare(rows, [])).toThrow(
+      expect.objectContaining({
+        code: 'EMPTY_SAMPLE',
+        message: 'current: no rows, so there is nothing to compare',
+      }),
+    );
+    expect(() => compare(profile([]), rows)).toThrow(
+      expect.objectContaining({
+        code: 'EMPTY_SAMPLE',
+        message: expect.stringMatching(/^reference: no rows/),
+      }),
+    );
+    expect(compare(rows, rows.slice(0, 1)).current.rows).toBe(1);
+  });
 });

@@ -506,6 +506,8 @@ function resolveCompareSettings(options: CompareOptions): CompareSettings {
  * Compares a current dataset with a reference. Each side is a {@link Profile} or rows; with rows the
  * tests use every value, with profiles they run on the sketches (the report says `approximate`).
  * A field that cannot be compared gets status `skipped` or `error` with a reason; it never fails the report.
+ * @throws DriftError `EMPTY_SAMPLE` when either side has no rows; `INVALID_INPUT`, `INVALID_PROFILE`
+ * or `INVALID_OPTIONS` for input that is not rows, a profile, or valid options.
  */
 export function compare(
   reference: Profile | Rows,
@@ -515,6 +517,15 @@ export function compare(
   const settings = resolveCompareSettings(options);
   const ref = toSide(reference, options.profile, 'reference');
   const cur = toSide(current, options.profile, 'current');
+  // An empty side would give "no dataset drift" with every field "missing": an all-clear for nothing.
+  for (const [side, which] of [
+    [ref, 'reference'],
+    [cur, 'current'],
+  ] as const) {
+    if (side.profile.rowCount === 0) {
+      throw new DriftError('EMPTY_SAMPLE', `${which}: no rows, so there is nothing to compare`);
+    }
+  }
   const names = [...new Set([...Object.keys(ref.profile.fields), ...Object.keys(cur.profile.fields)])].filter(
     (n) => (!options.fields || options.fields.includes(n)) && !options.ignoreFields?.includes(n),
   );

@@ -125,6 +125,16 @@ describe('prodprobe drift', () => {
     const o = memoryIo({ cwd: dir });
     expect(await run(['node', 'prodprobe', 'drift', 'merge', 'ref.csv', '--out', 'x.json'], o.io)).toBe(2);
     expect(o.stderr()).toContain('ref.csv: not a drift profile');
+    // An empty extract is an error, never "no dataset drift" (exit 0) over nothing.
+    writeFileSync(join(dir, 'empty.csv'), 'id,amount,method\n');
+    for (const args of [
+      ['compare', 'ref.csv', 'empty.csv', '--fail-on', 'drift'],
+      ['profile', 'empty.csv', '--out', 'empty.json'],
+    ]) {
+      const e = memoryIo({ cwd: dir });
+      expect(await run(['node', 'prodprobe', 'drift', ...args], e.io)).toBe(2);
+      expect(e.stderr()).toContain('empty.csv: no rows, so there is nothing to profile or compare');
+    }
   });
 
   it('date columns (CSV dates read by DuckDB) are not tested unless --compare-dates, and show as dates', async () => {

@@ -148,6 +148,8 @@ async function load(file: string, io: Io, keepRows: boolean): Promise<Loaded> {
     { onProgress: progress },
   );
   progress.done();
+  if (builder.rowCount === 0)
+    throw new CliError(`${file}: no rows, so there is nothing to profile or compare`);
   const profile = builder.toJSON();
   if (!chunks) return { profile };
   const rows: Record<string, unknown>[] = [];
