@@ -159,6 +159,12 @@ describe('diagnose names every planted fault', () => {
         expect(charts.every((rects) => rects > 0)).toBe(true);
         const causes = await page.$$eval('#root-causes li.cause', (els) => els.length);
         expect(causes).toBe(result.report.rootCauses.length);
+        // The drift chart says what its score and colours mean, and the table shows what decided.
+        expect(await page.textContent('#drift figcaption')).toMatch(
+          /^Score: the largest effect size .* Red: drifted, a score of 1 or more with a significant difference \(adjusted p < 0\.05\)/,
+        );
+        const header = await page.$$eval('#drift table th', (els) => els.map((e) => e.textContent));
+        expect(header).toEqual(['field', 'drift', 'severity', 'score', 'adjusted p', 'warnings']);
         expect(errors).toEqual([]);
       } finally {
         await browser.close();

@@ -1,3 +1,4 @@
+import type { DriftReport } from '@prodprobe/drift';
 import type { DiagnoseReport } from './diagnose.js';
 import { describeShared, formatValue } from './format-value.js';
 
@@ -12,6 +13,7 @@ function barChart(
   title: string,
   bars: { label: string; value: number; color?: string }[],
   unit = '',
+  caption = '',
 ): string {
   if (bars.length === 0) return '';
   const max = Math.max(...bars.map((b) => b.value), 1e-12);
@@ -31,7 +33,17 @@ function barChart(
   return `<figure class="chart"><svg role="img" aria-label="${esc(title)}" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" font-size="12" font-family="system-ui, sans-serif">
 <text x="0" y="14" font-weight="bold">${esc(title)}</text>
 ${rows}
-</svg></figure>`;
+</svg>${caption ? `<figcaption>${esc(caption)}</figcaption>` : ''}</figure>`;
+}
+
+/** What the drift chart's bars and colours mean, for the way this report decided. */
+function driftCaption(drift: DriftReport): string {
+  const p = drift.settings.pValueThreshold;
+  const score =
+    'Score: the largest effect size (Wasserstein, PSI, Jensen-Shannon) over its threshold; 1 is at the threshold.';
+  return drift.fields.some((f) => f.decidedBy === 'effect-size')
+    ? `${score} Red: drifted, a score of 1 or more with a significant difference (adjusted p < ${p}); a blue bar past 1 is within the sampling noise of ${drift.current.rows} rows.`
+    : `${score} Red: drifted. With a reference this small (${drift.reference.rows} rows) the adjusted p-value decides (drift below ${p}), not the score.`;
 }
 
 const fmtNum = (v: number) => (Number.isInteger(v) ? String(v) : v.toPrecision(3));
@@ -127,12 +139,20 @@ export function renderDiagnoseHtml(r: DiagnoseReport): string {
               value: f.score,
               color: f.drift ? '#e45756' : '#4c78a8',
             })),
+            '',
+            driftCaption(r.drift),
           )}${table(
-            ['field', 'drift', 'severity', 'warnings'],
+            ['field', 'drift', 'severity', 'score', 'adjusted p', 'warnings'],
             driftFields.map((f) => [
               f.name,
               f.drift ? 'yes' : 'no',
               f.severity,
+              f.status === 'ok' ? f.score.toFixed(2) : '',
+              f.adjustedPValue === null
+                ? ''
+                : f.adjustedPValue < 0.001
+                  ? '< 0.001'
+                  : f.adjustedPValue.toPrecision(2),
               f.warnings.map((w) => w.message).join(' · '),
             ]),
           )}`
@@ -179,7 +199,7 @@ body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:1100px;color:#2
 h1{margin-bottom:.2rem}h2{border-bottom:1px solid #ddd;padding-bottom:.2rem;margin-top:2rem}
 table{border-collapse:collapse;width:100%;font-size:13px;margin:.5rem 0}th,td{border:1px solid #e3e3e3;padding:4px 6px;text-align:left;vertical-align:top}
 th{background:#f6f6f6}.tag{font-size:12px;color:#666}.cause{margin-bottom:1rem}.cause.high strong{color:#b00020}
-code{background:#f3f3f3;padding:1px 4px}figure.chart{margin:.5rem 0;overflow-x:auto}
+code{background:#f3f3f3;padding:1px 4px}figure.chart{margin:.5rem 0;overflow-x:auto}figcaption{color:#555;font-size:.85rem;max-width:720px}
 </style></head><body>
 <h1>prodprobe diagnose</h1>
 <p>${esc(r.generatedAt)} · ${r.totals.captures} captures · ${r.totals.loggedEntries} log entries (${r.totals.loggedErrors} errors)</p>
