@@ -16,9 +16,9 @@ import {
   renderMarkdown,
   renderText,
 } from '@prodprobe/drift';
-import { scanUniformSample } from '@prodprobe/logger';
 import type { Command } from 'commander';
 import { readDataFile } from '../data-files.js';
+import { ratePercent, scanSampledInputs } from '../input-rows.js';
 import { CliError, colorEnabled, ExitCode, type Io, printJson } from '../output.js';
 import { type RegisterCommand, setExitCode } from '../program.js';
 
@@ -92,11 +92,9 @@ function readProfileFile(file: string, cwd: string): Profile | undefined {
 async function loadLoggedInputs(dir: string, io: Io): Promise<Loaded> {
   const builder = createProfileBuilder();
   let rows: Record<string, unknown>[] | undefined = [];
-  let scan: Awaited<ReturnType<typeof scanUniformSample>>;
+  let scan: Awaited<ReturnType<typeof scanSampledInputs>>;
   try {
-    scan = await scanUniformSample(dir, (e) => {
-      if (typeof e.input !== 'object' || e.input === null || Array.isArray(e.input)) return;
-      const row = e.input as Record<string, unknown>;
+    scan = await scanSampledInputs(dir, (row) => {
       builder.add(row);
       if (rows && rows.push(row) > EXACT_ROWS) rows = undefined;
     });
@@ -116,7 +114,7 @@ async function loadLoggedInputs(dir: string, io: Io): Promise<Loaded> {
     );
   }
   io.stderr.write(
-    `${dir}: ${builder.rowCount} logged inputs, the uniform ${+(scan.rate * 100).toPrecision(3)}% sample of requests (sanitized as logged)\n`,
+    `${dir}: ${builder.rowCount} logged inputs, the uniform ${ratePercent(scan.rate)} sample of requests (sanitized as logged)\n`,
   );
   return { profile: builder.toJSON(), ...(rows ? { rows } : {}) };
 }

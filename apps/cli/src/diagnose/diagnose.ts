@@ -16,7 +16,7 @@ import {
 } from '@prodprobe/drift';
 import { diff, type EnvDiff, type EnvSnapshot, parseSnapshotJson } from '@prodprobe/env-snapshot';
 import { isolate, type LayerReport, type Pipeline } from '@prodprobe/layers';
-import { type PredictionLogEntry, scanLogLines, scanUniformSample } from '@prodprobe/logger';
+import { scanLogLines } from '@prodprobe/logger';
 import {
   errorSummary,
   type LatencyBucket,
@@ -24,6 +24,7 @@ import {
   type MemoryTrend,
   memoryTrend,
 } from '@prodprobe/logger/query';
+import { inputRow, ratePercent, scanSampledInputs } from '../input-rows.js';
 import { CliError } from '../output.js';
 import type { LocalPipeline } from './local-pipeline.js';
 import { type RootCause, rankRootCauses } from './root-causes.js';
@@ -236,21 +237,18 @@ export async function diagnose(inputs: DiagnoseInputs): Promise<DiagnoseReport> 
     if (!existsSync(inputs.logs)) throw new CliError(`--logs ${inputs.logs}: no such directory`);
     progress('querying prediction logs with DuckDB');
     try {
-      const addInput = (e: PredictionLogEntry) => {
-        if (typeof e.input === 'object' && e.input !== null && !Array.isArray(e.input))
-          logged.add(e.input as Record<string, unknown>);
-      };
       // Every error is logged but only a sample of successes: drift over all entries would
       // describe the failures (all with n = 0, say) more than the traffic. The requests the
       // sampler picked are a uniform sample, with failures in their true share. Streamed, so the
       // folder's size does not matter.
-      const scan = await scanUniformSample(inputs.logs, addInput);
+      const scan = await scanSampledInputs(inputs.logs, (row) => logged.add(row));
       report.totals.loggedEntries = scan.entries;
       if (scan.rate !== null && logged.rowCount > 0) {
-        loggedSource = `logged inputs: the uniform ${+(scan.rate * 100).toPrecision(3)}% sample of requests, failures in their true share (${scan.leftOut + scan.unknownRate} other logged entries left out)`;
+        loggedSource = `logged inputs: the uniform ${ratePercent(scan.rate)} sample of requests, failures in their true share (${scan.leftOut + scan.unknownRate} other logged entries left out)`;
       } else {
         await scanLogLines(inputs.logs, (line) => {
-          if (line.kind === 'prediction') addInput(line);
+          const row = line.kind === 'prediction' ? inputRow(line.input) : undefined;
+          if (row) logged.add(row);
         });
         loggedSource =
           'logged inputs: no sampled successes to draw a uniform sample from, so every logged entry (failures over-represented)';
@@ -290,8 +288,11 @@ export async function diagnose(inputs: DiagnoseInputs): Promise<DiagnoseReport> 
     const fromLogs = logged.rowCount > 0;
     const current = fromLogs ? logged : createProfileBuilder();
     if (!fromLogs)
-      for (const r of records)
-        if (typeof r.input === 'object' && r.input !== null) current.add(r.input as Record<string, unknown>);
+      for (const r of records) {
+        // A captured tensor or text is not a row: drift covers the inputs that are.
+        const row = inputRow(r.input);
+        if (row) current.add(row);
+      }
     if (current.rowCount === 0)
       notChecked.push('drift: no production inputs in the logs or captures to compare');
     else {

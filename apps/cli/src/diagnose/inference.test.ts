@@ -2,6 +2,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createFileCaptureStore, withCapture } from '@prodprobe/capture';
+import { profile } from '@prodprobe/drift';
 import type { Pipeline } from '@prodprobe/layers';
 import onnxProto from 'onnx-proto';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -110,6 +111,31 @@ describe('diagnose: a failure that starts inside the model', () => {
       await run(['node', 'prodprobe', 'capture', 'replay', 'captures', replay!.recordId], neither.io),
     ).toBe(2);
     expect(neither.stderr()).toMatch(/give either --model .* or --pipeline/);
+  });
+
+  it('captured inputs that are not rows (a tensor as an array) are left out of drift, not a crash', async () => {
+    const dir = join(work, 'tensor-captures');
+    mkdirSync(dir, { recursive: true });
+    const store = createFileCaptureStore(join(dir, 'captures'));
+    const predict = withCapture(
+      (_x: number[]): number => {
+        throw new Error('bad tensor');
+      },
+      { store, modelVersion: 'v1' },
+    );
+    expect(() => predict([1, 2, 3])).toThrow('bad tensor');
+    await predict.flush();
+    writeFileSync(join(dir, 'ref.json'), JSON.stringify(profile([{ a: 1 }, { a: 2 }])));
+    const mem = memoryIo({ cwd: dir });
+    const code = await run(
+      ['node', 'prodprobe', '--json', 'diagnose', '--captures', 'captures', '--reference', 'ref.json'],
+      mem.io,
+    );
+    expect(mem.stderr()).not.toMatch(/expected a plain object/);
+    expect(code).toBe(0);
+    const report = JSON.parse(mem.stdout()) as DiagnoseReport;
+    expect(report.totals.captures).toBe(1);
+    expect(report.notChecked).toContain('drift: no production inputs in the logs or captures to compare');
   });
 
   it('a --pipeline module without loadPipeline is a usage error naming the file', async () => {
