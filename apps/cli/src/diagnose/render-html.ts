@@ -41,9 +41,10 @@ function driftCaption(drift: DriftReport): string {
   const p = drift.settings.pValueThreshold;
   const score =
     'Score: the largest effect size (Wasserstein, PSI, Jensen-Shannon) over its threshold; 1 is at the threshold.';
-  return drift.fields.some((f) => f.decidedBy === 'effect-size')
-    ? `${score} Red: drifted, a score of 1 or more with a significant difference (adjusted p < ${p}); a blue bar past 1 is within the sampling noise of ${drift.current.rows} rows.`
-    : `${score} Red: drifted. With a reference this small (${drift.reference.rows} rows) the adjusted p-value decides (drift below ${p}), not the score.`;
+  // With a small reference p-values decide every field that has one; otherwise none is decided by them.
+  return drift.fields.some((f) => f.decidedBy === 'p-value')
+    ? `${score} Red: drifted. With a reference this small (${drift.reference.rows} rows) the adjusted p-value decides (drift below ${p}), not the score.`
+    : `${score} Red: drifted, a score of 1 or more with a significant difference (adjusted p < ${p}); a blue bar past 1 is within the sampling noise of ${drift.current.rows} rows.`;
 }
 
 const fmtNum = (v: number) => (Number.isInteger(v) ? String(v) : v.toPrecision(3));
