@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createFileCaptureStore, withCapture } from '@prodprobe/capture';
 import { parseDriftReport, parseProfile } from '@prodprobe/drift';
 import { createPredictionLogger, isSampled } from '@prodprobe/logger';
 import { createSanitizer } from '@prodprobe/sanitize';
@@ -207,6 +208,44 @@ describe('prodprobe drift', () => {
     const empty = mkdtempSync(join(tmpdir(), 'prodprobe-drift-empty-'));
     const none = memoryIo({ cwd: dir });
     expect(await run(['node', 'prodprobe', 'drift', 'compare', 'ref.csv', empty], none.io)).toBe(2);
-    expect(none.stderr()).toMatch(/not a prediction log folder/);
+    expect(none.stderr()).toMatch(/neither a prediction log folder nor a capture folder/);
+  });
+
+  it('compare reads a capture folder as the failing inputs', async () => {
+    // A model that fails on the payment method training never saw, wrapped by withCapture over a
+    // real file store: the captured inputs are what diagnose's drift next command points at.
+    const captures = join(dir, 'captures');
+    const predict = withCapture(
+      (row: unknown) => {
+        if (Array.isArray(row) || (row as { method: string }).method === 'buy_now_pay_later')
+          throw new Error('unknown payment method');
+        return 0.1;
+      },
+      {
+        store: createFileCaptureStore(captures),
+        modelVersion: 'm',
+        sanitizer: createSanitizer({ rules: { method: 'keep' } }),
+      },
+    );
+    const traffic = rows(400, 4, 0, ['card', 'buy_now_pay_later']);
+    for (const row of [...traffic, [1, 2, 3]]) {
+      try {
+        predict(row);
+      } catch {
+        // the failure is the point: it is captured
+      }
+    }
+    await predict.flush();
+    const failing = traffic.filter((r) => r.method === 'buy_now_pay_later').length;
+    const m = memoryIo({ cwd: dir });
+    const code = await run(['node', 'prodprobe', '--json', 'drift', 'compare', 'ref.csv', 'captures'], m.io);
+    expect(code).toBe(0);
+    const report = parseDriftReport(JSON.parse(m.stdout()));
+    const method = report.fields.find((f) => f.name === 'method')!;
+    expect(method.current?.rows).toBe(failing);
+    expect(method.warnings.map((w) => w.code)).toContain('unseen_categories');
+    expect(m.stderr()).toMatch(
+      new RegExp(`${failing} captured inputs \\(failures only.*1 left out \\(not an object of fields\\)`),
+    );
   });
 });

@@ -4,6 +4,7 @@
  */
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { createFileCaptureStore } from '@prodprobe/capture';
 import {
   compare,
   createProfileBuilder,
@@ -18,7 +19,7 @@ import {
 } from '@prodprobe/drift';
 import type { Command } from 'commander';
 import { readDataFile } from '../data-files.js';
-import { ratePercent, scanSampledInputs } from '../input-rows.js';
+import { inputRow, ratePercent, scanSampledInputs } from '../input-rows.js';
 import { CliError, colorEnabled, ExitCode, type Io, printJson } from '../output.js';
 import { type RegisterCommand, setExitCode } from '../program.js';
 
@@ -105,7 +106,7 @@ async function loadLoggedInputs(dir: string, io: Io): Promise<Loaded> {
   }
   if (scan.entries === 0) {
     throw new CliError(
-      `${dir}: a folder, but not a prediction log folder (no log entries in it); give a data file, a profile or a log folder`,
+      `${dir}: a folder, but neither a prediction log folder nor a capture folder (no log entries or capture records in it); give a data file, a profile, a log folder or a capture folder`,
     );
   }
   if (scan.rate === null || builder.rowCount === 0) {
@@ -119,11 +120,41 @@ async function loadLoggedInputs(dir: string, io: Io): Promise<Loaded> {
   return { profile: builder.toJSON(), ...(rows ? { rows } : {}) };
 }
 
+/**
+ * The inputs of a capture folder (`@prodprobe/capture`'s file store): failures only, so their drift
+ * says what the failing inputs have in common, not how the traffic moved. `undefined` when the
+ * folder holds no capture record.
+ */
+async function loadCapturedInputs(dir: string, io: Io): Promise<Loaded | undefined> {
+  const { records, skipped } = await createFileCaptureStore(dir).scan();
+  if (records.length === 0) return undefined;
+  const builder = createProfileBuilder();
+  const rows: Record<string, unknown>[] = [];
+  for (const record of records) {
+    const row = inputRow(record.input);
+    if (row) {
+      builder.add(row);
+      if (rows.length < EXACT_ROWS) rows.push(row);
+    }
+  }
+  const left = records.length - builder.rowCount;
+  if (builder.rowCount === 0) {
+    throw new CliError(
+      `${dir}: ${records.length} captures, but no captured input is a row (an object of fields), so there is nothing to profile`,
+    );
+  }
+  io.stderr.write(
+    `${dir}: ${builder.rowCount} captured inputs (failures only, so this is the drift of what failed; sanitized as captured)${left ? `, ${left} left out (not an object of fields)` : ''}${skipped.length ? `, ${skipped.length} unreadable record file(s) skipped` : ''}\n`,
+  );
+  return { profile: builder.toJSON(), ...(rows.length === builder.rowCount ? { rows } : {}) };
+}
+
 async function load(file: string, io: Io, keepRows: boolean): Promise<Loaded> {
   const saved = readProfileFile(file, io.cwd);
   if (saved) return { profile: saved };
   const path = resolve(io.cwd, file);
-  if (existsSync(path) && statSync(path).isDirectory()) return loadLoggedInputs(path, io);
+  if (existsSync(path) && statSync(path).isDirectory())
+    return (await loadCapturedInputs(path, io)) ?? loadLoggedInputs(path, io);
   const builder = createProfileBuilder();
   let chunks: { columns: Record<string, Float64Array | unknown[]>; n: number }[] | undefined = keepRows
     ? []
@@ -215,7 +246,10 @@ export const registerDrift: RegisterCommand = (program, io) => {
     .command('compare')
     .description('compare current data with a reference: per-field tests, warnings and a verdict')
     .argument('<reference>', 'reference data file or profile JSON')
-    .argument('<current>', 'current data file, profile JSON, or a prediction log folder (its logged inputs)')
+    .argument(
+      '<current>',
+      'current data file, profile JSON, a prediction log folder (its sampled inputs) or a capture folder (the failing inputs)',
+    )
     .option('--html <file>', 'write a self-contained HTML report')
     .option('--markdown <file>', 'write a markdown report')
     .option(

@@ -138,6 +138,45 @@ describe('diagnose: a failure that starts inside the model', () => {
     expect(report.notChecked).toContain('drift: no production inputs in the logs or captures to compare');
   });
 
+  it('drift of captured inputs: the unseen-category next command compares the capture folder, and runs', async () => {
+    const dir = join(work, 'row-captures');
+    mkdirSync(dir, { recursive: true });
+    const predict = withCapture(
+      (x: { method: string; amount: number }): number => {
+        if (x.method === 'bnpl') throw new Error('unknown method');
+        return x.amount;
+      },
+      { store: createFileCaptureStore(join(dir, 'captures')), modelVersion: 'v1' },
+    );
+    for (let i = 0; i < 20; i++) expect(() => predict({ method: 'bnpl', amount: i })).toThrow();
+    await predict.flush();
+    const training = Array.from({ length: 50 }, (_, i) => ({ method: i % 2 ? 'card' : 'cash', amount: i }));
+    writeFileSync(join(dir, 'ref.json'), JSON.stringify(profile(training)));
+    const mem = memoryIo({ cwd: dir });
+    const argv = [
+      'node',
+      'prodprobe',
+      '--json',
+      'diagnose',
+      '--captures',
+      'captures',
+      '--reference',
+      'ref.json',
+    ];
+    // Exit 1: diagnose found root causes.
+    expect(await run(argv, mem.io), mem.stderr()).toBe(1);
+    const report = JSON.parse(mem.stdout()) as DiagnoseReport;
+    expect(report.driftFrom).toBe('captures');
+    const cause = report.rootCauses.find((c) => c.kind === 'unseen-category');
+    expect(cause?.next).toBe(
+      `prodprobe drift compare ${join(dir, 'ref.json')} ${join(dir, 'captures')} --html drift.html`,
+    );
+    const next = memoryIo({ cwd: dir });
+    expect(await run(['node', ...cause!.next.split(' ')], next.io), next.stderr()).toBe(0);
+    expect(next.stdout()).toMatch(/method/);
+    expect(next.stderr()).toMatch(/20 captured inputs \(failures only/);
+  });
+
   it('a --pipeline module without loadPipeline is a usage error naming the file', async () => {
     mkdirSync(work, { recursive: true });
     writeFileSync(join(work, 'empty.mjs'), 'export const x = 1;\n');

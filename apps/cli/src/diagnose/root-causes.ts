@@ -181,8 +181,8 @@ export function rankRootCauses(r: DiagnoseReport, inputs: DiagnoseInputs): RootC
   }
 
   // Drift warnings that explain silent failures (wrong predictions, no error). `drift compare`
-  // reads a log folder's inputs as diagnose does; captured inputs have no such command.
-  const current = r.driftFrom === 'logs' ? q(r.inputs.logs) : '<production inputs>';
+  // reads a log folder's or a capture folder's inputs as diagnose does.
+  const current = q(r.driftFrom === 'logs' ? r.inputs.logs : r.inputs.captures);
   for (const f of r.drift?.fields ?? []) {
     for (const w of f.warnings) {
       if (w.code === 'unseen_categories') {
