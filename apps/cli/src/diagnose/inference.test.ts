@@ -1,4 +1,4 @@
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createFileCaptureStore, withCapture } from '@prodprobe/capture';
@@ -162,6 +162,8 @@ describe('diagnose: a failure that starts inside the model', () => {
       'captures',
       '--reference',
       'ref.json',
+      '--html',
+      'report.html',
     ];
     // Exit 1: diagnose found root causes.
     expect(await run(argv, mem.io), mem.stderr()).toBe(1);
@@ -170,6 +172,11 @@ describe('diagnose: a failure that starts inside the model', () => {
     const cause = report.rootCauses.find((c) => c.kind === 'unseen-category');
     expect(cause?.next).toBe(
       `prodprobe drift compare ${join(dir, 'ref.json')} ${join(dir, 'captures')} --html drift.html`,
+    );
+    // A reference of 50 rows is small: the p-value decides, and the drift chart's caption says so.
+    expect(report.drift?.fields.some((f) => f.decidedBy === 'p-value')).toBe(true);
+    expect(readFileSync(join(dir, 'report.html'), 'utf8')).toContain(
+      'With a reference this small (50 rows) the adjusted p-value decides',
     );
     const next = memoryIo({ cwd: dir });
     expect(await run(['node', ...cause!.next.split(' ')], next.io), next.stderr()).toBe(0);
