@@ -2,7 +2,7 @@
  * Production inputs as drift profile rows, for the commands that profile them (`drift compare
  * <log folder>`, `diagnose`).
  */
-import { scanUniformSample } from '@prodprobe/logger';
+import { scanLogLines, scanUniformSample } from '@prodprobe/logger';
 
 /** An input as a profile row: a plain object. Arrays and scalars (a tensor, a text) are not rows. */
 export function inputRow(input: unknown): Record<string, unknown> | undefined {
@@ -11,16 +11,62 @@ export function inputRow(input: unknown): Record<string, unknown> | undefined {
     : undefined;
 }
 
-/**
- * The uniform sample of a prediction log folder's requests (`scanUniformSample`, streamed): calls
- * `onRow` with the input of every sampled entry that is a row.
- */
-export function scanSampledInputs(dir: string, onRow: (row: Record<string, unknown>) => void) {
-  return scanUniformSample(dir, (entry) => {
-    const row = inputRow(entry.input);
-    if (row) onRow(row);
-  });
+/** A sample rate as the reports write it: 0.1 → "10%". */
+const ratePercent = (rate: number): string => `${+(rate * 100).toPrecision(3)}%`;
+
+/** What {@link scanLoggedInputs} read, and what its rows stand for. */
+export interface LoggedInputs {
+  /** Prediction entries in the folder. */
+  entries: number;
+  /** Rows given to `onRow`. */
+  rows: number;
+  /** Whether the rows are the uniform sample of requests (else every logged entry's input). */
+  uniform: boolean;
+  /** What the rows stand for, as the reports say it. */
+  source: string;
 }
 
-/** A sample rate as the reports write it: 0.1 → "10%". */
-export const ratePercent = (rate: number): string => `${+(rate * 100).toPrecision(3)}%`;
+/**
+ * The inputs of a prediction log folder as rows, streamed. Every error is logged but only a sample
+ * of successes, so all entries together describe the failures (all with n = 0, say) more than the
+ * traffic: the rows are the uniform sample of requests (`scanUniformSample`: the requests the
+ * sampler picked, failures in their true share). A log with no sampled success (errors only, a
+ * sample rate of 0) has no such sample: then every entry's input, and `source` says failures are
+ * over-represented.
+ */
+export async function scanLoggedInputs(
+  dir: string,
+  onRow: (row: Record<string, unknown>) => void,
+): Promise<LoggedInputs> {
+  let rows = 0;
+  const take = (input: unknown) => {
+    const row = inputRow(input);
+    if (row) {
+      rows++;
+      onRow(row);
+    }
+  };
+  const scan = await scanUniformSample(dir, (entry) => take(entry.input));
+  const entries = scan.entries;
+  if (scan.rate !== null && rows > 0) {
+    const left = scan.leftOut + scan.unknownRate;
+    return {
+      entries,
+      rows,
+      uniform: true,
+      source: `the uniform ${ratePercent(scan.rate)} sample of requests, failures in their true share (${left} other logged entries left out)`,
+    };
+  }
+  // No row reached onRow above: no rate means nothing was sampled, and a rate with no row means
+  // no sampled input was a row.
+  await scanLogLines(dir, (line) => {
+    if (line.kind === 'prediction') take(line.input);
+  });
+  return {
+    entries,
+    rows,
+    uniform: false,
+    source:
+      'every logged entry: no sampled successes to draw a uniform sample of requests from, so failures are over-represented',
+  };
+}

@@ -211,6 +211,46 @@ describe('prodprobe drift', () => {
     expect(none.stderr()).toMatch(/neither a prediction log folder nor a capture folder/);
   });
 
+  it('compare reads an errors-only log (sample rate 0) as every entry, like diagnose, and says so', async () => {
+    const logs = join(dir, 'errors-only');
+    const logger = createPredictionLogger({
+      dir: logs,
+      sampleRate: 0,
+      modelVersion: 'm',
+      sanitizer: createSanitizer({ rules: { method: 'keep' } }),
+    });
+    const traffic = rows(300, 5, 0, ['card', 'cash']);
+    traffic.forEach((row, i) => {
+      if (row.method === 'cash')
+        logger.log({ requestId: `e-${i}`, input: row, error: new Error('boom'), latencyMs: 1 });
+      else logger.log({ requestId: `e-${i}`, input: row, output: 1, latencyMs: 1 });
+    });
+    await logger.close();
+    const m = memoryIo({ cwd: dir });
+    expect(
+      await run(['node', 'prodprobe', '--json', 'drift', 'compare', 'ref.csv', 'errors-only'], m.io),
+    ).toBe(0);
+    const method = parseDriftReport(JSON.parse(m.stdout())).fields.find((f) => f.name === 'method')!;
+    // Only the failures were logged: every one is "cash", and the report says whose inputs these are.
+    expect(method.current?.rows).toBe(traffic.filter((r) => r.method === 'cash').length);
+    expect(method.drift).toBe(true);
+    expect(m.stderr()).toMatch(/logged inputs, every logged entry: .*failures are over-represented/);
+
+    // Logs without inputs: a message, not an empty report.
+    const bare = join(dir, 'no-inputs');
+    const quiet = createPredictionLogger({
+      dir: bare,
+      sampleRate: 1,
+      modelVersion: 'm',
+      includeInput: false,
+    });
+    quiet.log({ requestId: 'x', input: { a: 1 }, output: 1, latencyMs: 1 });
+    await quiet.close();
+    const none = memoryIo({ cwd: dir });
+    expect(await run(['node', 'prodprobe', 'drift', 'compare', 'ref.csv', 'no-inputs'], none.io)).toBe(2);
+    expect(none.stderr()).toMatch(/no-inputs: 1 log entries, but no logged input is a row/);
+  });
+
   it('compare reads a capture folder as the failing inputs', async () => {
     // A model that fails on the payment method training never saw, wrapped by withCapture over a
     // real file store: the captured inputs are what diagnose's drift next command points at.

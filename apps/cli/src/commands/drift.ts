@@ -19,7 +19,7 @@ import {
 } from '@prodprobe/drift';
 import type { Command } from 'commander';
 import { readDataFile } from '../data-files.js';
-import { inputRow, ratePercent, scanSampledInputs } from '../input-rows.js';
+import { inputRow, type LoggedInputs, scanLoggedInputs } from '../input-rows.js';
 import { CliError, colorEnabled, ExitCode, type Io, printJson } from '../output.js';
 import { type RegisterCommand, setExitCode } from '../program.js';
 
@@ -86,16 +86,17 @@ function readProfileFile(file: string, cwd: string): Profile | undefined {
 }
 
 /**
- * The inputs of a prediction log folder (`@prodprobe/logger`): the uniform sample of requests,
- * since every error is logged and all entries together would over-weight failures. Streamed: the
- * folder's size does not matter, only the sample's when it is small enough to keep as rows.
+ * The inputs of a prediction log folder (`@prodprobe/logger`), as diagnose reads them: the uniform
+ * sample of requests (every entry when the log has no sampled success, said so on stderr).
+ * Streamed: the folder's size does not matter, only the sample's when it is small enough to keep
+ * as rows.
  */
 async function loadLoggedInputs(dir: string, io: Io): Promise<Loaded> {
   const builder = createProfileBuilder();
   let rows: Record<string, unknown>[] | undefined = [];
-  let scan: Awaited<ReturnType<typeof scanSampledInputs>>;
+  let scan: LoggedInputs;
   try {
-    scan = await scanSampledInputs(dir, (row) => {
+    scan = await scanLoggedInputs(dir, (row) => {
       builder.add(row);
       if (rows && rows.push(row) > EXACT_ROWS) rows = undefined;
     });
@@ -109,14 +110,12 @@ async function loadLoggedInputs(dir: string, io: Io): Promise<Loaded> {
       `${dir}: a folder, but neither a prediction log folder nor a capture folder (no log entries or capture records in it); give a data file, a profile, a log folder or a capture folder`,
     );
   }
-  if (scan.rate === null || builder.rowCount === 0) {
+  if (scan.rows === 0) {
     throw new CliError(
-      `${dir}: the logs hold no sampled successes with inputs, so no uniform sample of requests (errors alone would describe the failures, not the traffic)`,
+      `${dir}: ${scan.entries} log entries, but no logged input is a row (an object of fields; the logger was run with includeInput: false, or the inputs are tensors), so there is nothing to profile`,
     );
   }
-  io.stderr.write(
-    `${dir}: ${builder.rowCount} logged inputs, the uniform ${ratePercent(scan.rate)} sample of requests (sanitized as logged)\n`,
-  );
+  io.stderr.write(`${dir}: ${scan.rows} logged inputs, ${scan.source} (sanitized as logged)\n`);
   return { profile: builder.toJSON(), ...(rows ? { rows } : {}) };
 }
 

@@ -16,7 +16,6 @@ import {
 } from '@prodprobe/drift';
 import { diff, type EnvDiff, type EnvSnapshot, parseSnapshotJson } from '@prodprobe/env-snapshot';
 import { isolate, type LayerReport, type Pipeline } from '@prodprobe/layers';
-import { scanLogLines } from '@prodprobe/logger';
 import {
   errorSummary,
   type LatencyBucket,
@@ -24,7 +23,7 @@ import {
   type MemoryTrend,
   memoryTrend,
 } from '@prodprobe/logger/query';
-import { inputRow, ratePercent, scanSampledInputs } from '../input-rows.js';
+import { inputRow, scanLoggedInputs } from '../input-rows.js';
 import { CliError } from '../output.js';
 import type { LocalPipeline } from './local-pipeline.js';
 import { type RootCause, rankRootCauses } from './root-causes.js';
@@ -237,22 +236,11 @@ export async function diagnose(inputs: DiagnoseInputs): Promise<DiagnoseReport> 
     if (!existsSync(inputs.logs)) throw new CliError(`--logs ${inputs.logs}: no such directory`);
     progress('querying prediction logs with DuckDB');
     try {
-      // Every error is logged but only a sample of successes: drift over all entries would
-      // describe the failures (all with n = 0, say) more than the traffic. The requests the
-      // sampler picked are a uniform sample, with failures in their true share. Streamed, so the
-      // folder's size does not matter.
-      const scan = await scanSampledInputs(inputs.logs, (row) => logged.add(row));
+      // The uniform sample of requests when the logs have one (streamed: the folder's size does
+      // not matter), else every logged entry; the source says which.
+      const scan = await scanLoggedInputs(inputs.logs, (row) => logged.add(row));
       report.totals.loggedEntries = scan.entries;
-      if (scan.rate !== null && logged.rowCount > 0) {
-        loggedSource = `logged inputs: the uniform ${ratePercent(scan.rate)} sample of requests, failures in their true share (${scan.leftOut + scan.unknownRate} other logged entries left out)`;
-      } else {
-        await scanLogLines(inputs.logs, (line) => {
-          const row = line.kind === 'prediction' ? inputRow(line.input) : undefined;
-          if (row) logged.add(row);
-        });
-        loggedSource =
-          'logged inputs: no sampled successes to draw a uniform sample from, so every logged entry (failures over-represented)';
-      }
+      loggedSource = `logged inputs: ${scan.source}`;
       if (scan.entries === 0) notChecked.push(`logs: ${inputs.logs} holds no prediction log entries`);
       else {
         const summary = await errorSummary(inputs.logs, { limit: 100 });
