@@ -147,6 +147,27 @@ describe('sampling in the logger', () => {
     });
   });
 
+  it('scanUniformSample of an errors-only log (sample rate 0): no rate, every entry of unknown rate, nothing sampled', async () => {
+    const dir = join(root, 'errors-only');
+    const logger = createPredictionLogger({ dir, sampleRate: 0, modelVersion: 'm' });
+    for (let i = 0; i < 30; i++)
+      logger.log({
+        requestId: `r-${i}`,
+        input: { i },
+        ...(i % 3 === 0 ? { error: new Error('boom') } : { output: 1 }),
+        latencyMs: 1,
+      });
+    await logger.close();
+    const streamed: string[] = [];
+    const counts = await scanUniformSample(dir, (e) => streamed.push(e.requestId));
+    const { entries } = await readPredictionLogs(dir);
+    expect(entries).toHaveLength(10);
+    const { entries: _, ...inMemory } = uniformSample(entries);
+    expect(streamed).toEqual([]);
+    expect(counts).toEqual({ ...inMemory, entries: 10, files: 1, tornLines: 0, invalidLines: 0 });
+    expect(counts).toMatchObject({ rate: null, sampled: 0, leftOut: 0, unknownRate: 10 });
+  });
+
   it('uniformSample: several rates sample at the lowest (ids kept at it are kept at every rate); no sampled success, no rate', () => {
     const entry = (requestId: string, host: string, keptBy: string, samplingWeight: number) => ({
       requestId,

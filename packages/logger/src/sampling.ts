@@ -151,7 +151,8 @@ export function uniformSample<E extends Sampled>(entries: readonly E[]): Uniform
 
 /**
  * {@link uniformSample} over a log folder, streaming: a first pass learns the rate, a second calls
- * `onSampled` with each entry of the sample, in file order. Memory stays at one file chunk.
+ * `onSampled` with each entry of the sample, in file order (no second pass when nothing was
+ * sampled). Memory stays at one file chunk.
  * @throws LoggerError `NO_SEGMENTS` when `dir` does not exist.
  */
 export async function scanUniformSample(
@@ -160,11 +161,14 @@ export async function scanUniformSample(
 ): Promise<UniformSampleCounts & LogScan & { entries: number }> {
   const rate = new SampleRate();
   let entries = 0;
-  await scanLogLines(dir, (line) => {
+  const first = await scanLogLines(dir, (line) => {
     if (line.kind !== 'prediction') return;
     entries++;
     rate.see(line);
   });
+  // No sampled success: every entry is of unknown rate, and a second pass would find nothing.
+  if (rate.rate === null)
+    return { rate: null, sampled: 0, leftOut: 0, unknownRate: entries, ...first, entries };
   const counts: UniformSampleCounts = { rate: rate.rate, sampled: 0, leftOut: 0, unknownRate: 0 };
   const scan = await scanLogLines(dir, (line) => {
     if (line.kind !== 'prediction') return;
