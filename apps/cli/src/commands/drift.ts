@@ -4,7 +4,7 @@
  */
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { createFileCaptureStore } from '@prodprobe/capture';
+import { createFileCaptureStore, type FileCaptureStore } from '@prodprobe/capture';
 import {
   compare,
   createProfileBuilder,
@@ -125,7 +125,15 @@ async function loadLoggedInputs(dir: string, io: Io): Promise<Loaded> {
  * folder holds no capture record.
  */
 async function loadCapturedInputs(dir: string, io: Io): Promise<Loaded | undefined> {
-  const { records, skipped } = await createFileCaptureStore(dir).scan();
+  let scan: Awaited<ReturnType<FileCaptureStore['scan']>>;
+  try {
+    scan = await createFileCaptureStore(dir).scan();
+  } catch (error) {
+    throw new CliError(`${dir}: cannot read the folder (${(error as Error).message})`, undefined, {
+      cause: error,
+    });
+  }
+  const { records, skipped } = scan;
   if (records.length === 0) return undefined;
   const builder = createProfileBuilder();
   const rows: Record<string, unknown>[] = [];
