@@ -38,6 +38,23 @@ beforeAll(() => {
   writeFileSync(join(dir, 'b.json'), JSON.stringify(ref.slice(250)));
 });
 
+/** Logs `traffic` into `dir/<name>` at `sampleRate` (request ids q-0, q-1, …): every "cash" request fails. */
+async function logTraffic(name: string, sampleRate: number, traffic: ReturnType<typeof rows>) {
+  const logger = createPredictionLogger({
+    dir: join(dir, name),
+    sampleRate,
+    modelVersion: 'm',
+    // Categories kept (the default policy logs string lengths only).
+    sanitizer: createSanitizer({ rules: { method: 'keep' } }),
+  });
+  traffic.forEach((row, i) => {
+    const requestId = `q-${i}`;
+    if (row.method === 'cash') logger.log({ requestId, input: row, error: new Error('boom'), latencyMs: 1 });
+    else logger.log({ requestId, input: row, output: 1, latencyMs: 1 });
+  });
+  await logger.close();
+}
+
 describe('prodprobe drift', () => {
   it('compare finds drift between a CSV and a JSONL file, writes HTML and fails on drift', async () => {
     const m = memoryIo({ cwd: dir });
@@ -177,22 +194,8 @@ describe('prodprobe drift', () => {
 
   it('compare reads a prediction log folder as its uniform sample of logged inputs', async () => {
     // 2,000 requests logged at 10%; every one with method "cash" fails, and every error is logged.
-    const logs = join(dir, 'logs');
-    const logger = createPredictionLogger({
-      dir: logs,
-      sampleRate: 0.1,
-      modelVersion: 'm',
-      // Categories kept (the default policy logs string lengths only).
-      sanitizer: createSanitizer({ rules: { method: 'keep' } }),
-    });
     const traffic = rows(2000, 3, 0, ['card', 'cash']);
-    traffic.forEach((row, i) => {
-      const requestId = `q-${i}`;
-      if (row.method === 'cash')
-        logger.log({ requestId, input: row, error: new Error('boom'), latencyMs: 1 });
-      else logger.log({ requestId, input: row, output: 1, latencyMs: 1 });
-    });
-    await logger.close();
+    await logTraffic('logs', 0.1, traffic);
     const m = memoryIo({ cwd: dir });
     const code = await run(['node', 'prodprobe', '--json', 'drift', 'compare', 'ref.csv', 'logs'], m.io);
     expect(code).toBe(0);
@@ -212,20 +215,8 @@ describe('prodprobe drift', () => {
   });
 
   it('compare reads an errors-only log (sample rate 0) as every entry, like diagnose, and says so', async () => {
-    const logs = join(dir, 'errors-only');
-    const logger = createPredictionLogger({
-      dir: logs,
-      sampleRate: 0,
-      modelVersion: 'm',
-      sanitizer: createSanitizer({ rules: { method: 'keep' } }),
-    });
     const traffic = rows(300, 5, 0, ['card', 'cash']);
-    traffic.forEach((row, i) => {
-      if (row.method === 'cash')
-        logger.log({ requestId: `e-${i}`, input: row, error: new Error('boom'), latencyMs: 1 });
-      else logger.log({ requestId: `e-${i}`, input: row, output: 1, latencyMs: 1 });
-    });
-    await logger.close();
+    await logTraffic('errors-only', 0, traffic);
     const m = memoryIo({ cwd: dir });
     expect(
       await run(['node', 'prodprobe', '--json', 'drift', 'compare', 'ref.csv', 'errors-only'], m.io),
