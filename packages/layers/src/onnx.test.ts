@@ -138,6 +138,79 @@ describe('inspectOnnx: first non-finite node', () => {
 });
 
 describe('inspectOnnx: robustness', () => {
+  it('a non-tensor graph output (a ZipMap, as sklearn classifiers export) is listed, not a failed run', async () => {
+    // probs is a sequence of maps: onnxruntime-node cannot return it, and asking for it failed the
+    // plain run ("Non tensor type is temporarily not supported").
+    const model = buildModel({
+      inputs: [{ name: 'x', dims: [1, 2] }],
+      outputs: [
+        { name: 'y', dims: [1, 2] },
+        {
+          name: 'probs',
+          type: {
+            sequenceType: {
+              elemType: { mapType: { keyType: T.int64, valueType: { tensorType: { elemType: T.float } } } },
+            },
+          },
+        },
+      ],
+      extraOpsets: [{ domain: 'ai.onnx.ml', version: 1 }],
+      nodes: [
+        { op: 'Log', inputs: ['x'], outputs: ['y'], name: 'log' },
+        {
+          op: 'ZipMap',
+          domain: 'ai.onnx.ml',
+          inputs: ['x'],
+          outputs: ['probs'],
+          name: 'zipmap',
+          attributes: [
+            { name: 'classlabels_int64s', type: onnx.AttributeProto.AttributeType.INTS, ints: [0, 1] },
+          ],
+        },
+      ],
+    });
+    for (const splitGraph of [true, false]) {
+      const report = await inspectOnnx(model, { x: f32([1, 2], [0.5, -1]) }, { splitGraph });
+      expect(report.notInspected.map((n) => [n.node, n.output, n.reason])).toContainEqual([
+        'zipmap',
+        'probs',
+        'non-tensor',
+      ]);
+      // The tensor output is still inspected, and the NaN it starts is found.
+      expect(report.firstNonFinite).toMatchObject({ node: 'log' });
+      expect(report.observerEffect).toMatchObject({ checked: true, equal: true, outputs: [{ name: 'y' }] });
+    }
+    // A model whose every output is a non-tensor cannot be run from Node: a clear error.
+    const onlyMaps = buildModel({
+      inputs: [{ name: 'x', dims: [1, 2] }],
+      outputs: [
+        {
+          name: 'probs',
+          type: {
+            sequenceType: {
+              elemType: { mapType: { keyType: T.int64, valueType: { tensorType: { elemType: T.float } } } },
+            },
+          },
+        },
+      ],
+      extraOpsets: [{ domain: 'ai.onnx.ml', version: 1 }],
+      nodes: [
+        {
+          op: 'ZipMap',
+          domain: 'ai.onnx.ml',
+          inputs: ['x'],
+          outputs: ['probs'],
+          attributes: [
+            { name: 'classlabels_int64s', type: onnx.AttributeProto.AttributeType.INTS, ints: [0, 1] },
+          ],
+        },
+      ],
+    });
+    await expect(inspectOnnx(onlyMaps, { x: f32([1, 2], [0.5, 1]) })).rejects.toThrow(
+      /every graph output is a non-tensor value .*probs/,
+    );
+  });
+
   it('lists subgraph values, empty optional outputs and non-tensor outputs as not inspected', async () => {
     const branch = (name: string, op: string) =>
       graph({

@@ -144,8 +144,18 @@ export async function inspectOnnx(
   const plain = await createSession(bytes, options.sessionOptions, 'loading the model');
   let plainOut: ort.InferenceSession.ReturnType;
   try {
-    plainOut = await plain.run(tensors);
+    // Tensor outputs only: onnxruntime-node cannot return a sequence or a map (a ZipMap's
+    // probabilities, say), and asking for one fails the whole run. Those are listed below.
+    const tensorOutputs = plain.outputMetadata.filter((m) => m.isTensor).map((m) => m.name);
+    if (tensorOutputs.length === 0) {
+      throw new LayersError(
+        'RUNTIME_ERROR',
+        `every graph output is a non-tensor value (sequence, map or optional: ${plain.outputNames.join(', ')}), which onnxruntime-node cannot return, so there is nothing to compare the instrumented run with`,
+      );
+    }
+    plainOut = await plain.run(tensors, tensorOutputs);
   } catch (cause) {
+    if (cause instanceof LayersError) throw cause;
     throw runtimeError('running the model', cause);
   } finally {
     await plain.release();
@@ -301,9 +311,10 @@ export async function inspectOnnx(
   // Graph outputs that onnxruntime refused are listed rather than silently missing.
   for (const o of info.outputs) {
     if (o && !results.has(o) && !notInspected.some((n) => n.output === o)) {
+      const producer = info.nodes.find((n) => n.outputs.includes(o));
       notInspected.push({
-        node: '',
-        opType: '',
+        node: producer?.name ?? '',
+        opType: producer?.opType ?? '',
         output: o,
         reason: 'non-tensor',
         detail: 'graph output is not a tensor',

@@ -19,20 +19,20 @@ export interface ValueSpec {
   name: string;
   elemType?: number;
   dims?: (number | string)[];
+  /** The whole type, for a value that is not a tensor (a sequence, a map); elemType and dims are then unused. */
+  type?: onnxProto.onnx.ITypeProto;
 }
 
 function valueInfo(v: ValueSpec): onnxProto.onnx.IValueInfoProto {
-  return {
-    name: v.name,
-    type: {
-      tensorType: {
-        elemType: v.elemType ?? T.float,
-        shape: v.dims
-          ? { dim: v.dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) }
-          : null,
-      },
+  const tensor: onnxProto.onnx.ITypeProto = {
+    tensorType: {
+      elemType: v.elemType ?? T.float,
+      shape: v.dims
+        ? { dim: v.dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) }
+        : null,
     },
   };
+  return { name: v.name, type: v.type ?? tensor };
 }
 
 export function floatTensor(name: string, dims: number[], values: number[]): onnxProto.onnx.ITensorProto {
@@ -62,11 +62,13 @@ export function graph(spec: {
   };
 }
 
-export function buildModel(spec: Parameters<typeof graph>[0] & { opset?: number }): Uint8Array {
+export function buildModel(
+  spec: Parameters<typeof graph>[0] & { opset?: number; extraOpsets?: { domain: string; version: number }[] },
+): Uint8Array {
   return onnx.ModelProto.encode({
     irVersion: 8,
     producerName: 'prodprobe-test',
-    opsetImport: [{ domain: '', version: spec.opset ?? 13 }],
+    opsetImport: [{ domain: '', version: spec.opset ?? 13 }, ...(spec.extraOpsets ?? [])],
     graph: graph(spec),
   }).finish();
 }
