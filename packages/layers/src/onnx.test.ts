@@ -1,6 +1,14 @@
 import onnxProto from 'onnx-proto';
 import { describe, expect, it } from 'vitest';
-import { buildModel, f32, floatTensor, graph, T } from '../test/build-model.js';
+import {
+  buildModel,
+  f32,
+  floatTensor,
+  graph,
+  type NodeSpec,
+  T,
+  type ValueSpec,
+} from '../test/build-model.js';
 import { parseOnnxInspection, serializeReport } from './codec.js';
 import { compareRuns } from './compare.js';
 import { LayersError } from './errors.js';
@@ -141,34 +149,29 @@ describe('inspectOnnx: robustness', () => {
   it('a non-tensor graph output (a ZipMap, as sklearn classifiers export) is listed, not a failed run', async () => {
     // probs is a sequence of maps: onnxruntime-node cannot return it, and asking for it failed the
     // plain run ("Non tensor type is temporarily not supported").
-    const model = buildModel({
-      inputs: [{ name: 'x', dims: [1, 2] }],
-      outputs: [
-        { name: 'y', dims: [1, 2] },
-        {
-          name: 'probs',
-          type: {
-            sequenceType: {
-              elemType: { mapType: { keyType: T.int64, valueType: { tensorType: { elemType: T.float } } } },
-            },
-          },
-        },
+    const mapType = { mapType: { keyType: T.int64, valueType: { tensorType: { elemType: T.float } } } };
+    const probs = { name: 'probs', type: { sequenceType: { elemType: mapType } } };
+    const zipMap = {
+      op: 'ZipMap',
+      domain: 'ai.onnx.ml',
+      inputs: ['x'],
+      outputs: ['probs'],
+      name: 'zipmap',
+      attributes: [
+        { name: 'classlabels_int64s', type: onnx.AttributeProto.AttributeType.INTS, ints: [0, 1] },
       ],
-      extraOpsets: [{ domain: 'ai.onnx.ml', version: 1 }],
-      nodes: [
-        { op: 'Log', inputs: ['x'], outputs: ['y'], name: 'log' },
-        {
-          op: 'ZipMap',
-          domain: 'ai.onnx.ml',
-          inputs: ['x'],
-          outputs: ['probs'],
-          name: 'zipmap',
-          attributes: [
-            { name: 'classlabels_int64s', type: onnx.AttributeProto.AttributeType.INTS, ints: [0, 1] },
-          ],
-        },
-      ],
-    });
+    };
+    const withOutputs = (outputs: ValueSpec[], nodes: NodeSpec[]) =>
+      buildModel({
+        inputs: [{ name: 'x', dims: [1, 2] }],
+        outputs,
+        nodes,
+        extraOpsets: [{ domain: 'ai.onnx.ml', version: 1 }],
+      });
+    const model = withOutputs(
+      [{ name: 'y', dims: [1, 2] }, probs],
+      [{ op: 'Log', inputs: ['x'], outputs: ['y'], name: 'log' }, zipMap],
+    );
     for (const splitGraph of [true, false]) {
       const report = await inspectOnnx(model, { x: f32([1, 2], [0.5, -1]) }, { splitGraph });
       expect(report.notInspected.map((n) => [n.node, n.output, n.reason])).toContainEqual([
@@ -181,32 +184,7 @@ describe('inspectOnnx: robustness', () => {
       expect(report.observerEffect).toMatchObject({ checked: true, equal: true, outputs: [{ name: 'y' }] });
     }
     // A model whose every output is a non-tensor cannot be run from Node: a clear error.
-    const onlyMaps = buildModel({
-      inputs: [{ name: 'x', dims: [1, 2] }],
-      outputs: [
-        {
-          name: 'probs',
-          type: {
-            sequenceType: {
-              elemType: { mapType: { keyType: T.int64, valueType: { tensorType: { elemType: T.float } } } },
-            },
-          },
-        },
-      ],
-      extraOpsets: [{ domain: 'ai.onnx.ml', version: 1 }],
-      nodes: [
-        {
-          op: 'ZipMap',
-          domain: 'ai.onnx.ml',
-          inputs: ['x'],
-          outputs: ['probs'],
-          attributes: [
-            { name: 'classlabels_int64s', type: onnx.AttributeProto.AttributeType.INTS, ints: [0, 1] },
-          ],
-        },
-      ],
-    });
-    await expect(inspectOnnx(onlyMaps, { x: f32([1, 2], [0.5, 1]) })).rejects.toThrow(
+    await expect(inspectOnnx(withOutputs([probs], [zipMap]), { x: f32([1, 2], [0.5, 1]) })).rejects.toThrow(
       /every graph output is a non-tensor value .*probs/,
     );
   });
