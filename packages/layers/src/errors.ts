@@ -1,6 +1,7 @@
 /** What went wrong, as a stable string a caller can branch on. */
 export type LayersErrorCode =
   | 'NOT_ONNX'
+  | 'EXTERNAL_DATA'
   | 'BAD_FEED'
   | 'UNSUPPORTED_OP'
   | 'RUNTIME_ERROR'

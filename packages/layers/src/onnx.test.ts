@@ -1,3 +1,7 @@
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import onnxProto from 'onnx-proto';
 import { describe, expect, it } from 'vitest';
 import {
@@ -187,6 +191,65 @@ describe('inspectOnnx: robustness', () => {
     await expect(inspectOnnx(withOutputs([probs], [zipMap]), { x: f32([1, 2], [0.5, 1]) })).rejects.toThrow(
       /every graph output is a non-tensor value .*probs/,
     );
+  });
+
+  it('reads external data (weights in a side file, as large models are saved) from the model file folder', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pp-external-'));
+    try {
+      // y = log(x + w): w = [1, 2] lives in weights.bin after 4 bytes of something else.
+      writeFileSync(join(dir, 'weights.bin'), Buffer.from(new Float32Array([9, 1, 2]).buffer));
+      const withWeights = (location: string, length = '8') =>
+        buildModel({
+          inputs: [{ name: 'x', dims: [2] }],
+          outputs: [{ name: 'y', dims: [2] }],
+          initializers: [
+            {
+              name: 'w',
+              dataType: T.float,
+              dims: [2],
+              dataLocation: onnx.TensorProto.DataLocation.EXTERNAL,
+              externalData: [
+                { key: 'location', value: location },
+                { key: 'offset', value: '4' },
+                { key: 'length', value: length },
+              ],
+            },
+          ],
+          nodes: [
+            { op: 'Add', inputs: ['x', 'w'], outputs: ['s'], name: 'add' },
+            { op: 'Log', inputs: ['s'], outputs: ['y'], name: 'log' },
+          ],
+        });
+      const file = join(dir, 'model.onnx');
+      const bytes = withWeights('weights.bin');
+      writeFileSync(file, bytes);
+      const feeds = { x: f32([2], [0.5, -3]) };
+      for (const splitGraph of [true, false]) {
+        const report = await inspectOnnx(file, feeds, { splitGraph });
+        // -3 + 2 = -1: the Log makes the NaN, so w was read (with zeros, the Add would be -3 as well).
+        expect(report.firstNonFinite).toMatchObject({ node: 'log' });
+        expect(report.nodes.find((n) => n.name === 'add')!.outputs[0]!.stats).toMatchObject({
+          min: -1,
+          max: 1.5,
+        });
+        expect(report.model.sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
+      }
+      const fails = async (model: string | Uint8Array, message: RegExp) => {
+        const error = await inspectOnnx(model, feeds).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(LayersError);
+        expect((error as LayersError).code).toBe('EXTERNAL_DATA');
+        expect((error as LayersError).message).toMatch(message);
+      };
+      await fails(bytes, /external data files \(w, \.\.\.\): pass it as a file path/);
+      writeFileSync(join(dir, 'escape.onnx'), withWeights('../weights.bin'));
+      await fails(join(dir, 'escape.onnx'), /location "\.\.\/weights\.bin" is outside the model's folder/);
+      writeFileSync(join(dir, 'missing.onnx'), withWeights('nope.bin'));
+      await fails(join(dir, 'missing.onnx'), /cannot read its external data file .*nope\.bin/);
+      writeFileSync(join(dir, 'short.onnx'), withWeights('weights.bin', '12'));
+      await fails(join(dir, 'short.onnx'), /bytes 4\.\.16 are past the end of .*weights\.bin \(12 bytes\)/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('lists subgraph values, empty optional outputs and non-tensor outputs as not inspected', async () => {

@@ -1,7 +1,10 @@
 import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import onnxProto from 'onnx-proto';
 import ort from 'onnxruntime-node';
 import { diffTensors } from './compare.js';
 import { LayersError } from './errors.js';
+import { externalTensors, inlineExternalData } from './external-data.js';
 import { checkFeeds, type FeedSpec } from './feeds.js';
 import { analyseModel, initializerValues, type ModelInfo, withExtraOutputs } from './onnx-graph.js';
 import type {
@@ -22,6 +25,8 @@ import {
   type TensorStats,
   tensorStats,
 } from './tensor-stats.js';
+
+const { onnx } = onnxProto;
 
 /** Options of {@link inspectOnnx}. */
 export interface InspectOptions {
@@ -134,7 +139,21 @@ export async function inspectOnnx(
       });
     }
   } else bytes = model;
-  const info = analyseModel(bytes);
+  let info = analyseModel(bytes);
+  const external = externalTensors(info.proto);
+  if (external.length > 0) {
+    if (typeof model !== 'string') {
+      throw new LayersError(
+        'EXTERNAL_DATA',
+        `the model keeps ${external.length} tensor(s) in external data files (${external[0]!.name}, ...): pass it as a file path, so they can be read from its folder`,
+      );
+    }
+    // The report names the model file, so it keeps the file's hash.
+    const { sha256 } = info;
+    await inlineExternalData(external, dirname(resolve(model)), bytes.byteLength);
+    bytes = onnx.ModelProto.encode(info.proto).finish();
+    info = { ...analyseModel(bytes), sha256 };
+  }
   const tensors: Record<string, ort.Tensor> = {};
   for (const [name, feed] of Object.entries(feeds)) tensors[name] = toTensor(name, feed);
   checkFeeds(info.inputs, tensors);
