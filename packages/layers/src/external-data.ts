@@ -65,7 +65,7 @@ export async function inlineExternalData(
   modelBytes: number,
 ): Promise<void> {
   let total = modelBytes;
-  const files = new Map<string, Awaited<ReturnType<typeof open>>>();
+  const files = new Map<string, { file: Awaited<ReturnType<typeof open>>; size: number }>();
   try {
     for (const t of tensors) {
       const location = entry(t, 'location');
@@ -79,10 +79,13 @@ export async function inlineExternalData(
           `initializer ${t.name}: external data location "${location}" is outside the model's folder ${modelDir}`,
         );
       }
-      let file = files.get(path);
-      if (!file) {
+      let opened = files.get(path);
+      if (!opened) {
         try {
-          file = await open(path, 'r');
+          const file = await open(path, 'r');
+          files.set(path, { file, size: 0 }); // closed in finally even if stat fails
+          opened = { file, size: (await file.stat()).size };
+          files.set(path, opened);
         } catch (cause) {
           throw new LayersError(
             'EXTERNAL_DATA',
@@ -90,9 +93,8 @@ export async function inlineExternalData(
             { cause },
           );
         }
-        files.set(path, file);
       }
-      const size = (await file.stat()).size;
+      const { file, size } = opened;
       const offset = intEntry(t, 'offset') ?? 0;
       const length = intEntry(t, 'length') ?? size - offset;
       if (offset + length > size || length < 0) {
@@ -121,6 +123,6 @@ export async function inlineExternalData(
       t.externalData = [];
     }
   } finally {
-    await Promise.all([...files.values()].map((f) => f.close()));
+    await Promise.all([...files.values()].map(({ file }) => file.close()));
   }
 }
