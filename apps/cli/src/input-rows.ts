@@ -5,10 +5,20 @@
 import { scanLogLines, scanUniformSample } from '@prodprobe/logger';
 
 /** An input as a profile row: a plain object. Arrays and scalars (a tensor, a text) are not rows. */
-export function inputRow(input: unknown): Record<string, unknown> | undefined {
+function inputRow(input: unknown): Record<string, unknown> | undefined {
   return typeof input === 'object' && input !== null && !Array.isArray(input)
     ? (input as Record<string, unknown>)
     : undefined;
+}
+
+/** The captured inputs that are rows, in record order (a tensor or a text is left out). */
+export function capturedRows(records: readonly { input: unknown }[]): Record<string, unknown>[] {
+  const rows: Record<string, unknown>[] = [];
+  for (const r of records) {
+    const row = inputRow(r.input);
+    if (row) rows.push(row);
+  }
+  return rows;
 }
 
 /** A sample rate as the reports write it: 0.1 → "10%". */
@@ -20,8 +30,6 @@ export interface LoggedInputs {
   entries: number;
   /** Rows given to `onRow`. */
   rows: number;
-  /** Whether the rows are the uniform sample of requests (else every logged entry's input). */
-  uniform: boolean;
   /** What the rows stand for, as the reports say it. */
   source: string;
 }
@@ -47,13 +55,11 @@ export async function scanLoggedInputs(
     }
   };
   const scan = await scanUniformSample(dir, (entry) => take(entry.input));
-  const entries = scan.entries;
   if (scan.rate !== null && rows > 0) {
     const left = scan.leftOut + scan.unknownRate;
     return {
-      entries,
+      entries: scan.entries,
       rows,
-      uniform: true,
       source: `the uniform ${ratePercent(scan.rate)} sample of requests, failures in their true share (${left} other logged entries left out)`,
     };
   }
@@ -63,9 +69,8 @@ export async function scanLoggedInputs(
     if (line.kind === 'prediction') take(line.input);
   });
   return {
-    entries,
+    entries: scan.entries,
     rows,
-    uniform: false,
     source:
       'every logged entry: no sampled successes to draw a uniform sample of requests from, so failures are over-represented',
   };

@@ -19,7 +19,7 @@ import {
 } from '@prodprobe/drift';
 import type { Command } from 'commander';
 import { readDataFile } from '../data-files.js';
-import { inputRow, type LoggedInputs, scanLoggedInputs } from '../input-rows.js';
+import { capturedRows, type LoggedInputs, scanLoggedInputs } from '../input-rows.js';
 import { CliError, colorEnabled, ExitCode, type Io, printJson } from '../output.js';
 import { type RegisterCommand, setExitCode } from '../program.js';
 
@@ -135,25 +135,19 @@ async function loadCapturedInputs(dir: string, io: Io): Promise<Loaded | undefin
   }
   const { records, skipped } = scan;
   if (records.length === 0) return undefined;
+  const rows = capturedRows(records);
   const builder = createProfileBuilder();
-  const rows: Record<string, unknown>[] = [];
-  for (const record of records) {
-    const row = inputRow(record.input);
-    if (row) {
-      builder.add(row);
-      if (rows.length < EXACT_ROWS) rows.push(row);
-    }
-  }
-  const left = records.length - builder.rowCount;
-  if (builder.rowCount === 0) {
+  for (const row of rows) builder.add(row);
+  const left = records.length - rows.length;
+  if (rows.length === 0) {
     throw new CliError(
       `${dir}: ${records.length} captures, but no captured input is a row (an object of fields), so there is nothing to profile`,
     );
   }
   io.stderr.write(
-    `${dir}: ${builder.rowCount} captured inputs (failures only, so this is the drift of what failed; sanitized as captured)${left ? `, ${left} left out (not an object of fields)` : ''}${skipped.length ? `, ${skipped.length} unreadable record file(s) skipped` : ''}\n`,
+    `${dir}: ${rows.length} captured inputs (failures only, so this is the drift of what failed; sanitized as captured)${left ? `, ${left} left out (not an object of fields)` : ''}${skipped.length ? `, ${skipped.length} unreadable record file(s) skipped` : ''}\n`,
   );
-  return { profile: builder.toJSON(), ...(rows.length === builder.rowCount ? { rows } : {}) };
+  return { profile: builder.toJSON(), ...(rows.length <= EXACT_ROWS ? { rows } : {}) };
 }
 
 async function load(file: string, io: Io, keepRows: boolean): Promise<Loaded> {

@@ -23,7 +23,7 @@ import {
   type MemoryTrend,
   memoryTrend,
 } from '@prodprobe/logger/query';
-import { inputRow, scanLoggedInputs } from '../input-rows.js';
+import { capturedRows, scanLoggedInputs } from '../input-rows.js';
 import { CliError } from '../output.js';
 import type { LocalPipeline } from './local-pipeline.js';
 import { type RootCause, rankRootCauses } from './root-causes.js';
@@ -275,12 +275,8 @@ export async function diagnose(inputs: DiagnoseInputs): Promise<DiagnoseReport> 
     // The logged inputs, or without them the captured ones (failures only).
     const fromLogs = logged.rowCount > 0;
     const current = fromLogs ? logged : createProfileBuilder();
-    if (!fromLogs)
-      for (const r of records) {
-        // A captured tensor or text is not a row: drift covers the inputs that are.
-        const row = inputRow(r.input);
-        if (row) current.add(row);
-      }
+    // A captured tensor or text is not a row: drift covers the inputs that are.
+    if (!fromLogs) for (const row of capturedRows(records)) current.add(row);
     if (current.rowCount === 0)
       notChecked.push('drift: no production inputs in the logs or captures to compare');
     else {
