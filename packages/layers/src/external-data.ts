@@ -4,10 +4,11 @@
  * next to the model file. `inspectOnnx` runs in-memory copies of the model (outputs added, or cut
  * into parts) that have no file path, so it reads that data into the copy first.
  */
-import { open } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { isAbsolute, relative, resolve } from 'node:path';
 import onnxProto from 'onnx-proto';
 import { LayersError } from './errors.js';
+import { subgraphs } from './onnx-graph.js';
 
 const { onnx } = onnxProto;
 const EXTERNAL = onnx.TensorProto.DataLocation.EXTERNAL;
@@ -25,9 +26,8 @@ function* tensorsOf(graph: onnxProto.onnx.IGraphProto): Generator<onnxProto.onnx
     for (const a of node.attribute ?? []) {
       if (a.t) yield a.t;
       yield* a.tensors ?? [];
-      if (a.g) yield* tensorsOf(a.g);
-      for (const g of a.graphs ?? []) yield* tensorsOf(g);
     }
+    for (const { graph: sub } of subgraphs(node)) yield* tensorsOf(sub);
   }
 }
 
@@ -82,9 +82,8 @@ export async function inlineExternalData(
       let opened = files.get(path);
       if (!opened) {
         try {
-          const file = await open(path, 'r');
-          files.set(path, { file, size: 0 }); // closed in finally even if stat fails
-          opened = { file, size: (await file.stat()).size };
+          const { size } = await stat(path);
+          opened = { file: await open(path, 'r'), size };
           files.set(path, opened);
         } catch (cause) {
           throw new LayersError(

@@ -87,7 +87,8 @@ const sequenceOps = new Set([
   'ZipMap',
 ]);
 
-function subgraphs(node: onnxProto.onnx.INodeProto): { attr: string; graph: GraphProto }[] {
+/** The graphs a node holds in its attributes (If branches, Loop and Scan bodies), named by attribute. */
+export function subgraphs(node: onnxProto.onnx.INodeProto): { attr: string; graph: GraphProto }[] {
   const out: { attr: string; graph: GraphProto }[] = [];
   for (const a of node.attribute ?? []) {
     if (a.g) out.push({ attr: a.name ?? '', graph: a.g });

@@ -161,23 +161,22 @@ export async function inspectOnnx(
   // Plain run first: the reference for the observer-effect check, and the clearest errors.
   const t0 = performance.now();
   const plain = await createSession(bytes, options.sessionOptions, 'loading the model');
-  let plainOut: ort.InferenceSession.ReturnType;
+  // Tensor outputs only: onnxruntime-node cannot return a sequence or a map (a ZipMap's
+  // probabilities, say), and asking for one fails the whole run. Those are listed below.
+  const tensorOutputs = plain.outputMetadata.filter((m) => m.isTensor).map((m) => m.name);
+  let plainOut: ort.InferenceSession.ReturnType | undefined;
   try {
-    // Tensor outputs only: onnxruntime-node cannot return a sequence or a map (a ZipMap's
-    // probabilities, say), and asking for one fails the whole run. Those are listed below.
-    const tensorOutputs = plain.outputMetadata.filter((m) => m.isTensor).map((m) => m.name);
-    if (tensorOutputs.length === 0) {
-      throw new LayersError(
-        'RUNTIME_ERROR',
-        `every graph output is a non-tensor value (sequence, map or optional: ${plain.outputNames.join(', ')}), which onnxruntime-node cannot return, so there is nothing to compare the instrumented run with`,
-      );
-    }
-    plainOut = await plain.run(tensors, tensorOutputs);
+    if (tensorOutputs.length > 0) plainOut = await plain.run(tensors, tensorOutputs);
   } catch (cause) {
-    if (cause instanceof LayersError) throw cause;
     throw runtimeError('running the model', cause);
   } finally {
     await plain.release();
+  }
+  if (plainOut === undefined) {
+    throw new LayersError(
+      'RUNTIME_ERROR',
+      `every graph output is a non-tensor value (sequence, map or optional: ${plain.outputNames.join(', ')}), which onnxruntime-node cannot return, so there is nothing to compare the instrumented run with`,
+    );
   }
   const plainRunMs = performance.now() - t0;
 
