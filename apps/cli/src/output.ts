@@ -46,6 +46,8 @@ export function painter(enabled: boolean): (style: Style, text: string) => strin
 
 /** Where a command writes, so tests can run commands in-process and read what they printed. */
 export interface Io {
+  /** What `-` as a file name reads (commands that take data on stdin). */
+  stdin: AsyncIterable<string | Buffer>;
   stdout: Stream;
   stderr: Stream;
   env: NodeJS.ProcessEnv;
@@ -54,6 +56,7 @@ export interface Io {
 
 /** The process's own streams. */
 export const processIo = (): Io => ({
+  stdin: process.stdin,
   stdout: process.stdout,
   stderr: process.stderr,
   env: process.env,

@@ -7,6 +7,7 @@ import { registerDrift } from './commands/drift.js';
 import { registerEnv } from './commands/env.js';
 import { registerLayers } from './commands/layers.js';
 import { registerLogs } from './commands/logs.js';
+import { registerSanitize } from './commands/sanitize.js';
 import { registerServe } from './commands/serve.js';
 import { CliError, colorEnabled, ExitCode, type Io, painter, processIo } from './output.js';
 
@@ -26,6 +27,7 @@ const commands: RegisterCommand[] = [
   registerEnv,
   registerLayers,
   registerLogs,
+  registerSanitize,
   registerServe,
 ];
 

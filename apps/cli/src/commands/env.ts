@@ -1,4 +1,4 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import {
   DEFAULT_ENV_ALLOW,
@@ -13,6 +13,7 @@ import {
   snapshot,
 } from '@prodprobe/env-snapshot';
 import { type Command, Option } from 'commander';
+import { readJsonFile, readText } from '../files.js';
 import { CliError, colorEnabled, ExitCode, type Io, painter, printJson } from '../output.js';
 import { type RegisterCommand, setExitCode } from '../program.js';
 
@@ -33,28 +34,6 @@ interface DiffFlags {
   markdown?: boolean;
   failOn: Severity | 'none';
   includeVolatile?: boolean;
-}
-
-async function readText(io: Io, file: string, what: string): Promise<string> {
-  try {
-    return await readFile(resolve(io.cwd, file), 'utf8');
-  } catch (error) {
-    const code = (error as { code?: string }).code ?? String(error);
-    throw new CliError(`${what} ${file}: cannot read the file (${code})`, ExitCode.usage, { cause: error });
-  }
-}
-
-async function readJsonFile(io: Io, file: string, flag: string): Promise<unknown> {
-  const text = await readText(io, file, flag);
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new CliError(
-      `${flag} ${file}: not valid JSON (${error instanceof Error ? error.message : String(error)})`,
-      ExitCode.usage,
-      { cause: error },
-    );
-  }
 }
 
 function positiveInt(flag: string, value: string | undefined): number | undefined {

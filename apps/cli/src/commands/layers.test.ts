@@ -4,27 +4,7 @@ import { join } from 'node:path';
 import { onnxSchema as onnx, parseOnnxInspection } from '@prodprobe/layers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../program.js';
-
-function fakeIo(cwd: string) {
-  const out = { stdout: '', stderr: '' };
-  const io = {
-    stdout: {
-      write: (s: string) => {
-        out.stdout += s;
-        return true;
-      },
-    },
-    stderr: {
-      write: (s: string) => {
-        out.stderr += s;
-        return true;
-      },
-    },
-    env: {},
-    cwd,
-  };
-  return { io, out };
-}
+import { memoryIo } from '../test-io.js';
 
 // A model with a silent NaN: Log(x - 2) is NaN for x < 2, then Relu propagates it.
 function model(offset: number): Uint8Array {
@@ -66,9 +46,9 @@ beforeAll(() => {
 });
 
 const cli = async (...args: string[]) => {
-  const { io, out } = fakeIo(dir);
-  const code = await run(['node', 'prodprobe', ...args], io);
-  return { code, ...out };
+  const m = memoryIo({ cwd: dir });
+  const code = await run(['node', 'prodprobe', ...args], m.io);
+  return { code, stdout: m.stdout(), stderr: m.stderr() };
 };
 
 describe('prodprobe layers inspect', () => {

@@ -1,5 +1,5 @@
 import { readFile, writeFile } from 'node:fs/promises';
-import { isAbsolute, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import {
   analyseModel,
   compareRuns,
@@ -14,6 +14,7 @@ import {
 } from '@prodprobe/layers';
 import { inspectOnnx } from '@prodprobe/layers/onnx';
 import type { Command } from 'commander';
+import { readText } from '../files.js';
 import { CliError, colorEnabled, ExitCode, type Io, painter, printJson } from '../output.js';
 import { type RegisterCommand, setExitCode } from '../program.js';
 
@@ -51,14 +52,6 @@ function wrap<T>(fn: () => Promise<T>): Promise<T> {
   });
 }
 
-async function readText(io: Io, file: string, what: string): Promise<string> {
-  try {
-    return await readFile(isAbsolute(file) ? file : resolve(io.cwd, file), 'utf8');
-  } catch (cause) {
-    throw new CliError(`cannot read ${what} ${file}: ${(cause as Error).message}`, ExitCode.usage, { cause });
-  }
-}
-
 function parseShapes(values: string[] | undefined): Record<string, number[]> {
   const shapes: Record<string, number[]> = {};
   for (const v of values ?? []) {
@@ -71,7 +64,7 @@ function parseShapes(values: string[] | undefined): Record<string, number[]> {
 
 async function loadFeeds(io: Io, modelPath: string, opts: FeedOptions): Promise<Record<string, FeedSpec>> {
   if (opts.input && opts.randomInput) throw new CliError('use either --input or --random-input, not both');
-  if (opts.input) return parseFeeds(await readText(io, opts.input, 'feeds file'));
+  if (opts.input) return parseFeeds(await readText(io, opts.input, '--input'));
   if (!opts.randomInput)
     throw new CliError(`${modelPath}: give the model's inputs with --input feeds.json or use --random-input`);
   const seed = opts.seed === undefined ? 0 : Number(opts.seed);

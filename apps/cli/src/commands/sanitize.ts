@@ -1,0 +1,243 @@
+import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
+import { rename, rm, stat } from 'node:fs/promises';
+import { basename, dirname, extname, join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { Readable } from 'node:stream';
+import {
+  createSanitizer,
+  decode,
+  encode,
+  SanitizeError,
+  type SanitizePolicyInput,
+  type Sanitizer,
+  toStorable,
+} from '@prodprobe/sanitize';
+import { Option } from 'commander';
+import { readJsonFile } from '../files.js';
+import { CliError, type Io, printJson } from '../output.js';
+import type { RegisterCommand } from '../program.js';
+
+interface SanitizeFlags {
+  policy?: string;
+  hashKeyEnv?: string;
+  format?: 'json' | 'jsonl';
+  out?: string;
+}
+
+type Format = 'json' | 'jsonl';
+
+/** The input's format: the flag, else the extension; stdin is JSONL unless told otherwise. */
+function formatOf(file: string, flag: Format | undefined): Format {
+  if (flag) return flag;
+  if (file === '-') return 'jsonl';
+  const ext = extname(file).toLowerCase();
+  if (ext === '.json') return 'json';
+  if (ext === '.jsonl' || ext === '.ndjson') return 'jsonl';
+  throw new CliError(
+    `${file}: cannot tell the format from "${ext || '(no extension)'}": use .json, .jsonl or .ndjson, or --format json|jsonl`,
+  );
+}
+
+/** The sanitizer of a policy file (or the default policy), with the HMAC key from the environment. */
+async function loadSanitizer(io: Io, flags: SanitizeFlags): Promise<Sanitizer> {
+  let policy: Record<string, unknown> = {};
+  if (flags.policy !== undefined) {
+    const read = await readJsonFile(io, flags.policy, '--policy');
+    if (read === null || typeof read !== 'object' || Array.isArray(read))
+      throw new CliError(`--policy ${flags.policy}: expected a JSON object ({"rules": {...}})`);
+    policy = read as Record<string, unknown>;
+    if ('hashKey' in policy)
+      throw new CliError(
+        `--policy ${flags.policy}: hashKey must not be stored in a policy file; put the key in an environment variable and name it with --hash-key-env`,
+      );
+  }
+  if (flags.hashKeyEnv !== undefined) {
+    const key = io.env[flags.hashKeyEnv];
+    if (key === undefined || key === '')
+      throw new CliError(`--hash-key-env ${flags.hashKeyEnv}: the environment variable is not set`);
+    policy = { ...policy, hashKey: key };
+  }
+  try {
+    return createSanitizer(policy as SanitizePolicyInput);
+  } catch (error) {
+    if (!(error instanceof SanitizeError)) throw error;
+    let hint = '';
+    if (/hashKey/.test(error.message))
+      hint =
+        flags.hashKeyEnv === undefined
+          ? ' (give it with --hash-key-env VAR)'
+          : ` (the key is the value of ${flags.hashKeyEnv})`;
+    const what = flags.policy === undefined ? 'policy' : `--policy ${flags.policy}`;
+    throw new CliError(`${what}: ${error.message}${hint}`, undefined, { cause: error });
+  }
+}
+
+/** Where sanitized text goes: stdout, or a temporary file renamed onto `--out` once complete. */
+interface Sink {
+  write(text: string): Promise<void>;
+  /** Completes the output (renames the temporary file into place). */
+  commit(): Promise<void>;
+  /** Removes the temporary file after a failure: `--out` is left as it was. */
+  abort(): Promise<void>;
+}
+
+function stdoutSink(io: Io): Sink {
+  const out = io.stdout as Io['stdout'] & { once?: (event: 'drain', listener: () => void) => unknown };
+  return {
+    write: (text) =>
+      new Promise((done) => {
+        // Respect backpressure when stdout is a slow pipe, so a large file is not buffered in memory.
+        if (out.write(text) === false && typeof out.once === 'function') out.once('drain', done);
+        else done();
+      }),
+    commit: async () => {},
+    abort: async () => {},
+  };
+}
+
+async function fileSink(io: Io, file: string): Promise<Sink> {
+  const target = resolve(io.cwd, file);
+  const dir = dirname(target);
+  const info = await stat(dir).catch(() => undefined);
+  if (!info?.isDirectory()) throw new CliError(`--out ${file}: the folder ${dir} does not exist`);
+  const temp = join(dir, `.${basename(target)}.${process.pid}.tmp`);
+  const stream: WriteStream = createWriteStream(temp);
+  let failure: Error | undefined;
+  stream.on('error', (error) => {
+    failure = error;
+  });
+  const fail = (error: Error) =>
+    new CliError(
+      `--out ${file}: cannot write (${(error as { code?: string }).code ?? error.message})`,
+      undefined,
+      {
+        cause: error,
+      },
+    );
+  return {
+    write: (text) =>
+      new Promise((done, reject) => {
+        if (failure) return reject(fail(failure));
+        if (stream.write(text)) done();
+        else stream.once('drain', done);
+      }),
+    commit: async () => {
+      await new Promise<void>((done, reject) => {
+        stream.end(() => (failure ? reject(fail(failure)) : done()));
+      });
+      await rename(temp, target);
+    },
+    abort: async () => {
+      stream.destroy();
+      await rm(temp, { force: true });
+    },
+  };
+}
+
+/** Sanitizes one JSONL record per line (blank lines skipped), streaming; returns the record count. */
+async function sanitizeLines(
+  input: Readable,
+  name: string,
+  sanitizer: Sanitizer,
+  sink: Sink,
+): Promise<number> {
+  const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
+  let lineNo = 0;
+  let records = 0;
+  for await (const line of lines) {
+    lineNo++;
+    if (line.trim() === '') continue;
+    let value: unknown;
+    try {
+      value = decode(line);
+    } catch (error) {
+      throw new CliError(`${name}:${lineNo}: not valid JSON (${(error as Error).message})`, undefined, {
+        cause: error,
+      });
+    }
+    await sink.write(`${encode(sanitizer.sanitize(value))}\n`);
+    records++;
+  }
+  return records;
+}
+
+async function readAll(input: Readable): Promise<string> {
+  const parts: string[] = [];
+  input.setEncoding('utf8');
+  for await (const chunk of input) parts.push(chunk as string);
+  return parts.join('');
+}
+
+/** `prodprobe sanitize`: the PII removal of captures and logs, for a file from anywhere else. */
+export const registerSanitize: RegisterCommand = (program, io) => {
+  program
+    .command('sanitize')
+    .description(
+      'remove PII from a JSON or JSONL file (an input from a bug report, a dataset slice) the way captures and logs are sanitized: same keys, nesting and array lengths',
+    )
+    .argument('<file>', '.json (one document) or .jsonl/.ndjson (one record per line); - reads stdin')
+    .option(
+      '--policy <policy.json>',
+      'rules by path, e.g. {"rules": {"payment_method": "keep", "user.email": "hash"}} (default policy: strings become length placeholders, numbers keep 2 significant digits, NaN and Infinity stay)',
+    )
+    .option(
+      '--hash-key-env <VAR>',
+      'environment variable holding the HMAC key of hash rules (16 bytes or more)',
+    )
+    .addOption(
+      new Option('--format <format>', 'input format (default: from the extension; stdin: jsonl)').choices([
+        'json',
+        'jsonl',
+      ]),
+    )
+    .option(
+      '--out <file>',
+      'write here instead of stdout; the file appears only once every record is sanitized',
+    )
+    .addHelpText(
+      'after',
+      '\nThe output keeps NaN, Infinity and undefined in the lossless encoding of captures and logs:\ndecode() of @prodprobe/sanitize reads it back.',
+    )
+    .action(async (file: string, flags: SanitizeFlags, command) => {
+      const json = command.optsWithGlobals().json === true;
+      const format = formatOf(file, flags.format);
+      const sanitizer = await loadSanitizer(io, flags);
+      const name = file === '-' ? 'stdin' : file;
+      let input: Readable;
+      if (file === '-') input = Readable.from(io.stdin);
+      else {
+        const path = resolve(io.cwd, file);
+        const info = await stat(path).catch(() => undefined);
+        if (!info?.isFile()) throw new CliError(`${file}: no such file`);
+        input = createReadStream(path);
+      }
+      const sink = flags.out === undefined ? stdoutSink(io) : await fileSink(io, flags.out);
+      let records: number;
+      try {
+        if (format === 'jsonl') records = await sanitizeLines(input, name, sanitizer, sink);
+        else {
+          let value: unknown;
+          try {
+            value = decode(await readAll(input));
+          } catch (error) {
+            throw new CliError(`${name}: not valid JSON (${(error as Error).message})`, undefined, {
+              cause: error,
+            });
+          }
+          await sink.write(`${JSON.stringify(toStorable(sanitizer.sanitize(value)), null, 2)}\n`);
+          records = 1;
+        }
+        await sink.commit();
+      } catch (error) {
+        await sink.abort();
+        input.destroy();
+        throw error;
+      }
+      const policy = flags.policy ?? 'the default policy';
+      if (json && flags.out !== undefined) printJson(io, { records, format, policy, out: flags.out });
+      else
+        io.stderr.write(
+          `sanitized ${records} record${records === 1 ? '' : 's'} (${format}) with ${policy}${flags.out ? ` into ${flags.out}` : ''}\n`,
+        );
+    });
+};
