@@ -193,8 +193,16 @@ export async function diagnose(inputs: DiagnoseInputs): Promise<DiagnoseReport> 
   if (inputs.captures) {
     if (!existsSync(inputs.captures)) throw new CliError(`--captures ${inputs.captures}: no such directory`);
     progress('reading captures');
-    records = await createFileCaptureStore(inputs.captures).list();
+    const scan = await createFileCaptureStore(inputs.captures).scan();
+    records = scan.records;
     report.totals.captures = records.length;
+    const [first] = scan.skipped;
+    if (first)
+      notChecked.push(
+        `captures: ${scan.skipped.length} record file(s) in ${inputs.captures} could not be read and were skipped (${first.file}: ${first.reason})`,
+      );
+    else if (records.length === 0)
+      notChecked.push(`captures: ${inputs.captures} holds no capture records, so nothing was replayed`);
   } else notChecked.push('captures: not given (--captures DIR), so nothing was replayed');
 
   const classes = new Map<string, FailureClass>();
