@@ -35,26 +35,26 @@ export interface LoggedInputs {
 }
 
 /**
- * The inputs of a prediction log folder as rows, streamed. Every error is logged but only a sample
- * of successes, so all entries together describe the failures (all with n = 0, say) more than the
- * traffic: the rows are the uniform sample of requests (`scanUniformSample`: the requests the
- * sampler picked, failures in their true share). A log with no sampled success (errors only, a
- * sample rate of 0) has no such sample: then every entry's input, and `source` says failures are
- * over-represented.
+ * The inputs of a prediction log folder as rows, each with its time (epoch ms), streamed. Every
+ * error is logged but only a sample of successes, so all entries together describe the failures
+ * (all with n = 0, say) more than the traffic: the rows are the uniform sample of requests
+ * (`scanUniformSample`: the requests the sampler picked, failures in their true share). A log with
+ * no sampled success (errors only, a sample rate of 0) has no such sample: then every entry's
+ * input, and `source` says failures are over-represented.
  */
 export async function scanLoggedInputs(
   dir: string,
-  onRow: (row: Record<string, unknown>) => void,
+  onRow: (row: Record<string, unknown>, at: number) => void,
 ): Promise<LoggedInputs> {
   let rows = 0;
-  const take = (input: unknown) => {
-    const row = inputRow(input);
+  const take = (entry: { input?: unknown; timestamp: string }) => {
+    const row = inputRow(entry.input);
     if (row) {
       rows++;
-      onRow(row);
+      onRow(row, Date.parse(entry.timestamp));
     }
   };
-  const scan = await scanUniformSample(dir, (entry) => take(entry.input));
+  const scan = await scanUniformSample(dir, take);
   if (scan.rate !== null && rows > 0) {
     const left = scan.leftOut + scan.unknownRate;
     return {
@@ -66,7 +66,7 @@ export async function scanLoggedInputs(
   // No row reached onRow above: no rate means nothing was sampled, and a rate with no row means
   // no sampled input was a row.
   await scanLogLines(dir, (line) => {
-    if (line.kind === 'prediction') take(line.input);
+    if (line.kind === 'prediction') take(line);
   });
   return {
     entries: scan.entries,

@@ -1,11 +1,11 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createFileCaptureStore, withCapture } from '@prodprobe/capture';
 import { parseDriftReport, parseProfile } from '@prodprobe/drift';
 import { createPredictionLogger, isSampled } from '@prodprobe/logger';
 import { createSanitizer } from '@prodprobe/sanitize';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../program.js';
 import { memoryIo } from '../test-io.js';
 
@@ -24,6 +24,8 @@ function rows(n: number, seed: number, shift: number, methods: string[]) {
   }));
 }
 
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'prodprobe-drift-'));
   const ref = rows(500, 1, 0, ['card', 'cash']);
@@ -38,16 +40,27 @@ beforeAll(() => {
   writeFileSync(join(dir, 'b.json'), JSON.stringify(ref.slice(250)));
 });
 
-/** Logs `traffic` into `dir/<name>` at `sampleRate` (request ids q-0, q-1, …): every "cash" request fails. */
-async function logTraffic(name: string, sampleRate: number, traffic: ReturnType<typeof rows>) {
+/**
+ * Logs `traffic` into `dir/<name>` at `sampleRate` (request ids q-0, q-1, …): every "cash" request
+ * fails. `at(i)` is the time request i is logged at (epoch ms; default: now).
+ */
+async function logTraffic(
+  name: string,
+  sampleRate: number,
+  traffic: ReturnType<typeof rows>,
+  at: (i: number) => number = () => Date.now(),
+) {
+  let current = 0;
   const logger = createPredictionLogger({
     dir: join(dir, name),
     sampleRate,
     modelVersion: 'm',
     // Categories kept (the default policy logs string lengths only).
     sanitizer: createSanitizer({ rules: { method: 'keep' } }),
+    now: () => at(current),
   });
   traffic.forEach((row, i) => {
+    current = i;
     const requestId = `q-${i}`;
     if (row.method === 'cash') logger.log({ requestId, input: row, error: new Error('boom'), latencyMs: 1 });
     else logger.log({ requestId, input: row, output: 1, latencyMs: 1 });
@@ -208,7 +221,7 @@ describe('prodprobe drift', () => {
     expect(method.drift).toBe(false);
     expect(m.stderr()).toMatch(/logged inputs, the uniform 10% sample of requests/);
 
-    const empty = mkdtempSync(join(tmpdir(), 'prodprobe-drift-empty-'));
+    const empty = mkdtempSync(join(dir, 'empty-'));
     const none = memoryIo({ cwd: dir });
     expect(await run(['node', 'prodprobe', 'drift', 'compare', 'ref.csv', empty], none.io)).toBe(2);
     expect(none.stderr()).toMatch(/neither a prediction log folder nor a capture folder/);
@@ -278,5 +291,131 @@ describe('prodprobe drift', () => {
     expect(m.stderr()).toMatch(
       new RegExp(`${failing} captured inputs \\(failures only.*1 left out \\(not an object of fields\\)`),
     );
+  });
+
+  it('timeline finds the window where drift starts in a log folder', async () => {
+    // Three hours of traffic, 1,500 requests an hour; the third hour shifts amount and brings a new
+    // payment method. (The ids run past the reference's, so only amount and method are compared.)
+    const hour = 3_600_000;
+    const start = Date.UTC(2026, 10, 20, 10);
+    const traffic = [
+      ...rows(1500, 11, 0, ['card', 'cash']),
+      ...rows(1500, 12, 0, ['card', 'cash']),
+      ...rows(1500, 13, 6, ['card', 'cash', 'buy_now_pay_later']),
+    ];
+    await logTraffic(
+      'timeline-logs',
+      0.5,
+      traffic,
+      (i) => start + Math.floor(i / 1500) * hour + (i % 1500) * 1000,
+    );
+
+    const m = memoryIo({ cwd: dir });
+    const code = await run(
+      [
+        'node',
+        'prodprobe',
+        '--json',
+        'drift',
+        'timeline',
+        'ref.csv',
+        'timeline-logs',
+        '--fields',
+        'amount,method',
+      ],
+      m.io,
+    );
+    expect(code).toBe(0);
+    const t = JSON.parse(m.stdout());
+    expect(t.windows.map((w: { start: string }) => w.start)).toEqual([
+      '2026-11-20T10:00:00.000Z',
+      '2026-11-20T11:00:00.000Z',
+      '2026-11-20T12:00:00.000Z',
+    ]);
+    // The rows of each window: the requests the sampler picked in that hour.
+    expect(t.windows[0].rows).toBe(traffic.slice(0, 1500).filter((_, i) => isSampled(`q-${i}`, 0.5)).length);
+    expect(t.windows[0].drifted).toEqual([]);
+    expect(t.windows[1].drifted).toEqual([]);
+    expect(t.windows[2].datasetDrift).toBe(true);
+    expect(t.windows[2].drifted.map((d: { name: string }) => d.name).sort()).toEqual(['amount', 'method']);
+    expect(t.windows[2].drifted.find((d: { name: string }) => d.name === 'method').warnings).toContain(
+      'unseen_categories',
+    );
+    expect(t.firstDatasetDrift).toBe('2026-11-20T12:00:00.000Z');
+    expect(t.datasetDriftSince).toBe('2026-11-20T12:00:00.000Z');
+    expect(m.stderr()).toMatch(/timeline-logs: \d+ logged inputs, the uniform 50% sample of requests/);
+
+    const text = memoryIo({ cwd: dir });
+    expect(
+      await run(
+        [
+          'node',
+          'prodprobe',
+          'drift',
+          'timeline',
+          'ref.csv',
+          'timeline-logs',
+          '--fields',
+          'amount,method',
+          '--fail-on',
+          'drift',
+        ],
+        text.io,
+      ),
+    ).toBe(1);
+    expect(text.stdout()).toContain('dataset drift in every window since 2026-11-20 12:00 (1 of 3)');
+    expect(text.stdout()).toContain('first window with a drifted field: 2026-11-20 12:00 (');
+    expect(text.stdout()).toMatch(/2026-11-20 12:00 +\d+ +2\/2 +DATASET DRIFT: /);
+
+    // Windows are aligned in UTC (on multiples of their length): 10:00-12:00, then 12:00-14:00.
+    const two = memoryIo({ cwd: dir });
+    await run(
+      [
+        'node',
+        'prodprobe',
+        '--json',
+        'drift',
+        'timeline',
+        'ref.csv',
+        'timeline-logs',
+        '--fields',
+        'amount,method',
+        '--window',
+        '2h',
+      ],
+      two.io,
+    );
+    expect(JSON.parse(two.stdout()).windows.map((w: { rows: number }) => w.rows)).toEqual([
+      t.windows[0].rows + t.windows[1].rows,
+      t.windows[2].rows,
+    ]);
+
+    for (const [args, message] of [
+      [['--window', 'hourly'], '--window hourly: expected a length such as 30m, 1h'],
+      [['--window', '1s'], 'give a longer --window'],
+    ] as const) {
+      const bad = memoryIo({ cwd: dir });
+      expect(
+        await run(
+          [
+            'node',
+            'prodprobe',
+            'drift',
+            'timeline',
+            'ref.csv',
+            'timeline-logs',
+            '--fields',
+            'amount,method',
+            ...args,
+          ],
+          bad.io,
+        ),
+      ).toBe(2);
+      expect(bad.stderr()).toContain(message);
+    }
+    const notLogs = memoryIo({ cwd: dir });
+    const empty = mkdtempSync(join(dir, 'empty-'));
+    expect(await run(['node', 'prodprobe', 'drift', 'timeline', 'ref.csv', empty], notLogs.io)).toBe(2);
+    expect(notLogs.stderr()).toContain('not a prediction log folder (no log entries in it)');
   });
 });

@@ -1,6 +1,6 @@
 /**
- * `prodprobe drift profile|compare|merge`: dataset profiles and drift reports from data files
- * (CSV, JSON, JSONL, Parquet via DuckDB) or saved profiles.
+ * `prodprobe drift profile|compare|timeline|merge`: dataset profiles and drift reports from data
+ * files (CSV, JSON, JSONL, Parquet via DuckDB), saved profiles, log and capture folders.
  */
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -19,6 +19,7 @@ import {
 } from '@prodprobe/drift';
 import type { Command } from 'commander';
 import { readDataFile } from '../data-files.js';
+import { driftTimeline, parseWindow, renderTimelineText, TimeWindows } from '../drift-timeline.js';
 import { capturedRows, type LoggedInputs, scanLoggedInputs } from '../input-rows.js';
 import { CliError, colorEnabled, ExitCode, type Io, printJson } from '../output.js';
 import { type RegisterCommand, setExitCode } from '../program.js';
@@ -87,35 +88,48 @@ function readProfileFile(file: string, cwd: string): Profile | undefined {
 
 /**
  * The inputs of a prediction log folder (`@prodprobe/logger`), as diagnose reads them: the uniform
- * sample of requests (every entry when the log has no sampled success, said so on stderr).
- * Streamed: the folder's size does not matter, only the sample's when it is small enough to keep
- * as rows.
+ * sample of requests (every entry when the log has no sampled success, said so on stderr), with
+ * their times. Streamed: the folder's size does not matter. `notLogs` is the error when the folder
+ * holds no log entry.
  */
-async function loadLoggedInputs(dir: string, io: Io): Promise<Loaded> {
-  const builder = createProfileBuilder();
-  let rows: Record<string, unknown>[] | undefined = [];
+async function readLoggedRows(
+  dir: string,
+  io: Io,
+  onRow: (row: Record<string, unknown>, at: number) => void,
+  notLogs: string,
+): Promise<LoggedInputs> {
   let scan: LoggedInputs;
   try {
-    scan = await scanLoggedInputs(dir, (row) => {
-      builder.add(row);
-      if (rows && rows.push(row) > EXACT_ROWS) rows = undefined;
-    });
+    scan = await scanLoggedInputs(dir, onRow);
   } catch (error) {
+    if (error instanceof CliError) throw error;
     throw new CliError(`${dir}: cannot read prediction logs (${(error as Error).message})`, undefined, {
       cause: error,
     });
   }
-  if (scan.entries === 0) {
-    throw new CliError(
-      `${dir}: a folder, but neither a prediction log folder nor a capture folder (no log entries or capture records in it); give a data file, a profile, a log folder or a capture folder`,
-    );
-  }
+  if (scan.entries === 0) throw new CliError(`${dir}: ${notLogs}`);
   if (scan.rows === 0) {
     throw new CliError(
       `${dir}: ${scan.entries} log entries, but no logged input is a row (an object of fields; the logger was run with includeInput: false, or the inputs are tensors), so there is nothing to profile`,
     );
   }
   io.stderr.write(`${dir}: ${scan.rows} logged inputs, ${scan.source} (sanitized as logged)\n`);
+  return scan;
+}
+
+/** A log folder's inputs as one profile, and as rows when few enough for exact tests. */
+async function loadLoggedInputs(dir: string, io: Io): Promise<Loaded> {
+  const builder = createProfileBuilder();
+  let rows: Record<string, unknown>[] | undefined = [];
+  await readLoggedRows(
+    dir,
+    io,
+    (row) => {
+      builder.add(row);
+      if (rows && rows.push(row) > EXACT_ROWS) rows = undefined;
+    },
+    'a folder, but neither a prediction log folder nor a capture folder (no log entries or capture records in it); give a data file, a profile, a log folder or a capture folder',
+  );
   return { profile: builder.toJSON(), ...(rows ? { rows } : {}) };
 }
 
@@ -297,6 +311,55 @@ export const registerDrift: RegisterCommand = (program, io) => {
           if (!command.optsWithGlobals().json) io.stderr.write(`failing: ${summary(report)}\n`);
           setExitCode(command, ExitCode.finding);
         }
+      },
+    );
+
+  drift
+    .command('timeline')
+    .description(
+      'drift of logged production inputs against a reference, window by window: when did it start?',
+    )
+    .argument('<reference>', 'reference data file or profile JSON')
+    .argument('<logs>', 'a prediction log folder (@prodprobe/logger): its uniform sample of requests')
+    .option('--window <length>', 'window length: 30m, 1h, 6h, 1d, ... (windows are aligned in UTC)', '1h')
+    .option('--fields <names>', 'comma-separated fields to compare')
+    .option('--fail-on <what>', 'exit 1 when "drift" (a window with dataset drift) is found')
+    .action(
+      async (
+        reference: string,
+        logs: string,
+        opts: { window: string; fields?: string; failOn?: string },
+        command: Command,
+      ) => {
+        if (opts.failOn !== undefined && opts.failOn !== 'drift')
+          throw new CliError(`--fail-on: expected "drift", got "${opts.failOn}"`);
+        const windows = new TimeWindows(parseWindow(opts.window));
+        const path = resolve(io.cwd, logs);
+        if (!existsSync(path) || !statSync(path).isDirectory())
+          throw new CliError(`${logs}: not a folder; give a prediction log folder`);
+        const ref = await load(reference, io, false);
+        const scan = await readLoggedRows(
+          path,
+          io,
+          (row, at) => windows.add(row, at),
+          'not a prediction log folder (no log entries in it)',
+        );
+        const fields = opts.fields
+          ?.split(',')
+          .map((s) => s.trim())
+          .filter(Boolean);
+        const timeline = wrapDrift(() =>
+          driftTimeline(ref.profile, windows, {
+            reference,
+            current: logs,
+            source: scan.source,
+            ...(fields ? { fields } : {}),
+          }),
+        );
+        if (command.optsWithGlobals().json) printJson(io, timeline);
+        else io.stdout.write(renderTimelineText(timeline, colorEnabled(io.stdout, io.env)));
+        if (opts.failOn === 'drift' && timeline.firstDatasetDrift !== null)
+          setExitCode(command, ExitCode.finding);
       },
     );
 

@@ -53,6 +53,11 @@ describe('diagnose names every planted fault', () => {
     expect(c?.title).toContain('buy_now_pay_later');
   });
 
+  it('dataset drift from the logs: the next command asks when it started (drift timeline)', () => {
+    const [c] = cause('distribution-drift');
+    expect(c?.next).toMatch(/^prodprobe drift timeline \S+training-profile\.json \S+production\/logs$/);
+  });
+
   it('a missing field: user_age, reproduced locally, NaN first produced by preprocessing', () => {
     const c = cause('missing-field').find((x) => x.title.includes('user_age'));
     expect(c?.confidence).toBe('high');

@@ -229,7 +229,11 @@ export function rankRootCauses(r: DiagnoseReport, inputs: DiagnoseInputs): RootC
       confidence: 'medium',
       affected: 0,
       evidence: [`Drifted fields: ${drifted.join(', ')}.`],
-      next: `prodprobe drift compare ${q(r.inputs.reference)} ${current} --html drift.html`,
+      // From logs, the next question is when it started (a deploy, an upstream change).
+      next:
+        r.driftFrom === 'logs'
+          ? `prodprobe drift timeline ${q(r.inputs.reference)} ${current}`
+          : `prodprobe drift compare ${q(r.inputs.reference)} ${current} --html drift.html`,
     });
   }
 
