@@ -238,7 +238,7 @@ describe('analyses', () => {
     expect(type.fields.find((f) => f.path === 'amount' && f.kind === 'numeric')!.ks).toBeNull();
   });
 
-  it('latencyPercentiles match an independent weighted quantile per bucket', async () => {
+  it('latencyPercentiles match an independent weighted quantile and error count per bucket', async () => {
     const js = await readPredictionLogs(dir);
     const buckets = await latencyPercentiles(db, { bucket: '1 minute' });
     expect(buckets.map((b) => b.bucket.toISOString())).toEqual([
@@ -246,11 +246,19 @@ describe('analyses', () => {
       '2024-05-01T10:01:00.000Z',
     ]);
     for (const b of buckets) {
-      const points = js.entries
-        .filter((e) => Math.floor(Date.parse(e.timestamp) / 60_000) * 60_000 === b.bucket.getTime())
+      const inBucket = js.entries.filter(
+        (e) => Math.floor(Date.parse(e.timestamp) / 60_000) * 60_000 === b.bucket.getTime(),
+      );
+      const points = inBucket
+        .filter((e) => Number.isFinite(e.latencyMs))
         .map((e) => ({ x: e.latencyMs as number, w: e.samplingWeight }));
-      expect(b.entries).toBe(points.length);
-      expect(b.requests).toBe(points.reduce((s, p) => s + p.w, 0));
+      expect(b.entries).toBe(inBucket.length);
+      const requests = inBucket.reduce((s, e) => s + e.samplingWeight, 0);
+      expect(b.requests).toBe(requests);
+      const errors = inBucket.filter((e) => !e.ok).length;
+      expect(errors).toBeGreaterThan(0);
+      expect(b.errors).toBe(errors);
+      expect(b.errorRate).toBeCloseTo(errors / requests, 12);
       expect(b.p50).toBe(weightedQuantile(points, 0.5));
       expect(b.p95).toBe(weightedQuantile(points, 0.95));
       expect(b.p99).toBe(weightedQuantile(points, 0.99));
@@ -258,6 +266,9 @@ describe('analyses', () => {
     await expect(latencyPercentiles(db, { bucket: "1 hour'; DROP" })).rejects.toMatchObject({
       code: 'INVALID_OPTIONS',
     });
+    // Short intervals mean the same buckets.
+    expect(await latencyPercentiles(db, { bucket: '1m' })).toEqual(buckets);
+    await expect(latencyPercentiles(db, { bucket: '1w' })).rejects.toThrow('"5 minutes", "1 hour" or "1h"');
   });
 
   it('memoryTrend flags the process whose rss climbs with traffic, not the flat one', async () => {

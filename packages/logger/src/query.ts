@@ -493,12 +493,18 @@ export async function failureProfile(
   });
 }
 
-/** Latency percentiles of one time bucket. */
+/** Traffic, errors and latency percentiles of one time bucket. */
 export interface LatencyBucket {
   bucket: Date;
+  /** Log entries in the bucket. */
   entries: number;
   /** Requests the entries stand for (sum of sampling weights). */
   requests: number;
+  /** Failed predictions (every error is logged, with weight 1). */
+  errors: number;
+  /** errors / requests. */
+  errorRate: number;
+  /** Weighted percentiles over the entries with a finite latency. */
   p50: number;
   p95: number;
   p99: number;
@@ -506,48 +512,62 @@ export interface LatencyBucket {
 }
 
 const INTERVAL = /^\d+ (second|minute|hour|day)s?$/;
+const SHORT_INTERVAL = /^(\d+)(s|m|h|d)$/;
+const UNIT_NAMES: Record<string, string> = { s: 'second', m: 'minute', h: 'hour', d: 'day' };
 
 /**
- * p50/p95/p99 latency per time bucket, weighted by sampling weight (the weighted quantile is the
- * smallest latency whose cumulative weight reaches q of the bucket's total). Entries without a
- * finite latency are left out.
+ * Traffic, errors, error rate and p50/p95/p99 latency per time bucket. Latency percentiles are
+ * weighted by sampling weight (the smallest latency whose cumulative weight reaches q of the
+ * bucket's total) over the entries with a finite latency; a bucket none of whose entries has one
+ * is left out. `bucket` is an interval like `5 minutes` or `1 hour`, or short: `5m`, `1h`, `1d`.
  * @default options.bucket '1 hour'
- * @throws LoggerError `INVALID_OPTIONS` when `bucket` is not like `5 minutes`.
+ * @throws LoggerError `INVALID_OPTIONS` when `bucket` is neither.
  */
 export async function latencyPercentiles(
   source: string | LogDatabase,
   options: { bucket?: string } = {},
 ): Promise<LatencyBucket[]> {
-  const bucket = options.bucket ?? '1 hour';
+  let bucket = options.bucket ?? '1 hour';
+  const short = SHORT_INTERVAL.exec(bucket);
+  if (short) bucket = `${short[1]} ${UNIT_NAMES[short[2]!]}`;
   if (!INTERVAL.test(bucket)) {
     throw new LoggerError(
       'INVALID_OPTIONS',
-      `bucket: expected an interval like "5 minutes" or "1 hour", got "${bucket}"`,
+      `bucket: expected an interval like "5 minutes", "1 hour" or "1h", got "${options.bucket}"`,
     );
   }
   return withDb(source, async (db) => {
     const result = await db.query(
-      `WITH t AS (SELECT time_bucket(INTERVAL '${bucket}', timestamp) AS bucket, latencyMs AS x, samplingWeight AS w
-                  FROM predictions WHERE isfinite(latencyMs)),
-       c AS (SELECT bucket, x, w,
+      `WITH p AS (SELECT time_bucket(INTERVAL '${bucket}', timestamp) AS bucket, latencyMs AS x,
+                    samplingWeight AS w, ok FROM predictions),
+       c AS (SELECT bucket, x,
                sum(w) OVER (PARTITION BY bucket ORDER BY x ROWS UNBOUNDED PRECEDING) AS cw,
-               sum(w) OVER (PARTITION BY bucket) AS tw FROM t)
-       SELECT bucket, count(*) AS entries, max(tw) AS requests,
-         min(x) FILTER (WHERE cw >= 0.5 * tw) AS p50,
-         min(x) FILTER (WHERE cw >= 0.95 * tw) AS p95,
-         min(x) FILTER (WHERE cw >= 0.99 * tw) AS p99,
-         max(x) AS max
-       FROM c GROUP BY bucket ORDER BY bucket`,
+               sum(w) OVER (PARTITION BY bucket) AS tw FROM p WHERE isfinite(x)),
+       lat AS (SELECT bucket,
+                 min(x) FILTER (WHERE cw >= 0.5 * tw) AS p50,
+                 min(x) FILTER (WHERE cw >= 0.95 * tw) AS p95,
+                 min(x) FILTER (WHERE cw >= 0.99 * tw) AS p99,
+                 max(x) AS max
+               FROM c GROUP BY bucket),
+       agg AS (SELECT bucket, count(*) AS entries, sum(w) AS requests, count(*) FILTER (WHERE NOT ok) AS errors
+               FROM p GROUP BY bucket)
+       SELECT * FROM lat JOIN agg USING (bucket) ORDER BY bucket`,
     );
-    return result.rows.map((r) => ({
-      bucket: r.bucket as Date,
-      entries: num(r.entries),
-      requests: num(r.requests),
-      p50: num(r.p50),
-      p95: num(r.p95),
-      p99: num(r.p99),
-      max: num(r.max),
-    }));
+    return result.rows.map((r) => {
+      const requests = num(r.requests);
+      const errors = num(r.errors);
+      return {
+        bucket: r.bucket as Date,
+        entries: num(r.entries),
+        requests,
+        errors,
+        errorRate: requests > 0 ? errors / requests : 0,
+        p50: num(r.p50),
+        p95: num(r.p95),
+        p99: num(r.p99),
+        max: num(r.max),
+      };
+    });
   });
 }
 

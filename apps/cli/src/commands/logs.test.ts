@@ -99,6 +99,10 @@ describe('prodprobe logs', () => {
     expect(table.out).toContain('KS: largest gap between the failing and succeeding value distributions');
     const latency = await cli('--json', 'logs', 'latency', 'logs', '--bucket', '1 hour');
     expect(JSON.parse(latency.out)).toHaveLength(1);
+    // 200 requests over 200 s, one in ten failing: per minute, 60 requests and 6 errors (10%).
+    const perMinute = await cli('logs', 'latency', 'logs', '--bucket', '1m');
+    expect(perMinute.out).toMatch(/^bucket\s+entries\s+~requests\s+errors\s+error %\s+p50 ms/);
+    expect(perMinute.out).toMatch(/\n\S+\s+60\s+60\s+6\s+10\s/);
     const badBucket = await cli('logs', 'latency', 'logs', '--bucket', 'fortnight');
     expect(badBucket.code).toBe(2);
     expect(badBucket.err).toContain('bucket');

@@ -197,9 +197,15 @@ export const registerLogs: RegisterCommand = (program, io) => {
 
   logs
     .command('latency')
-    .description('p50/p95/p99 latency per time bucket, weighted by sampling weight')
+    .description(
+      'requests, errors, error rate and p50/p95/p99 latency per time bucket (weighted by sampling weight)',
+    )
     .argument('<dir>', 'log directory')
-    .option('--bucket <interval>', 'bucket width, e.g. "5 minutes", "1 hour", "1 day"', '1 hour')
+    .option(
+      '--bucket <interval>',
+      'bucket width, e.g. "5 minutes", "1 hour", "1 day", or 5m, 1h, 1d',
+      '1 hour',
+    )
     .action(async (dir: string, opts: { bucket: string }, command: Command) => {
       const buckets = await withLogs(io, dir, (db) => latencyPercentiles(db, { bucket: opts.bucket }));
       if (json(command)) {
@@ -208,8 +214,18 @@ export const registerLogs: RegisterCommand = (program, io) => {
       }
       io.stdout.write(
         table(
-          ['bucket', 'entries', '~requests', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms'],
-          buckets.map((b) => [b.bucket, b.entries, Math.round(b.requests), b.p50, b.p95, b.p99, b.max]),
+          ['bucket', 'entries', '~requests', 'errors', 'error %', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms'],
+          buckets.map((b) => [
+            b.bucket,
+            b.entries,
+            Math.round(b.requests),
+            b.errors,
+            +(b.errorRate * 100).toPrecision(3),
+            b.p50,
+            b.p95,
+            b.p99,
+            b.max,
+          ]),
         ),
       );
     });
