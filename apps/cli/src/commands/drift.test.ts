@@ -303,30 +303,18 @@ describe('prodprobe drift', () => {
       ...rows(1500, 12, 0, ['card', 'cash']),
       ...rows(1500, 13, 6, ['card', 'cash', 'buy_now_pay_later']),
     ];
-    await logTraffic(
-      'timeline-logs',
-      0.5,
-      traffic,
-      (i) => start + Math.floor(i / 1500) * hour + (i % 1500) * 1000,
-    );
+    const at = (i: number) => start + Math.floor(i / 1500) * hour + (i % 1500) * 1000;
+    await logTraffic('timeline-logs', 0.5, traffic, at);
+    const timeline = async (first: string[], ...rest: string[]) => {
+      const m = memoryIo({ cwd: dir });
+      const argv = [...first, 'drift', 'timeline', 'ref.csv', 'timeline-logs', '--fields', 'amount,method'];
+      const code = await run(['node', 'prodprobe', ...argv, ...rest], m.io);
+      return { code, out: m.stdout(), err: m.stderr() };
+    };
 
-    const m = memoryIo({ cwd: dir });
-    const code = await run(
-      [
-        'node',
-        'prodprobe',
-        '--json',
-        'drift',
-        'timeline',
-        'ref.csv',
-        'timeline-logs',
-        '--fields',
-        'amount,method',
-      ],
-      m.io,
-    );
-    expect(code).toBe(0);
-    const t = JSON.parse(m.stdout());
+    const json = await timeline(['--json']);
+    expect(json.code).toBe(0);
+    const t = JSON.parse(json.out);
     expect(t.windows.map((w: { start: string }) => w.start)).toEqual([
       '2026-11-20T10:00:00.000Z',
       '2026-11-20T11:00:00.000Z',
@@ -343,76 +331,28 @@ describe('prodprobe drift', () => {
     );
     expect(t.firstDatasetDrift).toBe('2026-11-20T12:00:00.000Z');
     expect(t.datasetDriftSince).toBe('2026-11-20T12:00:00.000Z');
-    expect(m.stderr()).toMatch(/timeline-logs: \d+ logged inputs, the uniform 50% sample of requests/);
+    expect(json.err).toMatch(/timeline-logs: \d+ logged inputs, the uniform 50% sample of requests/);
 
-    const text = memoryIo({ cwd: dir });
-    expect(
-      await run(
-        [
-          'node',
-          'prodprobe',
-          'drift',
-          'timeline',
-          'ref.csv',
-          'timeline-logs',
-          '--fields',
-          'amount,method',
-          '--fail-on',
-          'drift',
-        ],
-        text.io,
-      ),
-    ).toBe(1);
-    expect(text.stdout()).toContain('dataset drift in every window since 2026-11-20 12:00 (1 of 3)');
-    expect(text.stdout()).toContain('first window with a drifted field: 2026-11-20 12:00 (');
-    expect(text.stdout()).toMatch(/2026-11-20 12:00 +\d+ +2\/2 +DATASET DRIFT: /);
+    const text = await timeline([], '--fail-on', 'drift');
+    expect(text.code).toBe(1);
+    expect(text.out).toContain('dataset drift in every window since 2026-11-20 12:00 (1 of 3)');
+    expect(text.out).toContain('first window with a drifted field: 2026-11-20 12:00 (');
+    expect(text.out).toMatch(/2026-11-20 12:00 +\d+ +2\/2 +DATASET DRIFT: /);
 
     // Windows are aligned in UTC (on multiples of their length): 10:00-12:00, then 12:00-14:00.
-    const two = memoryIo({ cwd: dir });
-    await run(
-      [
-        'node',
-        'prodprobe',
-        '--json',
-        'drift',
-        'timeline',
-        'ref.csv',
-        'timeline-logs',
-        '--fields',
-        'amount,method',
-        '--window',
-        '2h',
-      ],
-      two.io,
-    );
-    expect(JSON.parse(two.stdout()).windows.map((w: { rows: number }) => w.rows)).toEqual([
+    const two = await timeline(['--json'], '--window', '2h');
+    expect(JSON.parse(two.out).windows.map((w: { rows: number }) => w.rows)).toEqual([
       t.windows[0].rows + t.windows[1].rows,
       t.windows[2].rows,
     ]);
 
-    for (const [args, message] of [
-      [['--window', 'hourly'], '--window hourly: expected a length such as 30m, 1h'],
-      [['--window', '1s'], 'give a longer --window'],
-    ] as const) {
-      const bad = memoryIo({ cwd: dir });
-      expect(
-        await run(
-          [
-            'node',
-            'prodprobe',
-            'drift',
-            'timeline',
-            'ref.csv',
-            'timeline-logs',
-            '--fields',
-            'amount,method',
-            ...args,
-          ],
-          bad.io,
-        ),
-      ).toBe(2);
-      expect(bad.stderr()).toContain(message);
-    }
+    const hourly = await timeline([], '--window', 'hourly');
+    expect(hourly.code).toBe(2);
+    expect(hourly.err).toContain('--window hourly: expected a length such as 30m, 1h');
+    const tooMany = await timeline([], '--window', '1s');
+    expect(tooMany.code).toBe(2);
+    expect(tooMany.err).toContain('give a longer --window');
+
     const notLogs = memoryIo({ cwd: dir });
     const empty = mkdtempSync(join(dir, 'empty-'));
     expect(await run(['node', 'prodprobe', 'drift', 'timeline', 'ref.csv', empty], notLogs.io)).toBe(2);
