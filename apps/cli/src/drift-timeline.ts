@@ -3,6 +3,7 @@
  * window, to find when it started (a deploy, an upstream change) rather than only that it happened.
  */
 import { compare, createProfileBuilder, type Profile, type ProfileBuilder } from '@prodprobe/drift';
+import { barChart, esc, page, table } from './html.js';
 import { CliError } from './output.js';
 
 /** Most windows a timeline holds: each is a profile in memory, and a table past this is unreadable. */
@@ -176,4 +177,37 @@ export function renderTimelineText(t: DriftTimeline, color: boolean): string {
   }
   if (t.undated > 0) lines.push(`${t.undated} logged rows without a readable time left out`);
   return `${lines.join('\n')}\n`;
+}
+
+/** The timeline as a self-contained HTML page: the drifted share per window, then the table. */
+export function renderTimelineHtml(t: DriftTimeline): string {
+  const bars = t.windows.map((w) => ({
+    label: minute(w.start),
+    value: w.compared > 0 ? Math.round((1000 * w.drifted.length) / w.compared) / 10 : 0,
+    color: w.datasetDrift ? '#e45756' : w.drifted.length > 0 ? '#f2a541' : '#4c78a8',
+  }));
+  const summary = renderTimelineText(t, false).split('\n\n').at(-1)!.trim().split('\n');
+  return page(
+    'prodprobe drift timeline',
+    `<p>${esc(t.current)} vs ${esc(t.reference)}, ${esc(formatWindow(t.windowMs))} windows (UTC). Rows: ${esc(t.source)}.</p>
+<section id="summary"><h2>When</h2><ul>${summary.map((l) => `<li>${esc(l)}</li>`).join('')}</ul></section>
+<section id="chart"><h2>Drifted fields per window</h2>${barChart(
+      'Share of compared fields that drifted',
+      bars,
+      '%',
+      'Red: dataset drift (the share of drifted fields reached the threshold). Orange: some fields drifted. Blue: none.',
+    )}</section>
+<section id="windows"><h2>Windows</h2>${table(
+      ['window start (UTC)', 'rows', 'drifted', 'dataset drift', 'fields (most severe first)'],
+      t.windows.map((w) => [
+        minute(w.start),
+        w.rows,
+        `${w.drifted.length}/${w.compared}`,
+        w.datasetDrift ? 'yes' : 'no',
+        w.drifted
+          .map((d) => `${d.name} (${d.severity}${d.warnings.length ? `: ${d.warnings.join(', ')}` : ''})`)
+          .join('; ') || '-',
+      ]),
+    )}</section>`,
+  );
 }

@@ -333,8 +333,11 @@ describe('prodprobe drift', () => {
     expect(t.datasetDriftSince).toBe('2026-11-20T12:00:00.000Z');
     expect(json.err).toMatch(/timeline-logs: \d+ logged inputs, the uniform 50% sample of requests/);
 
-    const text = await timeline([], '--fail-on', 'drift');
+    const text = await timeline([], '--fail-on', 'drift', '--html', 'timeline.html');
     expect(text.code).toBe(1);
+    expect(readFileSync(join(dir, 'timeline.html'), 'utf8')).toContain(
+      '<title>prodprobe drift timeline</title>',
+    );
     expect(text.out).toContain('dataset drift in every window since 2026-11-20 12:00 (1 of 3)');
     expect(text.out).toContain('first window with a drifted field: 2026-11-20 12:00 (');
     expect(text.out).toMatch(/2026-11-20 12:00 +\d+ +2\/2 +DATASET DRIFT: /);

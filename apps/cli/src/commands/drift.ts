@@ -19,7 +19,13 @@ import {
 } from '@prodprobe/drift';
 import type { Command } from 'commander';
 import { readDataFile } from '../data-files.js';
-import { driftTimeline, parseWindow, renderTimelineText, TimeWindows } from '../drift-timeline.js';
+import {
+  driftTimeline,
+  parseWindow,
+  renderTimelineHtml,
+  renderTimelineText,
+  TimeWindows,
+} from '../drift-timeline.js';
 import { capturedRows, type LoggedInputs, scanLoggedInputs } from '../input-rows.js';
 import { CliError, colorEnabled, ExitCode, type Io, printJson } from '../output.js';
 import { type RegisterCommand, setExitCode } from '../program.js';
@@ -324,11 +330,12 @@ export const registerDrift: RegisterCommand = (program, io) => {
     .option('--window <length>', 'window length: 30m, 1h, 6h, 1d, ... (windows are aligned in UTC)', '1h')
     .option('--fields <names>', 'comma-separated fields to compare')
     .option('--fail-on <what>', 'exit 1 when "drift" (a window with dataset drift) is found')
+    .option('--html <file>', 'also write a self-contained HTML report')
     .action(
       async (
         reference: string,
         logs: string,
-        opts: { window: string; fields?: string; failOn?: string },
+        opts: { window: string; fields?: string; failOn?: string; html?: string },
         command: Command,
       ) => {
         if (opts.failOn !== undefined && opts.failOn !== 'drift')
@@ -356,6 +363,7 @@ export const registerDrift: RegisterCommand = (program, io) => {
             ...(fields ? { fields } : {}),
           }),
         );
+        if (opts.html) writeOut(io, opts.html, renderTimelineHtml(timeline));
         if (command.optsWithGlobals().json) printJson(io, timeline);
         else io.stdout.write(renderTimelineText(timeline, colorEnabled(io.stdout, io.env)));
         if (opts.failOn === 'drift' && timeline.firstDatasetDrift !== null)

@@ -1,13 +1,12 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { MODEL_DIR, trainFraudModel } from '@prodprobe/fraud-model';
 import { ENVIRONMENTS_DIR } from '@prodprobe/server';
-import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RootCause } from '../diagnose/root-causes.js';
 import { run } from '../program.js';
+import { chromiumAvailable, inChromium } from '../test-browser.js';
 import { memoryIo } from '../test-io.js';
 import { runScenario, type ScenarioResult } from './scenario.js';
 
@@ -130,32 +129,10 @@ describe('diagnose names every planted fault', () => {
     }
   }, 60_000);
 
-  // CI installs Debian's chromium (and fails here without it); elsewhere the test is skipped, visibly.
-  const executablePath = '/usr/bin/chromium';
-  it.skipIf(!existsSync(executablePath) && !process.env.CI)(
+  it.skipIf(!chromiumAvailable)(
     'the HTML report renders in headless Chromium with its charts and no console errors',
     async () => {
-      const browser = await chromium.launch({
-        executablePath,
-        args: [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-quic',
-          '--no-first-run',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-        ],
-      });
-      try {
-        const page = await browser.newPage();
-        const errors: string[] = [];
-        page.on('console', (m) => {
-          if (m.type() === 'error') errors.push(m.text());
-        });
-        page.on('pageerror', (e) => errors.push(e.message));
-        await page.goto(pathToFileURL(result.html).href, { waitUntil: 'load' });
+      const errors = await inChromium(result.html, async (page) => {
         expect(await page.title()).toBe('prodprobe diagnose');
         const charts = await page.$$eval('figure.chart svg', (els) =>
           els.map((e) => e.querySelectorAll('rect').length),
@@ -170,10 +147,8 @@ describe('diagnose names every planted fault', () => {
         );
         const header = await page.$$eval('#drift table th', (els) => els.map((e) => e.textContent));
         expect(header).toEqual(['field', 'drift', 'severity', 'score', 'adjusted p', 'warnings']);
-        expect(errors).toEqual([]);
-      } finally {
-        await browser.close();
-      }
+      });
+      expect(errors).toEqual([]);
     },
   );
 });
