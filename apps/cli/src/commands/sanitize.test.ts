@@ -1,6 +1,6 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { decode, encode } from '@prodprobe/sanitize';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../program.js';
@@ -179,6 +179,11 @@ describe('prodprobe sanitize', () => {
     expect(missing.err).toContain('nope.jsonl: no such file');
     const ext = await cli(['sanitize', 'policy.txt']);
     expect(ext.err).toContain('--format json|jsonl');
+    const intoDir = await cli(['sanitize', 'inputs.jsonl', '--out', '.']);
+    expect(intoDir.code).toBe(2);
+    expect(intoDir.err).toMatch(/--out \.: cannot write \(E\w+\)/);
+    // The temporary file sat beside the target (in the parent folder) and is gone.
+    expect(readdirSync(dirname(root)).filter((f) => f.startsWith(`.${basename(root)}.`))).toEqual([]);
     const folder = await cli(['sanitize', 'inputs.jsonl', '--out', 'no/such/dir/out.jsonl']);
     expect(folder.err).toContain('does not exist');
     expect(existsSync(join(root, 'no'))).toBe(false);

@@ -118,14 +118,30 @@ async function fileSink(io: Io, file: string): Promise<Sink> {
     write: (text) =>
       new Promise((done, reject) => {
         if (failure) return reject(fail(failure));
-        if (stream.write(text)) done();
-        else stream.once('drain', done);
+        if (stream.write(text)) return done();
+        // Wait for the buffer to drain, or for the error that means it never will (a full disk).
+        const onDrain = () => {
+          stream.off('error', onError);
+          done();
+        };
+        const onError = (error: Error) => {
+          stream.off('drain', onDrain);
+          reject(fail(error));
+        };
+        stream.once('drain', onDrain);
+        stream.once('error', onError);
       }),
     commit: async () => {
       await new Promise<void>((done, reject) => {
-        stream.end(() => (failure ? reject(fail(failure)) : done()));
+        stream.end((error?: Error | null) => {
+          const cause = error ?? failure;
+          if (cause) reject(fail(cause));
+          else done();
+        });
       });
-      await rename(temp, target);
+      await rename(temp, target).catch((error: Error) => {
+        throw fail(error);
+      });
     },
     abort: async () => {
       stream.destroy();
