@@ -29,6 +29,14 @@ describe('prodprobe CLI conventions', () => {
     const command = await cli(['nonsense']);
     expect(command.code).toBe(ExitCode.usage);
     expect(command.stderr()).toContain('nonsense');
+    // With --help too: not the root help with exit 0, as if the command existed.
+    const help = await cli(['--json', 'nonsense', '--help']);
+    expect(help.code).toBe(ExitCode.usage);
+    expect(help.stderr()).toContain("error: unknown command 'nonsense'");
+    expect(help.stdout()).toBe('');
+    const known = await cli(['drift', '--help']);
+    expect(known.code).toBe(ExitCode.ok);
+    expect(known.stdout()).toContain('Usage: prodprobe drift');
   });
 
   it('colours only on a TTY and never with NO_COLOR', () => {

@@ -68,6 +68,17 @@ export async function run(argv: string[], io: Io = processIo()): Promise<number>
     if (typeof result === 'number') code = result;
   });
   try {
+    // Commander answers `prodprobe nonsense --help` with the root help and exit 0, as if the
+    // command existed: name the unknown command instead, as it does without --help.
+    const args = argv.slice(2);
+    const first = args.find((a) => !a.startsWith('-'));
+    if (
+      first !== undefined &&
+      first !== 'help' &&
+      args.some((a) => a === '-h' || a === '--help') &&
+      !program.commands.some((c) => c.name() === first || c.aliases().includes(first))
+    )
+      program.error(`error: unknown command '${first}'`);
     await program.parseAsync(argv);
     return code;
   } catch (error) {
