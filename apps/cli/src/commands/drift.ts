@@ -8,8 +8,10 @@ import { createFileCaptureStore, type FileCaptureStore } from '@prodprobe/captur
 import {
   compare,
   createProfileBuilder,
+  createTimelineBuilder,
   DriftError,
   type DriftReport,
+  driftTimeline,
   mergeProfiles,
   type Profile,
   parseProfile,
@@ -20,11 +22,11 @@ import {
 import type { Command } from 'commander';
 import { readDataFile } from '../data-files.js';
 import {
-  driftTimeline,
+  type CliTimeline,
+  formatWindow,
   parseWindow,
   renderTimelineHtml,
   renderTimelineText,
-  TimeWindows,
 } from '../drift-timeline.js';
 import { capturedRows, type LoggedInputs, scanLoggedInputs } from '../input-rows.js';
 import { CliError, colorEnabled, ExitCode, type Io, printJson } from '../output.js';
@@ -340,29 +342,38 @@ export const registerDrift: RegisterCommand = (program, io) => {
       ) => {
         if (opts.failOn !== undefined && opts.failOn !== 'drift')
           throw new CliError(`--fail-on: expected "drift", got "${opts.failOn}"`);
-        const windows = new TimeWindows(parseWindow(opts.window));
+        const windowMs = parseWindow(opts.window);
+        const windows = createTimelineBuilder(windowMs, { maxWindows: 1000 });
         const path = resolve(io.cwd, logs);
         if (!existsSync(path) || !statSync(path).isDirectory())
           throw new CliError(`${logs}: not a folder; give a prediction log folder`);
         const ref = await load(reference, io, false);
+        const add = (row: Record<string, unknown>, at: number) => {
+          try {
+            windows.add(row, at);
+          } catch (error) {
+            if (!(error instanceof DriftError)) throw error;
+            throw new CliError(
+              `the logs span more than 1000 windows of ${formatWindow(windowMs)}: give a longer --window`,
+            );
+          }
+        };
         const scan = await readLoggedRows(
           path,
           io,
-          (row, at) => windows.add(row, at),
+          add,
           'not a prediction log folder (no log entries in it)',
         );
         const fields = opts.fields
           ?.split(',')
           .map((s) => s.trim())
           .filter(Boolean);
-        const timeline = wrapDrift(() =>
-          driftTimeline(ref.profile, windows, {
-            reference,
-            current: logs,
-            source: scan.source,
-            ...(fields ? { fields } : {}),
-          }),
-        );
+        const timeline: CliTimeline = {
+          ...wrapDrift(() => driftTimeline(ref.profile, windows, fields ? { fields } : {})),
+          reference,
+          current: logs,
+          source: scan.source,
+        };
         if (opts.html) writeOut(io, opts.html, renderTimelineHtml(timeline));
         if (command.optsWithGlobals().json) printJson(io, timeline);
         else io.stdout.write(renderTimelineText(timeline, colorEnabled(io.stdout, io.env)));
