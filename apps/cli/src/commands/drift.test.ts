@@ -361,4 +361,43 @@ describe('prodprobe drift', () => {
     expect(await run(['node', 'prodprobe', 'drift', 'timeline', 'ref.csv', empty], notLogs.io)).toBe(2);
     expect(notLogs.stderr()).toContain('not a prediction log folder (no log entries in it)');
   });
+
+  it('timeline reads a data file by its time column', async () => {
+    const hours = [
+      rows(300, 21, 0, ['card', 'cash']),
+      rows(300, 22, 0, ['card', 'cash']),
+      rows(300, 23, 8, ['card', 'buy_now_pay_later']),
+    ];
+    const lines = hours.flatMap((hourRows, h) =>
+      hourRows.map((r, i) => {
+        const ts = new Date(Date.UTC(2026, 10, 20, 10 + h, 0, i))
+          .toISOString()
+          .replace('T', ' ')
+          .slice(0, 19);
+        return `${ts},${r.amount},${r.method}`;
+      }),
+    );
+    writeFileSync(join(dir, 'timed.csv'), `ts,amount,method\n${lines.join('\n')}\n`);
+    const m = memoryIo({ cwd: dir });
+    const args = ['drift', 'timeline', 'ref.csv', 'timed.csv', '--fields', 'amount,method'];
+    expect(await run(['node', 'prodprobe', '--json', ...args, '--time', 'ts'], m.io)).toBe(0);
+    const t = JSON.parse(m.stdout());
+    expect(t.windows.map((w: { start: string; rows: number }) => [w.start, w.rows])).toEqual([
+      ['2026-11-20T10:00:00.000Z', 300],
+      ['2026-11-20T11:00:00.000Z', 300],
+      ['2026-11-20T12:00:00.000Z', 300],
+    ]);
+    expect(t.datasetDriftSince).toBe('2026-11-20T12:00:00.000Z');
+    expect(t.source).toBe('900 rows of timed.csv by their ts column');
+
+    for (const [extra, message] of [
+      [[], 'timed.csv: a data file; name its time column with --time'],
+      [['--time', 'when'], '--time when: no such column in timed.csv (columns: ts, amount, method)'],
+      [['--time', 'amount'], '--time amount: a numeric column; give a date or timestamp column'],
+    ] as const) {
+      const bad = memoryIo({ cwd: dir });
+      expect(await run(['node', 'prodprobe', ...args, ...extra], bad.io)).toBe(2);
+      expect(bad.stderr()).toContain(message);
+    }
+  });
 });

@@ -221,6 +221,50 @@ async function load(file: string, io: Io, keepRows: boolean): Promise<Loaded> {
   return { profile, rows };
 }
 
+/**
+ * The rows of a data file with their times from its `time` column (a DATE/TIMESTAMP column, or
+ * ISO 8601 strings), streamed; the time column itself is not a row field. Returns what the rows are.
+ */
+async function readTimedRows(
+  file: string,
+  time: string,
+  io: Io,
+  add: (row: Record<string, unknown>, at: number) => void,
+): Promise<string> {
+  let rows = 0;
+  const progress = progressBar(io, file);
+  await readDataFile(
+    file,
+    io.cwd,
+    (columns, n, dates) => {
+      const times = columns[time];
+      if (times === undefined)
+        throw new CliError(
+          `--time ${time}: no such column in ${file} (columns: ${Object.keys(columns).join(', ')})`,
+        );
+      if (!dates.includes(time) && times.length > 0 && typeof times[0] === 'number')
+        throw new CliError(
+          `--time ${time}: a numeric column; give a date or timestamp column (or ISO 8601 strings), not numbers whose unit is unknown`,
+        );
+      const isDate = new Set(dates);
+      const names = Object.keys(columns).filter((name) => name !== time);
+      for (let i = 0; i < n; i++) {
+        const row: Record<string, unknown> = {};
+        for (const name of names) {
+          const v = columns[name]![i];
+          row[name] = isDate.has(name) && typeof v === 'number' ? new Date(v) : v;
+        }
+        const t = times[i];
+        add(row, typeof t === 'number' ? t : typeof t === 'string' ? Date.parse(t) : Number.NaN);
+      }
+      rows += n;
+    },
+    { onProgress: progress },
+  );
+  progress.done();
+  return `${rows} rows of ${file} by their ${time} column`;
+}
+
 function wrapDrift<T>(fn: () => T): T {
   try {
     return fn();
@@ -324,29 +368,35 @@ export const registerDrift: RegisterCommand = (program, io) => {
 
   drift
     .command('timeline')
-    .description(
-      'drift of logged production inputs against a reference, window by window: when did it start?',
-    )
+    .description('drift of production inputs against a reference, window by window: when did it start?')
     .argument('<reference>', 'reference data file or profile JSON')
-    .argument('<logs>', 'a prediction log folder (@prodprobe/logger): its uniform sample of requests')
+    .argument(
+      '<current>',
+      'a prediction log folder (its uniform sample of requests), or a data file with a time column (--time)',
+    )
     .option('--window <length>', 'window length: 30m, 1h, 6h, 1d, ... (windows are aligned in UTC)', '1h')
+    .option('--time <column>', 'for a data file: its date/timestamp column (or ISO 8601 strings)')
     .option('--fields <names>', 'comma-separated fields to compare')
     .option('--fail-on <what>', 'exit 1 when "drift" (a window with dataset drift) is found')
     .option('--html <file>', 'also write a self-contained HTML report')
     .action(
       async (
         reference: string,
-        logs: string,
-        opts: { window: string; fields?: string; failOn?: string; html?: string },
+        current: string,
+        opts: { window: string; time?: string; fields?: string; failOn?: string; html?: string },
         command: Command,
       ) => {
         if (opts.failOn !== undefined && opts.failOn !== 'drift')
           throw new CliError(`--fail-on: expected "drift", got "${opts.failOn}"`);
         const windowMs = parseWindow(opts.window);
         const windows = createTimelineBuilder(windowMs, { maxWindows: 1000 });
-        const path = resolve(io.cwd, logs);
-        if (!existsSync(path) || !statSync(path).isDirectory())
-          throw new CliError(`${logs}: not a folder; give a prediction log folder`);
+        const path = resolve(io.cwd, current);
+        if (!existsSync(path)) throw new CliError(`${current}: no such file or folder`);
+        const isFolder = statSync(path).isDirectory();
+        if (!isFolder && opts.time === undefined)
+          throw new CliError(
+            `${current}: a data file; name its time column with --time (or give a prediction log folder)`,
+          );
         const ref = await load(reference, io, false);
         const add = (row: Record<string, unknown>, at: number) => {
           try {
@@ -354,16 +404,13 @@ export const registerDrift: RegisterCommand = (program, io) => {
           } catch (error) {
             if (!(error instanceof DriftError)) throw error;
             throw new CliError(
-              `the logs span more than 1000 windows of ${formatWindow(windowMs)}: give a longer --window`,
+              `${current} spans more than 1000 windows of ${formatWindow(windowMs)}: give a longer --window`,
             );
           }
         };
-        const scan = await readLoggedRows(
-          path,
-          io,
-          add,
-          'not a prediction log folder (no log entries in it)',
-        );
+        const source = isFolder
+          ? (await readLoggedRows(path, io, add, 'not a prediction log folder (no log entries in it)')).source
+          : await readTimedRows(current, opts.time!, io, add);
         const fields = opts.fields
           ?.split(',')
           .map((s) => s.trim())
@@ -371,8 +418,8 @@ export const registerDrift: RegisterCommand = (program, io) => {
         const timeline: CliTimeline = {
           ...wrapDrift(() => driftTimeline(ref.profile, windows, fields ? { fields } : {})),
           reference,
-          current: logs,
-          source: scan.source,
+          current,
+          source,
         };
         if (opts.html) writeOut(io, opts.html, renderTimelineHtml(timeline));
         if (command.optsWithGlobals().json) printJson(io, timeline);
