@@ -41,6 +41,21 @@ const FEW_ROWS = 30;
 
 const minute = (iso: string) => `${iso.slice(0, 10)} ${iso.slice(11, 16)}`;
 
+/** A timeline in one sentence, for reports that show it beside other findings (diagnose). */
+export function timelineSentence(t: DriftTimeline): string {
+  const of = `${t.windows.length} windows of ${formatWindow(t.windowMs)}`;
+  if (t.datasetDriftSince !== null) {
+    const since = t.datasetDriftSince;
+    const n = t.windows.filter((w) => w.start >= since).length;
+    return `dataset drift in every window since ${minute(since)} UTC (the last ${n} of ${of})`;
+  }
+  if (t.firstDatasetDrift !== null)
+    return `dataset drift from ${minute(t.firstDatasetDrift)} UTC, but not in the last of ${of}`;
+  if (t.firstFieldDrift !== null)
+    return `no window reached dataset drift; the first drifted field came at ${minute(t.firstFieldDrift.start)} UTC (${t.firstFieldDrift.fields.join(', ')}), over ${of}`;
+  return `no window drifted, over ${of}`;
+}
+
 /** The timeline as a terminal table, drifted windows in red when `color`. */
 export function renderTimelineText(t: CliTimeline, color: boolean): string {
   const red = (s: string) => (color ? `\u001b[31m${s}\u001b[39m` : s);

@@ -9,9 +9,13 @@ import {
 import {
   compare,
   createProfileBuilder,
+  createTimelineBuilder,
   type DriftReport,
+  type DriftTimeline,
+  driftTimeline,
   type Profile,
   parseProfile,
+  type TimelineBuilder,
   valueShare,
 } from '@prodprobe/drift';
 import { diff, type EnvDiff, type EnvSnapshot, parseSnapshotJson } from '@prodprobe/env-snapshot';
@@ -107,6 +111,8 @@ export interface DiagnoseReport {
   /** Where the production inputs for the drift check came from: a sentence, and which input. */
   driftSource: string | null;
   driftFrom: 'logs' | 'captures' | null;
+  /** The logged inputs' drift hour by hour, when the logs span two hours or more (at most 1,000). */
+  driftTimeline: DriftTimeline | null;
   latency: LatencyBucket[] | null;
   memory: MemoryTrend | null;
   totals: { captures: number; loggedEntries: number; loggedErrors: number };
@@ -182,6 +188,7 @@ export async function diagnose(inputs: DiagnoseInputs): Promise<DiagnoseReport> 
     drift: null,
     driftSource: null,
     driftFrom: null,
+    driftTimeline: null,
     latency: null,
     memory: null,
     totals: { captures: 0, loggedEntries: 0, loggedErrors: 0 },
@@ -239,6 +246,8 @@ export async function diagnose(inputs: DiagnoseInputs): Promise<DiagnoseReport> 
 
   // Production inputs for the drift check, profiled while the logs are read, and what they stand for.
   const logged = createProfileBuilder();
+  // The same rows hour by hour, to date a drift; dropped if the logs span more than 1,000 hours.
+  let hourly: TimelineBuilder | undefined = createTimelineBuilder(3_600_000, { maxWindows: 1000 });
   let loggedSource = '';
   if (inputs.logs) {
     if (!existsSync(inputs.logs)) throw new CliError(`--logs ${inputs.logs}: no such directory`);
@@ -246,7 +255,14 @@ export async function diagnose(inputs: DiagnoseInputs): Promise<DiagnoseReport> 
     try {
       // The uniform sample of requests when the logs have one (streamed: the folder's size does
       // not matter), else every logged entry; the source says which.
-      const scan = await scanLoggedInputs(inputs.logs, (row) => logged.add(row));
+      const scan = await scanLoggedInputs(inputs.logs, (row, at) => {
+        logged.add(row);
+        try {
+          hourly?.add(row, at);
+        } catch {
+          hourly = undefined;
+        }
+      });
       report.totals.loggedEntries = scan.entries;
       loggedSource = `logged inputs: ${scan.source}`;
       if (scan.entries === 0) notChecked.push(`logs: ${inputs.logs} holds no prediction log entries`);
@@ -290,6 +306,10 @@ export async function diagnose(inputs: DiagnoseInputs): Promise<DiagnoseReport> 
     else {
       progress('comparing production inputs with the training profile');
       report.drift = compare(reference, current.toJSON());
+      if (fromLogs && hourly) {
+        const timeline = driftTimeline(reference, hourly);
+        if (timeline.windows.length >= 2) report.driftTimeline = timeline;
+      }
       const source = fromLogs
         ? loggedSource
         : 'captured inputs: failures only, so this is the drift of what failed';

@@ -1,4 +1,5 @@
 import type { DriftReport } from '@prodprobe/drift';
+import { timelineSentence } from '../drift-timeline.js';
 import { barChart, esc, page, table } from '../html.js';
 import type { DiagnoseReport } from './diagnose.js';
 import { describeShared, formatValue } from './format-value.js';
@@ -85,7 +86,11 @@ export function renderDiagnoseHtml(r: DiagnoseReport): string {
     }</section>`,
     `<section id="drift"><h2>5. Drift of production inputs</h2>${
       r.drift
-        ? `<p>Dataset drift: <strong>${r.drift.datasetDrift ? 'yes' : 'no'}</strong> (${(r.drift.driftedShare * 100).toFixed(0)}% of fields). ${esc(r.driftSource ?? '')}</p>${barChart(
+        ? `<p>Dataset drift: <strong>${r.drift.datasetDrift ? 'yes' : 'no'}</strong> (${(r.drift.driftedShare * 100).toFixed(0)}% of fields). ${esc(r.driftSource ?? '')}</p>${
+            r.driftTimeline
+              ? `<p class="over-time">Over time: ${esc(timelineSentence(r.driftTimeline))}.</p>`
+              : ''
+          }${barChart(
             'Drift score by field',
             driftFields.map((f) => ({
               label: f.name,

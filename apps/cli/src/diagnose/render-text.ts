@@ -1,3 +1,4 @@
+import { timelineSentence } from '../drift-timeline.js';
 import type { Style } from '../output.js';
 import type { DiagnoseReport } from './diagnose.js';
 import { describeIsolation, describeShared, formatValue } from './format-value.js';
@@ -67,6 +68,7 @@ export function renderDiagnoseText(r: DiagnoseReport, paint: Paint): string {
     out.push(
       `  dataset drift: ${r.drift.datasetDrift ? paint('red', 'yes') : 'no'} (${(r.drift.driftedShare * 100).toFixed(0)}% of fields)  ${paint('dim', r.driftSource ?? '')}`,
     );
+    if (r.driftTimeline) out.push(`  over time: ${timelineSentence(r.driftTimeline)}`);
     for (const f of [...r.drift.fields].sort((a, b) => b.score - a.score).slice(0, 8)) {
       const warnings = f.warnings.map((w) => w.code).join(', ');
       out.push(

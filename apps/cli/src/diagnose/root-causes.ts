@@ -1,3 +1,4 @@
+import { timelineSentence } from '../drift-timeline.js';
 import type { DiagnoseInputs, DiagnoseReport } from './diagnose.js';
 import { describeIsolation, describeShared, formatValue } from './format-value.js';
 import { describeAnomaly } from './signature.js';
@@ -228,7 +229,10 @@ export function rankRootCauses(r: DiagnoseReport, inputs: DiagnoseInputs): RootC
       title: `Dataset drift: ${drifted.length} of ${r.drift.fields.length} fields drifted from training`,
       confidence: 'medium',
       affected: 0,
-      evidence: [`Drifted fields: ${drifted.join(', ')}.`],
+      evidence: [
+        `Drifted fields: ${drifted.join(', ')}.`,
+        ...(r.driftTimeline ? [`Over time: ${timelineSentence(r.driftTimeline)}.`] : []),
+      ],
       // From logs, the next question is when it started (a deploy, an upstream change).
       next:
         r.driftFrom === 'logs'
