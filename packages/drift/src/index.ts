@@ -54,6 +54,7 @@ export { KS_MAX_EXACT_N, type KsResult, ksTwoSample } from './stats/ks-test.js';
 export { quantiles, type Sample, sampleFrom, sampleSize } from './stats/sample.js';
 export { chiSquareSf, gammaIncUpper, logGamma, smirnovSf } from './stats/special.js';
 export { wasserstein1 } from './stats/wasserstein.js';
+export { parseIsoDate } from './time-format.js';
 export {
   createTimelineBuilder,
   type DriftTimeline,

@@ -390,6 +390,30 @@ describe('prodprobe drift', () => {
     expect(t.datasetDriftSince).toBe('2026-11-20T12:00:00.000Z');
     expect(t.source).toBe('900 rows of timed.csv by their ts column');
 
+    // JSON Lines with ISO strings (no zone: UTC), a row without a time, and a numeric column whose
+    // first value is missing.
+    const jsonl = hours.flatMap((hourRows, h) =>
+      hourRows.map((r, i) =>
+        JSON.stringify({
+          ts: i === 0 && h === 0 ? null : `2026-11-20T${10 + h}:00:${String(i % 60).padStart(2, '0')}`,
+          seq: i === 0 ? null : i,
+          amount: r.amount,
+          method: r.method,
+        }),
+      ),
+    );
+    writeFileSync(join(dir, 'timed.jsonl'), `${jsonl.join('\n')}\n`);
+    const j = memoryIo({ cwd: dir });
+    const jargs = ['drift', 'timeline', 'ref.csv', 'timed.jsonl', '--fields', 'amount,method'];
+    expect(await run(['node', 'prodprobe', '--json', ...jargs, '--time', 'ts'], j.io)).toBe(0);
+    const jt = JSON.parse(j.stdout());
+    expect(jt.windows.map((w: { rows: number }) => w.rows)).toEqual([299, 300, 300]);
+    expect(jt.undated).toBe(1);
+    expect(jt.datasetDriftSince).toBe('2026-11-20T12:00:00.000Z');
+    const seq = memoryIo({ cwd: dir });
+    expect(await run(['node', 'prodprobe', ...jargs, '--time', 'seq'], seq.io)).toBe(2);
+    expect(seq.stderr()).toContain('--time seq: a numeric column');
+
     for (const [extra, message] of [
       [[], 'timed.csv: a data file; name its time column with --time'],
       [['--time', 'when'], '--time when: no such column in timed.csv (columns: ts, amount, method)'],

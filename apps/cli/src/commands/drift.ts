@@ -14,6 +14,7 @@ import {
   driftTimeline,
   mergeProfiles,
   type Profile,
+  parseIsoDate,
   parseProfile,
   renderHtml,
   renderMarkdown,
@@ -223,7 +224,8 @@ async function load(file: string, io: Io, keepRows: boolean): Promise<Loaded> {
 
 /**
  * The rows of a data file with their times from its `time` column (a DATE/TIMESTAMP column, or
- * ISO 8601 strings), streamed; the time column itself is not a row field. Returns what the rows are.
+ * ISO 8601 strings; a row whose time is missing or unreadable is counted as undated), streamed; the
+ * time column itself is not a row field. Returns what the rows are.
  */
 async function readTimedRows(
   file: string,
@@ -242,11 +244,8 @@ async function readTimedRows(
         throw new CliError(
           `--time ${time}: no such column in ${file} (columns: ${Object.keys(columns).join(', ')})`,
         );
-      if (!dates.includes(time) && times.length > 0 && typeof times[0] === 'number')
-        throw new CliError(
-          `--time ${time}: a numeric column; give a date or timestamp column (or ISO 8601 strings), not numbers whose unit is unknown`,
-        );
       const isDate = new Set(dates);
+      const timeIsDate = isDate.has(time);
       const names = Object.keys(columns).filter((name) => name !== time);
       for (let i = 0; i < n; i++) {
         const row: Record<string, unknown> = {};
@@ -255,7 +254,12 @@ async function readTimedRows(
           row[name] = isDate.has(name) && typeof v === 'number' ? new Date(v) : v;
         }
         const t = times[i];
-        add(row, typeof t === 'number' ? t : typeof t === 'string' ? Date.parse(t) : Number.NaN);
+        if (typeof t === 'number' && !timeIsDate)
+          throw new CliError(
+            `--time ${time}: a numeric column; give a date or timestamp column (or ISO 8601 strings), not numbers whose unit is unknown`,
+          );
+        // Strings as the profiles read dates: ISO 8601, a date-time without a zone in UTC.
+        add(row, typeof t === 'number' ? t : typeof t === 'string' ? parseIsoDate(t) : Number.NaN);
       }
       rows += n;
     },
