@@ -133,6 +133,7 @@ describe('prodprobe sanitize', () => {
     expect(good.code).toBe(0);
     expect(JSON.parse(good.out)).toEqual({
       records: 3,
+      truncated: 0,
       format: 'jsonl',
       policy: 'the default policy',
       out: 'out.jsonl',
@@ -187,5 +188,28 @@ describe('prodprobe sanitize', () => {
     const folder = await cli(['sanitize', 'inputs.jsonl', '--out', 'no/such/dir/out.jsonl']);
     expect(folder.err).toContain('does not exist');
     expect(existsSync(join(root, 'no'))).toBe(false);
+  });
+
+  it('a JSON array is a list of records: all of them come out, however many; a record past the limits is reported', async () => {
+    // More items than the sanitizer keeps in one array (100,000): as one value it would be cut.
+    const many = Array.from({ length: 100_050 }, (_, i) => ({ id: i, email: `user${i}@example.com` }));
+    writeFileSync(join(root, 'many.json'), JSON.stringify(many));
+    const r = await cli(['--json', 'sanitize', 'many.json', '--out', 'many-clean.json']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out)).toMatchObject({ records: 100_050, truncated: 0, format: 'json' });
+    const out = decode(readFileSync(join(root, 'many-clean.json'), 'utf8')) as {
+      id: number;
+      email: string;
+    }[];
+    expect(out).toHaveLength(100_050);
+    expect(out[100_049]).toEqual({ id: 100_000, email: '<string length=22>' });
+    expect(r.err).not.toContain('warning');
+
+    // One record holding an array past the limit: kept, cut, and said so.
+    writeFileSync(join(root, 'huge.jsonl'), `${JSON.stringify({ rows: Array(100_001).fill(1) })}\n{"a":1}\n`);
+    const huge = await cli(['sanitize', 'huge.jsonl']);
+    expect(huge.code).toBe(0);
+    expect(huge.err).toContain("warning: 1 record(s) went past the sanitizer's limits");
+    expect(lines(huge.out)).toHaveLength(2);
   });
 });

@@ -150,16 +150,25 @@ async function fileSink(io: Io, file: string): Promise<Sink> {
   };
 }
 
-/** Sanitizes one JSONL record per line (blank lines skipped), streaming; returns the record count. */
+/** The markers the sanitizer and the codec leave where a value went past their limits. */
+const TRUNCATED = /"\$pp":\s*"truncated"|<truncated/;
+
+/** Records written, and how many of them hold truncation markers. */
+interface Written {
+  records: number;
+  truncated: number;
+}
+
+/** Sanitizes one JSONL record per line (blank lines skipped), streaming. */
 async function sanitizeLines(
   input: Readable,
   name: string,
   sanitizer: Sanitizer,
   sink: Sink,
-): Promise<number> {
+): Promise<Written> {
   const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
+  const out: Written = { records: 0, truncated: 0 };
   let lineNo = 0;
-  let records = 0;
   for await (const line of lines) {
     lineNo++;
     if (line.trim() === '') continue;
@@ -171,10 +180,35 @@ async function sanitizeLines(
         cause: error,
       });
     }
-    await sink.write(`${encode(sanitizer.sanitize(value))}\n`);
-    records++;
+    const text = encode(sanitizer.sanitize(value));
+    if (TRUNCATED.test(text)) out.truncated++;
+    await sink.write(`${text}\n`);
+    out.records++;
   }
-  return records;
+  return out;
+}
+
+/**
+ * Sanitizes one JSON document. An array is a list of records, each sanitized on its own: the
+ * sanitizer's limits (100,000 items, 1,000,000 values per call) then apply per record, not to the
+ * whole dataset.
+ */
+async function sanitizeDocument(value: unknown, sanitizer: Sanitizer, sink: Sink): Promise<Written> {
+  const one = (v: unknown) => JSON.stringify(toStorable(sanitizer.sanitize(v)), null, 2);
+  if (!Array.isArray(value)) {
+    const text = one(value);
+    await sink.write(`${text}\n`);
+    return { records: 1, truncated: TRUNCATED.test(text) ? 1 : 0 };
+  }
+  const out: Written = { records: value.length, truncated: 0 };
+  await sink.write('[');
+  for (let i = 0; i < value.length; i++) {
+    const text = one(value[i]);
+    if (TRUNCATED.test(text)) out.truncated++;
+    await sink.write(`${i === 0 ? '' : ','}\n  ${text.replace(/\n/g, '\n  ')}`);
+  }
+  await sink.write(value.length === 0 ? ']\n' : '\n]\n');
+  return out;
 }
 
 async function readAll(input: Readable): Promise<string> {
@@ -191,7 +225,10 @@ export const registerSanitize: RegisterCommand = (program, io) => {
     .description(
       'remove PII from a JSON or JSONL file (an input from a bug report, a dataset slice) the way captures and logs are sanitized: same keys, nesting and array lengths',
     )
-    .argument('<file>', '.json (one document) or .jsonl/.ndjson (one record per line); - reads stdin')
+    .argument(
+      '<file>',
+      '.json (one document; an array is a list of records) or .jsonl/.ndjson (one record per line); - reads stdin',
+    )
     .option(
       '--policy <policy.json>',
       'rules by path, e.g. {"rules": {"payment_method": "keep", "user.email": "hash"}} (default policy: strings become length placeholders, numbers keep 2 significant digits, NaN and Infinity stay)',
@@ -228,9 +265,9 @@ export const registerSanitize: RegisterCommand = (program, io) => {
         input = createReadStream(path);
       }
       const sink = flags.out === undefined ? stdoutSink(io) : await fileSink(io, flags.out);
-      let records: number;
+      let written: Written;
       try {
-        if (format === 'jsonl') records = await sanitizeLines(input, name, sanitizer, sink);
+        if (format === 'jsonl') written = await sanitizeLines(input, name, sanitizer, sink);
         else {
           let value: unknown;
           try {
@@ -240,8 +277,7 @@ export const registerSanitize: RegisterCommand = (program, io) => {
               cause: error,
             });
           }
-          await sink.write(`${JSON.stringify(toStorable(sanitizer.sanitize(value)), null, 2)}\n`);
-          records = 1;
+          written = await sanitizeDocument(value, sanitizer, sink);
         }
         await sink.commit();
       } catch (error) {
@@ -249,8 +285,14 @@ export const registerSanitize: RegisterCommand = (program, io) => {
         input.destroy();
         throw error;
       }
+      const { records, truncated } = written;
       const policy = flags.policy ?? 'the default policy';
-      if (json && flags.out !== undefined) printJson(io, { records, format, policy, out: flags.out });
+      if (truncated > 0)
+        io.stderr.write(
+          `warning: ${truncated} record(s) went past the sanitizer's limits (by default depth 100, 100,000 items per array, 10,000 keys per object, 1,000,000 values per record; a policy's "limits" sets them) and hold "truncated" markers where values were cut\n`,
+        );
+      if (json && flags.out !== undefined)
+        printJson(io, { records, truncated, format, policy, out: flags.out });
       else
         io.stderr.write(
           `sanitized ${records} record${records === 1 ? '' : 's'} (${format}) with ${policy}${flags.out ? ` into ${flags.out}` : ''}\n`,
