@@ -1,3 +1,8 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { colorEnabled, ExitCode } from './output.js';
 import { run } from './program.js';
@@ -59,4 +64,35 @@ describe('prodprobe CLI conventions', () => {
     expect(r.code).toBe(ExitCode.usage);
     expect(r.stderr()).toContain('--requests must be a whole number >= 50, got "ten"');
   });
+
+  it('a reader that closes the pipe early (prodprobe … | head) ends the run quietly, not with an EPIPE crash', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cli-epipe-'));
+    try {
+      const file = join(dir, 'inputs.jsonl');
+      writeFileSync(
+        file,
+        `${Array.from({ length: 50_000 }, (_, i) => JSON.stringify({ i, email: `u${i}@x.io` })).join('\n')}\n`,
+      );
+      // The real entry point (src/bin.ts through tsx), as a shell pipeline runs it.
+      const cliDir = dirname(dirname(fileURLToPath(import.meta.url)));
+      const child = spawn(
+        process.execPath,
+        ['--import', 'tsx', join(cliDir, 'src', 'bin.ts'), 'sanitize', file],
+        {
+          cwd: cliDir,
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => {
+        stderr += d.toString();
+      });
+      child.stdout.once('data', () => child.stdout.destroy());
+      const code = await new Promise<number | null>((done) => child.once('exit', (c) => done(c)));
+      expect(stderr).not.toContain('EPIPE');
+      expect(code).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
 });
