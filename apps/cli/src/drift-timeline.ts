@@ -4,7 +4,7 @@
  */
 import type { DriftTimeline } from '@prodprobe/drift';
 import { barChart, esc, page, table } from './html.js';
-import { CliError } from './output.js';
+import { CliError, painter } from './output.js';
 
 const UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
@@ -41,14 +41,17 @@ const FEW_ROWS = 30;
 
 const minute = (iso: string) => `${iso.slice(0, 10)} ${iso.slice(11, 16)}`;
 
+/** How many windows, from the last back, the ongoing dataset drift covers (0 when there is none). */
+function windowsSince(t: DriftTimeline): number {
+  const since = t.datasetDriftSince;
+  return since === null ? 0 : t.windows.filter((w) => w.start >= since).length;
+}
+
 /** A timeline in one sentence, for reports that show it beside other findings (diagnose). */
 export function timelineSentence(t: DriftTimeline): string {
   const of = `${t.windows.length} windows of ${formatWindow(t.windowMs)}`;
-  if (t.datasetDriftSince !== null) {
-    const since = t.datasetDriftSince;
-    const n = t.windows.filter((w) => w.start >= since).length;
-    return `dataset drift in every window since ${minute(since)} UTC (the last ${n} of ${of})`;
-  }
+  if (t.datasetDriftSince !== null)
+    return `dataset drift in every window since ${minute(t.datasetDriftSince)} UTC (the last ${windowsSince(t)} of ${of})`;
   if (t.firstDatasetDrift !== null)
     return `dataset drift from ${minute(t.firstDatasetDrift)} UTC, but not in the last of ${of}`;
   if (t.firstFieldDrift !== null)
@@ -56,29 +59,15 @@ export function timelineSentence(t: DriftTimeline): string {
   return `no window drifted, over ${of}`;
 }
 
-/** The timeline as a terminal table, drifted windows in red when `color`. */
-export function renderTimelineText(t: CliTimeline, color: boolean): string {
-  const red = (s: string) => (color ? `\u001b[31m${s}\u001b[39m` : s);
-  const lines = [
-    `drift of ${t.current} vs ${t.reference}, ${formatWindow(t.windowMs)} windows (UTC)`,
-    `rows: ${t.source}`,
-    '',
-    `${'window start'.padEnd(16)}  ${'rows'.padStart(7)}  drifted  fields`,
-  ];
-  for (const w of t.windows) {
-    const fields = w.drifted.map((d) => `${d.name} (${d.severity})`).join(', ') || '-';
-    const few = w.rows < FEW_ROWS ? '  (few rows: only large shifts show)' : '';
-    const line = `${minute(w.start).padEnd(16)}  ${String(w.rows).padStart(7)}  ${`${w.drifted.length}/${w.compared}`.padEnd(7)}  ${w.datasetDrift ? 'DATASET DRIFT: ' : ''}${fields}${few}`;
-    lines.push(w.drifted.length > 0 ? red(line) : line);
-  }
-  lines.push('');
+/** What the timeline says about when, line by line (the text's closing lines, the HTML's list). */
+function summaryLines(t: CliTimeline): string[] {
+  const lines: string[] = [];
   if (t.firstFieldDrift === null) lines.push('no window drifted from the reference');
   else {
-    if (t.datasetDriftSince !== null) {
-      const since = t.datasetDriftSince;
-      const n = t.windows.filter((w) => w.start >= since).length;
-      lines.push(`dataset drift in every window since ${minute(since)} (${n} of ${t.windows.length})`);
-    }
+    if (t.datasetDriftSince !== null)
+      lines.push(
+        `dataset drift in every window since ${minute(t.datasetDriftSince)} (${windowsSince(t)} of ${t.windows.length})`,
+      );
     lines.push(
       t.firstDatasetDrift === null
         ? 'no window reached dataset drift'
@@ -89,7 +78,25 @@ export function renderTimelineText(t: CliTimeline, color: boolean): string {
     );
   }
   if (t.undated > 0) lines.push(`${t.undated} logged rows without a readable time left out`);
-  return `${lines.join('\n')}\n`;
+  return lines;
+}
+
+/** The timeline as a terminal table, drifted windows in red when `color`. */
+export function renderTimelineText(t: CliTimeline, color: boolean): string {
+  const paint = painter(color);
+  const lines = [
+    `drift of ${t.current} vs ${t.reference}, ${formatWindow(t.windowMs)} windows (UTC)`,
+    `rows: ${t.source}`,
+    '',
+    `${'window start'.padEnd(16)}  ${'rows'.padStart(7)}  drifted  fields`,
+  ];
+  for (const w of t.windows) {
+    const fields = w.drifted.map((d) => `${d.name} (${d.severity})`).join(', ') || '-';
+    const few = w.rows < FEW_ROWS ? '  (few rows: only large shifts show)' : '';
+    const line = `${minute(w.start).padEnd(16)}  ${String(w.rows).padStart(7)}  ${`${w.drifted.length}/${w.compared}`.padEnd(7)}  ${w.datasetDrift ? 'DATASET DRIFT: ' : ''}${fields}${few}`;
+    lines.push(w.drifted.length > 0 ? paint('red', line) : line);
+  }
+  return `${[...lines, '', ...summaryLines(t)].join('\n')}\n`;
 }
 
 /** The timeline as a self-contained HTML page: the drifted share per window, then the table. */
@@ -99,11 +106,12 @@ export function renderTimelineHtml(t: CliTimeline): string {
     value: w.compared > 0 ? Math.round((1000 * w.drifted.length) / w.compared) / 10 : 0,
     color: w.datasetDrift ? '#e45756' : w.drifted.length > 0 ? '#f2a541' : '#4c78a8',
   }));
-  const summary = renderTimelineText(t, false).split('\n\n').at(-1)!.trim().split('\n');
   return page(
     'prodprobe drift timeline',
     `<p>${esc(t.current)} vs ${esc(t.reference)}, ${esc(formatWindow(t.windowMs))} windows (UTC). Rows: ${esc(t.source)}.</p>
-<section id="summary"><h2>When</h2><ul>${summary.map((l) => `<li>${esc(l)}</li>`).join('')}</ul></section>
+<section id="summary"><h2>When</h2><ul>${summaryLines(t)
+      .map((l) => `<li>${esc(l)}</li>`)
+      .join('')}</ul></section>
 <section id="chart"><h2>Drifted fields per window</h2>${barChart(
       'Share of compared fields that drifted',
       bars,

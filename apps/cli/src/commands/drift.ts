@@ -35,6 +35,8 @@ import { type RegisterCommand, setExitCode } from '../program.js';
 
 /** Inputs up to this many rows are also compared value by value (exact tests); larger ones by profile. */
 const EXACT_ROWS = 100_000;
+/** Most windows `drift timeline` keeps (each is a profile in memory; a longer table is unreadable). */
+const MAX_WINDOWS = 1000;
 
 interface Loaded {
   profile: Profile;
@@ -393,7 +395,7 @@ export const registerDrift: RegisterCommand = (program, io) => {
         if (opts.failOn !== undefined && opts.failOn !== 'drift')
           throw new CliError(`--fail-on: expected "drift", got "${opts.failOn}"`);
         const windowMs = parseWindow(opts.window);
-        const windows = createTimelineBuilder(windowMs, { maxWindows: 1000 });
+        const windows = createTimelineBuilder(windowMs, { maxWindows: MAX_WINDOWS });
         const path = resolve(io.cwd, current);
         if (!existsSync(path)) throw new CliError(`${current}: no such file or folder`);
         const isFolder = statSync(path).isDirectory();
@@ -408,7 +410,7 @@ export const registerDrift: RegisterCommand = (program, io) => {
           } catch (error) {
             if (!(error instanceof DriftError)) throw error;
             throw new CliError(
-              `${current} spans more than 1000 windows of ${formatWindow(windowMs)}: give a longer --window`,
+              `${current} spans more than ${MAX_WINDOWS} windows of ${formatWindow(windowMs)}: give a longer --window`,
             );
           }
         };

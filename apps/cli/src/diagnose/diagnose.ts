@@ -246,8 +246,8 @@ export async function diagnose(inputs: DiagnoseInputs): Promise<DiagnoseReport> 
 
   // Production inputs for the drift check, profiled while the logs are read, and what they stand for.
   const logged = createProfileBuilder();
-  // The same rows hour by hour, to date a drift; dropped if the logs span more than 1,000 hours.
-  let hourly: TimelineBuilder | undefined = createTimelineBuilder(3_600_000, { maxWindows: 1000 });
+  // The same rows hour by hour, to date a drift; dropped past the builder's 1,000 windows (hours).
+  let hourly: TimelineBuilder | undefined = createTimelineBuilder(3_600_000);
   let loggedSource = '';
   if (inputs.logs) {
     if (!existsSync(inputs.logs)) throw new CliError(`--logs ${inputs.logs}: no such directory`);
