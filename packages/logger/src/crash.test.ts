@@ -11,10 +11,18 @@ const root = mkdtempSync(join(tmpdir(), 'pp-logger-crash-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 /** Runs the fixture with tsx; a test tsconfig maps @prodprobe/sanitize to its source, so no build is needed. */
-function startChild(dir: string, mode: string, flushIntervalMs: number): ChildProcess {
+function startChild(dir: string, mode: string, flushIntervalMs: number, worker: boolean): ChildProcess {
   return spawn(
     process.execPath,
-    ['--import', 'tsx', 'test/fixtures/load-child.ts', dir, mode, String(flushIntervalMs)],
+    [
+      '--import',
+      'tsx',
+      'test/fixtures/load-child.ts',
+      dir,
+      mode,
+      String(flushIntervalMs),
+      worker ? 'worker' : 'main',
+    ],
     {
       cwd: pkgDir,
       env: { ...process.env, TSX_TSCONFIG_PATH: 'test/fixtures/tsconfig.json' },
@@ -46,11 +54,14 @@ const exited = (child: ChildProcess) =>
     child.once('exit', (code, signal) => resolve({ code, signal })),
   );
 
-describe('crash safety', () => {
+describe.each([
+  ['on the calling thread', false],
+  ['on the worker thread (serializeInWorker)', true],
+])('crash safety, serializing %s', (_, worker) => {
   it('after SIGKILL under load, every entry logged more than one flush interval before the kill is on disk', async () => {
-    const dir = join(root, 'sigkill');
+    const dir = join(root, `sigkill-${worker}`);
     const flushIntervalMs = 100;
-    const child = startChild(dir, 'load', flushIntervalMs);
+    const child = startChild(dir, 'load', flushIntervalMs, worker);
     const bursts: { first: number; last: number; at: number }[] = [];
     let firstBurstAt = 0;
     const stderr = collectLines(child, (line) => {
@@ -84,9 +95,9 @@ describe('crash safety', () => {
   });
 
   it('installExitHandlers flushes on SIGTERM and then lets the signal end the process', async () => {
-    const dir = join(root, 'sigterm');
+    const dir = join(root, `sigterm-${worker}`);
     // A long flush interval: only the exit handler can have written these entries.
-    const child = startChild(dir, 'sigterm', 60_000);
+    const child = startChild(dir, 'sigterm', 60_000, worker);
     const ready = new Promise<void>((resolve) => {
       const stderr = collectLines(child, (line) => {
         if (line.startsWith('READY')) resolve();

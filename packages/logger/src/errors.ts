@@ -3,6 +3,7 @@ export type LoggerErrorCode =
   | 'INVALID_OPTIONS'
   | 'INVALID_ENTRY'
   | 'WRITE_FAILED'
+  | 'WORKER_FAILED'
   | 'NO_SEGMENTS'
   | 'QUERY_FAILED'
   | 'DUCKDB_MISSING';

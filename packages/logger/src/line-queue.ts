@@ -57,13 +57,25 @@ export class LineQueue {
     // At most 3 bytes per UTF-16 code unit: the exact size is only needed near the end of the slab.
     if (this.used + line.length * 3 > this.slab.length) this.reserve(Buffer.byteLength(line));
     const n = this.slab.write(line, this.used);
+    this.note(n, error);
+    return n;
+  }
+
+  /** Appends a line already encoded as UTF-8 (ending in `\n`); returns its size in bytes. */
+  pushBytes(line: Uint8Array, error: boolean): number {
+    if (this.used + line.length > this.slab.length) this.reserve(line.length);
+    this.slab.set(line, this.used);
+    this.note(line.length, error);
+    return line.length;
+  }
+
+  private note(n: number, error: boolean): void {
     this.used += n;
     this.ends.push(this.used);
     this.kinds.push(error ? ERROR : SUCCESS);
     this.count++;
     this.bytes += n;
     if (!error) this.successes++;
-    return n;
   }
 
   /** Evicts the oldest queued success; returns false when there is none. */

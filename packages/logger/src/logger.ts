@@ -1,20 +1,14 @@
 import { hostname } from 'node:os';
-import {
-  createSanitizer,
-  encode,
-  type FlatPolicy,
-  formatIssues,
-  inputHash,
-  redactPii,
-} from '@prodprobe/sanitize';
+import { createSanitizer, formatIssues } from '@prodprobe/sanitize';
 import { z } from 'zod';
 import { LoggerError } from './errors.js';
-import { isoTime } from './iso-time.js';
+import { createLineEncoder, type LineSanitizer, type LineSettings } from './line-encoder.js';
 import { type Batch, LineQueue } from './line-queue.js';
 import { sampleUnit } from './sampling.js';
 import { LOG_SCHEMA_VERSION } from './schema.js';
 import { type OpenSegment, openFileSegment, SegmentSink } from './segment.js';
-import { inputStatsJsonOf, lastFusedStatsJson, sanitizedJsonWithStats } from './stats-json.js';
+import { type SerializeThread, startSerializeThread } from './serialize-thread.js';
+import type { EncodeItem, EncodeReply } from './serialize-worker.js';
 
 /** What `log()` takes: one call of the model. */
 export interface PredictionInput {
@@ -41,12 +35,6 @@ export interface LogResult {
    * are accepted even then (never dropped); the bound holds for producers that wait.
    */
   readonly backpressure: boolean;
-}
-
-/** `sanitizer.flat` as `createSanitizer` sets it (a look-alike from elsewhere takes the generic path). */
-function isFlatPolicy(value: unknown): value is FlatPolicy {
-  const p = value as FlatPolicy | undefined;
-  return typeof p?.numberDigits === 'number' && p.fields instanceof Map;
 }
 
 /** Most kept successes waiting to be serialized (deferSerialization) before log() serializes them. */
@@ -129,7 +117,7 @@ export interface PredictionLoggerOptions {
    * JSON and the stats, without the sanitized copy.
    * @default createSanitizer() (the default policy)
    */
-  sanitizer?: { sanitize(value: unknown): unknown; readonly flat?: FlatPolicy };
+  sanitizer?: LineSanitizer;
   /** Fingerprint of the environment (e.g. from `@prodprobe/env-snapshot`), stored on every entry. */
   envFingerprint?: string;
   /** Keep every success slower than this, whatever the sample says. @default undefined (rule off) */
@@ -151,6 +139,18 @@ export interface PredictionLoggerOptions {
    * @default false
    */
   deferSerialization?: boolean;
+  /**
+   * Serialize kept successes on a worker thread (implies `deferSerialization`): the event loop
+   * only hands each one over (a structured clone, about 1 µs), and sanitizing, hashing and
+   * encoding (about 20 µs) run on another core. Errors are still serialized at once on the
+   * calling thread, so on disk a success can follow an error logged after it (each line has its
+   * timestamp). The sanitizer must come from `createSanitizer`: the worker builds its own from
+   * `sanitizer.policy`. An input structured clone refuses (a function, a class with private state)
+   * is serialized on the calling thread instead; `flush()`, `close()` and a worker that dies fall
+   * back to the calling thread too, so nothing accepted is lost.
+   * @default false
+   */
+  serializeInWorker?: boolean;
   /**
    * The most an entry waits before it is on disk, so at most this much is lost on a hard crash
    * (SIGKILL). The logger writes every half interval, leaving the rest for the write itself.
@@ -186,7 +186,7 @@ const OptionsSchema = z.object({
   dir: z.string().min(1, 'expected a non-empty folder path'),
   sampleRate: z.number().min(0).max(1),
   modelVersion: z.string().min(1, 'expected a non-empty model version'),
-  sanitizer: z.custom<{ sanitize(value: unknown): unknown; readonly flat?: FlatPolicy }>(
+  sanitizer: z.custom<LineSanitizer>(
     (v) => typeof (v as { sanitize?: unknown } | null)?.sanitize === 'function',
     'expected an object with a sanitize(value) function',
   ),
@@ -197,6 +197,7 @@ const OptionsSchema = z.object({
   maxStatsFields: positiveInt,
   maxErrorMessageLength: positiveInt,
   deferSerialization: z.boolean(),
+  serializeInWorker: z.boolean(),
   flushIntervalMs: positiveInt,
   maxQueue: positiveInt,
   maxQueueBytes: positiveInt,
@@ -233,29 +234,6 @@ function hasNonFinite(value: unknown, depth: number): boolean {
   return false;
 }
 
-function errorFields(error: unknown, maxLength: number): { name: string; message: string } {
-  let name: string;
-  let message: string;
-  if (error instanceof Error) {
-    name = error.name;
-    message = error.message;
-  } else if (error !== null && typeof error === 'object') {
-    const e = error as { name?: unknown; message?: unknown };
-    name = typeof e.name === 'string' ? e.name : 'Error';
-    message = typeof e.message === 'string' ? e.message : encode(error);
-  } else {
-    name = typeof error === 'string' ? 'Error' : typeof error;
-    message = typeof error === 'string' ? error : encode(error);
-  }
-  if (message.length > maxLength) message = message.slice(0, maxLength);
-  // Messages often quote the input ("invalid email a@b.c"): free-text PII detectors run on them.
-  return { name, message: redactPii(message) };
-}
-
-function numberJson(n: number): string {
-  return n - n === 0 && !Object.is(n, -0) ? String(n) : encode(n);
-}
-
 /**
  * Creates a prediction logger writing JSONL segments under `options.dir`.
  *
@@ -275,6 +253,7 @@ export function createPredictionLogger(options: PredictionLoggerOptions): Predic
     maxStatsFields: true,
     maxErrorMessageLength: true,
     deferSerialization: true,
+    serializeInWorker: true,
     flushIntervalMs: true,
     maxQueue: true,
     maxQueueBytes: true,
@@ -294,15 +273,16 @@ export function createPredictionLogger(options: PredictionLoggerOptions): Predic
   const o = parsed.data;
   const sampleRate = o.sampleRate;
   const sanitizer = o.sanitizer ?? createSanitizer();
-  // A flat policy (the default one included) is also written by a one-walk path (sanitize + stats
-  // + encode together); anything else takes the generic path.
-  const flat = isFlatPolicy(sanitizer.flat) ? sanitizer.flat : undefined;
+  const inWorker = o.serializeInWorker ?? false;
+  if (inWorker && sanitizer.policy === undefined) {
+    throw new LoggerError(
+      'INVALID_OPTIONS',
+      'invalid logger options: serializeInWorker: the sanitizer must come from createSanitizer (the worker builds its own from sanitizer.policy)',
+    );
+  }
   const keepLatencyAboveMs = o.keepLatencyAboveMs;
   const keepNonFiniteOutput = o.keepNonFiniteOutput ?? true;
-  const includeInput = o.includeInput ?? true;
-  const maxStatsFields = o.maxStatsFields ?? 256;
-  const maxErrorMessageLength = o.maxErrorMessageLength ?? 4096;
-  const deferSerialization = o.deferSerialization ?? false;
+  const deferSerialization = inWorker || (o.deferSerialization ?? false);
   const flushIntervalMs = o.flushIntervalMs ?? 100;
   const maxQueue = o.maxQueue ?? 10_000;
   const maxQueueBytes = o.maxQueueBytes ?? 32 * 1024 * 1024;
@@ -326,18 +306,20 @@ export function createPredictionLogger(options: PredictionLoggerOptions): Predic
     openSegment: o.openSegment ?? openFileSegment,
   });
 
-  // Fixed parts of every line, serialised once (fewer pieces to join on every line).
-  const headJson = `{"schemaVersion":${LOG_SCHEMA_VERSION},"kind":"prediction","timestamp":"`;
-  const modelHashJson = `,"modelVersion":${JSON.stringify(o.modelVersion)},"inputHash":"`;
-  const tailJson =
-    `,"host":${JSON.stringify(host)},"pid":${pid}` +
-    (o.envFingerprint !== undefined ? `,"envFingerprint":${JSON.stringify(o.envFingerprint)}` : '');
-  const keptJson = (keptBy: string, weight: number) =>
-    `,"samplingWeight":${weight},"keptBy":"${keptBy}"${tailJson}`;
-  const keptByError = keptJson('error', 1);
-  const keptByLatency = keptJson('latency', 1);
-  const keptByNonFinite = keptJson('non-finite-output', 1);
-  const keptBySample = keptJson('sample', sampleWeight);
+  const lineSettings: LineSettings = {
+    modelVersion: o.modelVersion,
+    host,
+    pid,
+    envFingerprint: o.envFingerprint,
+    includeInput: o.includeInput ?? true,
+    maxStatsFields: o.maxStatsFields ?? 256,
+    maxErrorMessageLength: o.maxErrorMessageLength ?? 4096,
+  };
+  const encoder = createLineEncoder(lineSettings, sanitizer);
+  const keptByError = encoder.keptJson('error', 1);
+  const keptByLatency = encoder.keptJson('latency', 1);
+  const keptByNonFinite = encoder.keptJson('non-finite-output', 1);
+  const keptBySample = encoder.keptJson('sample', sampleWeight);
 
   // The queue: lines in order, as UTF-8 bytes; successes can be evicted to make room for errors.
   const queue = new LineQueue();
@@ -377,8 +359,15 @@ export function createPredictionLogger(options: PredictionLoggerOptions): Predic
 
   // Kept successes waiting to be serialized (deferSerialization), in log() order. Bounded by
   // MAX_DEFERRED, so at most that many inputs are held by reference.
-  let deferred: { entry: PredictionInput; t: number; keptBy: string; memory: string }[] = [];
-  const buffered = () => queue.count + inFlight + deferred.length;
+  let deferred: EncodeItem[] = [];
+  // serializeInWorker: the batches at the worker, oldest first. Their items stay referenced here
+  // until their lines come back, so flush() or a dead worker can serialize them here instead.
+  let thread: SerializeThread | undefined;
+  let threadFailed = false;
+  let nextBatchId = 0;
+  const atWorker = new Map<number, EncodeItem[]>();
+  let atWorkerCount = 0;
+  const buffered = () => queue.count + inFlight + deferred.length + atWorkerCount;
   const isFull = () => buffered() >= maxQueue || queue.bytes >= maxQueueBytes;
 
   function recordDrop(t: number): void {
@@ -395,8 +384,9 @@ export function createPredictionLogger(options: PredictionLoggerOptions): Predic
     return true;
   }
 
-  function push(line: string, error: boolean): void {
-    queue.push(line, error);
+  function push(line: string | Uint8Array, error: boolean): void {
+    if (typeof line === 'string') queue.push(line, error);
+    else queue.pushBytes(line, error);
     pushed++;
     noteBuffered();
     startTimer();
@@ -435,6 +425,10 @@ export function createPredictionLogger(options: PredictionLoggerOptions): Predic
     }
     // A chunk chain in progress writes when it is done.
     if (chunking) return;
+    if (deferred.length > 0 && dispatchDeferred()) {
+      writeInBackground();
+      return;
+    }
     if (deferred.length > DEFER_CHUNK) {
       chunking = true;
       serializeChunk();
@@ -531,43 +525,96 @@ export function createPredictionLogger(options: PredictionLoggerOptions): Predic
     if (queue.count > 0 || deferred.length > 0 || droppedSinceMarker > 0) startTimer();
   }
 
-  /** The JSON line of one kept entry. */
-  function entryLine(
-    entry: PredictionInput,
-    t: number,
-    keptBy: string,
-    memory: string,
-    failed: boolean,
-  ): string {
-    const requestId = entry.requestId;
-    const input = entry.input;
-    let inputJson = flat ? sanitizedJsonWithStats(input, flat, maxStatsFields) : undefined;
-    let statsJson: string;
-    if (inputJson !== undefined) {
-      statsJson = lastFusedStatsJson();
-    } else {
-      const cleanInput = sanitizer.sanitize(input);
-      statsJson = inputStatsJsonOf(input, cleanInput, maxStatsFields);
-      inputJson = includeInput ? encode(cleanInput) : '';
-    }
-    let line = `${headJson}${isoTime(t)}","requestId":${JSON.stringify(requestId)}${modelHashJson}${inputHash(input)}","inputStats":${statsJson}`;
-    if (includeInput) line += `,"input":${inputJson}`;
-    if (failed) {
-      line += `,"ok":false,"error":${JSON.stringify(errorFields(entry.error, maxErrorMessageLength))}`;
-    } else {
-      line += ',"ok":true';
-      const output = entry.output;
-      if (output !== undefined) {
-        const outputJson = flat ? sanitizedJsonWithStats(output, flat) : undefined;
-        line += `,"output":${outputJson ?? encode(sanitizer.sanitize(output))}`;
+  /** The worker, started on first use; undefined when it is off, failed, or the logger is closed. */
+  function serializeThread(): SerializeThread | undefined {
+    if (!inWorker || threadFailed || closed) return undefined;
+    if (thread === undefined) {
+      try {
+        thread = startSerializeThread(lineSettings, sanitizer.policy!, onWorkerReply, onWorkerExit);
+      } catch (cause) {
+        onWorkerExit(cause instanceof Error ? cause : new Error(String(cause)));
+        return undefined;
       }
     }
-    if (typeof entry.latencyMs === 'number') line += `,"latencyMs":${numberJson(entry.latencyMs)}`;
-    line += keptBy + memory;
-    if (entry.metadata !== undefined) line += `,"metadata":${encode(entry.metadata)}`;
-    line += '}\n';
+    return thread;
+  }
 
-    return line;
+  /** Hands every deferred success to the worker; false when they stay here to be serialized. */
+  function dispatchDeferred(): boolean {
+    const worker = serializeThread();
+    if (worker === undefined) return false;
+    const id = nextBatchId++;
+    const items = deferred;
+    if (!worker.send({ id, items })) return false;
+    deferred = [];
+    atWorker.set(id, items);
+    atWorkerCount += items.length;
+    return true;
+  }
+
+  function onWorkerReply(reply: EncodeReply): void {
+    const items = atWorker.get(reply.id);
+    // Already serialized here (by flush(), or after the worker failed): nothing to add.
+    if (items === undefined) return;
+    atWorker.delete(reply.id);
+    atWorkerCount -= items.length;
+    const data = Buffer.from(reply.data);
+    const failed = new Map(reply.failures.map((f) => [f.index, f.message]));
+    let start = 0;
+    for (let i = 0; i < items.length; i++) {
+      const end = reply.ends[i] as number;
+      const message = failed.get(i);
+      if (message === undefined) push(data.subarray(start, end), false);
+      else dropUnserializable(items[i] as EncodeItem, new Error(message));
+      start = end;
+    }
+    writeInBackground();
+  }
+
+  function onWorkerExit(cause: Error | undefined): void {
+    threadFailed = true;
+    thread = undefined;
+    onError?.(
+      new LoggerError('WORKER_FAILED', 'the serialization worker stopped: serializing on this thread', {
+        cause,
+      }),
+    );
+    takeBackFromWorker();
+    startTimer();
+  }
+
+  /** Serializes here, in order, the batches still at the worker (their late lines are ignored). */
+  function takeBackFromWorker(): void {
+    if (atWorkerCount === 0) return;
+    const batches = [...atWorker.values()];
+    atWorker.clear();
+    atWorkerCount = 0;
+    for (const items of batches) serializeItems(items);
+  }
+
+  /** An entry that cannot be serialized is dropped and reported, never thrown into a timer. */
+  function dropUnserializable(item: EncodeItem, cause: unknown): void {
+    st.kept--;
+    recordDrop(item.t);
+    onError?.(
+      new LoggerError('INVALID_ENTRY', `requestId ${item.entry.requestId}: could not serialize the entry`, {
+        cause,
+      }),
+    );
+  }
+
+  function serializeItems(items: readonly EncodeItem[]): void {
+    for (const item of items) {
+      let line: string;
+      try {
+        line = encoder.line(item.entry, item.t, item.keptJson, item.memory, false);
+      } catch (cause) {
+        // Away from the caller's stack (a timer): dropped and reported, not thrown.
+        dropUnserializable(item, cause);
+        continue;
+      }
+      push(line, false);
+    }
   }
 
   /** Serializes the oldest `limit` deferred successes (all by default) into the queue, in log() order. */
@@ -576,24 +623,7 @@ export function createPredictionLogger(options: PredictionLoggerOptions): Predic
     let batch = deferred;
     if (limit < deferred.length) batch = deferred.splice(0, limit);
     else deferred = [];
-    for (const { entry, t, keptBy, memory } of batch) {
-      let line: string;
-      try {
-        line = entryLine(entry, t, keptBy, memory, false);
-      } catch (cause) {
-        // Away from the caller's stack: an entry that cannot be serialized is dropped and
-        // reported, never thrown into a timer (which would take the process down).
-        st.kept--;
-        recordDrop(t);
-        onError?.(
-          new LoggerError('INVALID_ENTRY', `requestId ${entry.requestId}: could not serialize the entry`, {
-            cause,
-          }),
-        );
-        continue;
-      }
-      push(line, false);
-    }
+    serializeItems(batch);
   }
 
   function log(entry: PredictionInput): LogResult {
@@ -639,19 +669,21 @@ export function createPredictionLogger(options: PredictionLoggerOptions): Predic
       memoryAt = t;
     }
     if (deferSerialization && !failed) {
-      deferred.push({ entry, t, keptBy, memory: memoryJson });
+      deferred.push({ entry, t, keptJson: keptBy, memory: memoryJson });
       st.kept++;
       noteBuffered();
-      if (deferred.length >= MAX_DEFERRED) serializeDeferred();
-      else {
+      if (deferred.length >= MAX_DEFERRED) {
+        if (!dispatchDeferred()) serializeDeferred();
+      } else {
         startTimer();
         writeSoonIfLarge();
       }
       return KEPT;
     }
-    // Lines stay in log() order: successes waiting to be serialized go into the queue first.
-    serializeDeferred();
-    const line = entryLine(entry, t, keptBy, memoryJson, failed);
+    // Lines stay in log() order: successes waiting to be serialized go into the queue first
+    // (with the worker on, they are serialized there, and the error goes ahead of them).
+    if (!inWorker || threadFailed) serializeDeferred();
+    const line = encoder.line(entry, t, keptBy, memoryJson, failed);
     st.kept++;
     if (failed) st.errors++;
     if (!isFull()) {
@@ -665,6 +697,8 @@ export function createPredictionLogger(options: PredictionLoggerOptions): Predic
   }
 
   async function flush(): Promise<void> {
+    // Not waiting for the worker: what it holds is serialized here, so flush() depends on no thread.
+    takeBackFromWorker();
     serializeDeferred();
     const target = pushed;
     // Each batch settles what was queued when it started; loop until our entries are settled.
@@ -705,6 +739,9 @@ export function createPredictionLogger(options: PredictionLoggerOptions): Predic
         await flush();
         if (timer !== undefined) clearTimeout(timer);
         timer = undefined;
+        const worker = thread;
+        thread = undefined;
+        await worker?.terminate();
         await sink.rotate();
         const waiters = drainWaiters;
         drainWaiters = [];
@@ -715,7 +752,7 @@ export function createPredictionLogger(options: PredictionLoggerOptions): Predic
     stats(): LoggerStats {
       return {
         ...st,
-        queued: queue.count + deferred.length,
+        queued: queue.count + deferred.length + atWorkerCount,
         inFlight,
         bytesWritten: sink.bytesWritten,
         segmentsOpened: sink.opened,

@@ -270,6 +270,28 @@ describe('rules', () => {
     expect(n.user.email).not.toBe(str.user.email);
   });
 
+  it('carries its policy as data: a copy that builds the same sanitizer, in another thread too', async () => {
+    const policy: SanitizePolicyInput = {
+      hashKey: Buffer.from(KEY),
+      numberDigits: 3,
+      rules: { 'user.email': 'hash', country: 'keep', amount: { type: 'keepIf', values: ['NaN'] } },
+    };
+    const s = createSanitizer(policy);
+    (policy.rules as Record<string, unknown>).country = 'redact'; // the caller reuses its object
+    const value = { user: { email: 'alice@example.com' }, country: 'FR', amount: 'NaN', n: 1234.5 };
+    // Through a real structured clone, as a worker thread receives it.
+    const { port1, port2 } = new MessageChannel();
+    const received = new Promise<SanitizePolicyInput>((resolve) => {
+      port2.once('message', resolve);
+    });
+    port1.postMessage(s.policy);
+    const rebuilt = createSanitizer(await received);
+    port1.close();
+    expect(rebuilt.sanitize(value)).toEqual(s.sanitize(value));
+    expect(s.sanitize(value)).toMatchObject({ country: 'FR', amount: 'NaN', n: 1230 });
+    expect(typeof rebuilt.flat).toBe(typeof s.flat);
+  });
+
   it('hash without a key, or with a short key, fails at creation naming the path', () => {
     expect(policyError({ rules: { 'user.email': 'hash' } }).message).toMatch(
       /rules\["user\.email"\]: the 'hash' rule needs hashKey/,

@@ -25,6 +25,12 @@ export interface Sanitizer {
    * logger's one walk) needs to produce exactly `sanitize`'s result without the copy.
    */
   readonly flat?: FlatPolicy;
+  /**
+   * The policy it was built from, as data (a deep copy): `createSanitizer(s.policy)` builds the
+   * same sanitizer, e.g. in a worker thread, where the functions of this one cannot go. It holds
+   * `hashKey` when the policy has one: keep it in the process.
+   */
+  readonly policy: SanitizePolicyInput;
 }
 
 /** A policy of top-level field rules over the default policy: see `Sanitizer.flat`. */
@@ -590,7 +596,11 @@ export function createSanitizer(policy: SanitizePolicyInput = {}): Sanitizer {
       return '<unsanitizable>';
     }
   };
-  return flat === undefined ? { sanitize: sanitizeOne } : { sanitize: sanitizeOne, flat };
+  // A copy: the caller may reuse its policy object, and this one must keep describing `sanitizeOne`.
+  const data = structuredClone(policy);
+  return flat === undefined
+    ? { sanitize: sanitizeOne, policy: data }
+    : { sanitize: sanitizeOne, flat, policy: data };
 }
 
 /** The policy as top-level field rules, when that is all it is (see `Sanitizer.flat`). */

@@ -1,0 +1,146 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createSanitizer } from '@prodprobe/sanitize';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { LoggerError } from './errors.js';
+import { createPredictionLogger, type PredictionInput, type PredictionLogger } from './logger.js';
+import { listSegments, readPredictionLogs } from './read.js';
+
+const root = mkdtempSync(join(tmpdir(), 'pp-logger-worker-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+let n = 0;
+const freshDir = () => join(root, `t${n++}`);
+
+const fixed = {
+  sampleRate: 1,
+  modelVersion: 'v',
+  host: 'h',
+  pid: 1,
+  now: () => Date.UTC(2026, 0, 2, 3, 4, 5),
+  memoryUsage: () => ({ rss: 100, heapUsed: 50 }),
+  flushIntervalMs: 10,
+};
+const successes: PredictionInput[] = Array.from({ length: 300 }, (_, i) => ({
+  requestId: `r${i}`,
+  input: { amount: i * 1.5, country: i % 3 ? 'DE' : 'FR', email: `user${i}@example.com`, x: [i, Number.NaN] },
+  output: { p: i / 300, label: i % 2 === 0 },
+  latencyMs: i / 7,
+  metadata: { shard: i % 4 },
+}));
+
+const segmentText = async (dir: string) =>
+  (await listSegments(dir)).map((f) => readFileSync(f, 'utf8')).join('');
+
+/** Waits until everything logged is on disk without calling flush() (which serializes here). */
+async function writtenInBackground(logger: PredictionLogger, count: number): Promise<void> {
+  for (let waited = 0; logger.stats().written < count && waited < 500; waited++) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  expect(logger.stats()).toMatchObject({ written: count, queued: 0, inFlight: 0 });
+}
+
+describe('serializeInWorker', () => {
+  it('writes byte for byte the lines the calling thread writes', async () => {
+    const sanitizer = createSanitizer({ rules: { country: 'keep', email: 'redact' } });
+    const texts: string[] = [];
+    for (const serializeInWorker of [false, true]) {
+      const dir = freshDir();
+      const reported: LoggerError[] = [];
+      const onError = (e: LoggerError) => reported.push(e);
+      const logger = createPredictionLogger({ ...fixed, dir, sanitizer, serializeInWorker, onError });
+      for (const e of successes) expect(logger.log(e).accepted).toBe(true);
+      await writtenInBackground(logger, successes.length);
+      await logger.close();
+      expect(reported).toEqual([]);
+      texts.push(await segmentText(dir));
+    }
+    expect(texts[1]!.split('\n')).toHaveLength(successes.length + 1);
+    expect(texts[1]).toContain('"country":"FR"');
+    expect(texts[1]).not.toContain('example.com');
+    expect(texts[1]).toBe(texts[0]);
+  });
+
+  it('serializes on the worker, with a sanitizer built from sanitizer.policy', async () => {
+    // A look-alike whose sanitize() disagrees with its policy shows which thread wrote a line:
+    // the calling thread uses sanitize(), the worker rebuilds the sanitizer from the policy.
+    const sanitizer = { sanitize: () => 'calling-thread', policy: { rules: { country: 'keep' as const } } };
+    const dir = freshDir();
+    const logger = createPredictionLogger({ ...fixed, dir, sanitizer, serializeInWorker: true });
+    for (const e of successes.slice(0, 50)) logger.log(e);
+    await writtenInBackground(logger, 50);
+    // An error is serialized at once on the calling thread.
+    logger.log({ requestId: 'err', input: { country: 'FR' }, error: new Error('boom') });
+    await logger.close();
+    const { entries } = await readPredictionLogs(dir);
+    const byId = new Map(entries.map((e) => [e.requestId, e]));
+    expect(byId.get('r1')!.input).toEqual({
+      amount: 1.5,
+      country: 'DE',
+      email: '<string length=17>',
+      x: [1, Number.NaN],
+    });
+    expect(byId.get('err')!.input).toBe('calling-thread');
+  });
+
+  it('flush() takes back what the worker holds: every entry once, none lost, none twice', async () => {
+    const dir = freshDir();
+    const logger = createPredictionLogger({
+      ...fixed,
+      dir,
+      serializeInWorker: true,
+      flushIntervalMs: 60_000,
+    });
+    // 512 deferred successes hand a batch to the worker inside log(); flush at once.
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < 600; i++) logger.log({ requestId: `f${round}-${i}`, input: { i }, output: 1 });
+      await logger.flush();
+      expect(logger.stats()).toMatchObject({ queued: 0, written: 600 * (round + 1) });
+    }
+    // Late replies of the batches taken back must add nothing.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await logger.close();
+    const ids = (await readPredictionLogs(dir)).entries.map((e) => e.requestId);
+    expect(ids).toHaveLength(1800);
+    expect(new Set(ids).size).toBe(1800);
+    expect(logger.stats()).toMatchObject({ kept: 1800, written: 1800, dropped: 0 });
+  });
+
+  it('serializes on the calling thread what cannot be copied to the worker, and drops what fails there too', async () => {
+    const dir = freshDir();
+    const reported: LoggerError[] = [];
+    const logger = createPredictionLogger({
+      ...fixed,
+      dir,
+      serializeInWorker: true,
+      onError: (e) => reported.push(e),
+    });
+    logger.log({ requestId: 'plain', input: { amount: 1 }, output: 1 });
+    // A function cannot be cloned: this batch is written by the calling thread instead.
+    logger.log({ requestId: 'with-fn', input: { amount: 2, callback: () => 1 }, output: 1 });
+    const poisoned = {
+      get region(): string {
+        throw new Error('getter failed');
+      },
+    };
+    logger.log({ requestId: 'bad', input: { amount: 3 }, output: 1, metadata: poisoned });
+    await writtenInBackground(logger, 2);
+    await logger.close();
+    const ids = (await readPredictionLogs(dir)).entries.map((e) => e.requestId);
+    expect(ids.sort()).toEqual(['plain', 'with-fn']);
+    expect(reported.map((e) => e.code)).toEqual(['INVALID_ENTRY']);
+    expect(reported[0]!.message).toContain('bad');
+    expect(logger.stats()).toMatchObject({ kept: 2, dropped: 1 });
+  });
+
+  it('refuses a sanitizer the worker cannot rebuild', () => {
+    expect(() =>
+      createPredictionLogger({
+        ...fixed,
+        dir: freshDir(),
+        sanitizer: { sanitize: (v: unknown) => v },
+        serializeInWorker: true,
+      }),
+    ).toThrow(/serializeInWorker: the sanitizer must come from createSanitizer/);
+  });
+});
