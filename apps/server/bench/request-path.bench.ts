@@ -71,11 +71,6 @@ if (process.argv[2] === '--child') {
   for (const side of names) await run(side, 10 * blockSize); // warm-up
   const cpu: Record<Side, number[]> = { off: [], sampledOut: [], sampled: [] };
   const loop: Record<Side, number[]> = { off: [], sampledOut: [], sampled: [] };
-  const drained = async (o: (typeof sides)[Side]['observability']) => {
-    while (o && o.health().logger.queued + o.health().logger.inFlight > 0) {
-      await new Promise((resolve) => setTimeout(resolve, 2));
-    }
-  };
   for (let b = 0; b < blocks; b++) {
     // A different order every block (Fisher-Yates): no side always follows another.
     const order = [...names];
@@ -87,11 +82,10 @@ if (process.argv[2] === '--child') {
       const before = process.cpuUsage();
       const loopBefore = threadCpuMicros();
       await run(side, blockSize);
-      // The block pays for its own background work (serialization on the worker, the write),
-      // which would otherwise land in whichever block runs when the logger's timer fires. Not
-      // flush(): it would serialize on this thread what the worker has not sent back yet.
+      // The block pays for its own background work (drift profiling, serialization on the
+      // worker, the write), which would otherwise land in whichever block runs when a timer fires.
       await sides[side].predictor.flush();
-      await drained(sides[side].observability);
+      await sides[side].observability?.flush();
       const used = process.cpuUsage(before);
       loop[side].push((threadCpuMicros() - loopBefore) / blockSize);
       cpu[side].push((used.user + used.system) / blockSize);

@@ -48,7 +48,7 @@ export interface Observability {
   driftReport(): unknown;
   captures(): Promise<unknown>;
   errorSummary(): Promise<unknown>;
-  /** Writes the logs queued so far. */
+  /** Profiles the sampled inputs waiting for /debug/drift and writes the logs queued so far. */
   flush(): Promise<void>;
   close(): Promise<void>;
 }
@@ -122,6 +122,26 @@ export async function createObservability(
     current = createProfileBuilder();
     windowStart += elapsed * windowMs;
   };
+  // Sampled inputs wait here and are profiled in a batch (one warm pass, off the requests' path,
+  // like the logger's serialization): within a second, at 256 waiting, or when /debug/drift asks.
+  // Bodies are never mutated after their prediction, so holding them until then is safe.
+  let waiting: { t: number; input: Record<string, unknown> }[] = [];
+  let profileTimer: NodeJS.Timeout | undefined;
+  const profileWaiting = () => {
+    if (profileTimer !== undefined) clearTimeout(profileTimer);
+    profileTimer = undefined;
+    const batch = waiting;
+    waiting = [];
+    for (const { t, input } of batch) {
+      rotate(t);
+      // In a timer: a row the profile refuses is counted, never thrown (it would end the process).
+      try {
+        current.add(input);
+      } catch (error) {
+        noteError(error);
+      }
+    }
+  };
   const captureStore = createFileCaptureStore(`${config.dataDir}/captures`, { maxRecords: 5000 });
 
   return {
@@ -143,8 +163,12 @@ export async function createObservability(
       // show where failures cluster as drift; profiling every request would cost more than the
       // prediction itself.
       if (logged.accepted && isSampled(requestId, config.logSampleRate)) {
-        rotate(Date.now());
-        current.add(input as Record<string, unknown>);
+        waiting.push({ t: Date.now(), input: input as Record<string, unknown> });
+        if (waiting.length >= 256) profileWaiting();
+        else if (profileTimer === undefined) {
+          profileTimer = setTimeout(profileWaiting, 1000);
+          profileTimer.unref();
+        }
       }
     },
     noteError,
@@ -152,6 +176,7 @@ export async function createObservability(
     envSnapshot: takeSnapshot,
     driftReport() {
       if (!reference) return { error: 'no training profile configured (trainingProfilePath)' };
+      profileWaiting();
       const now = Date.now();
       rotate(now);
       const recent = previous ? mergeProfiles(previous, current.toJSON()) : current.toJSON();
@@ -177,7 +202,13 @@ export async function createObservability(
       await logger.flush();
       return errorSummary(`${config.dataDir}/logs`);
     },
-    flush: () => logger.flush(),
-    close: () => logger.close(),
+    flush() {
+      profileWaiting();
+      return logger.flush();
+    },
+    close: () => {
+      if (profileTimer !== undefined) clearTimeout(profileTimer);
+      return logger.close();
+    },
   };
 }

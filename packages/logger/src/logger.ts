@@ -146,8 +146,9 @@ export interface PredictionLoggerOptions {
    * calling thread, so on disk a success can follow an error logged after it (each line has its
    * timestamp). The sanitizer must come from `createSanitizer`: the worker builds its own from
    * `sanitizer.policy`. An input structured clone refuses (a function, a class with private state)
-   * is serialized on the calling thread instead; `flush()`, `close()` and a worker that dies fall
-   * back to the calling thread too, so nothing accepted is lost.
+   * is serialized on the calling thread instead. `flush()` waits for the worker at most
+   * `flushIntervalMs`, then serializes here what it has not sent back; a worker that dies hands
+   * its work back the same way, so nothing accepted is lost.
    * @default false
    */
   serializeInWorker?: boolean;
@@ -367,6 +368,7 @@ export function createPredictionLogger(options: PredictionLoggerOptions): Predic
   let nextBatchId = 0;
   const atWorker = new Map<number, EncodeItem[]>();
   let atWorkerCount = 0;
+  let idleWaiters: (() => void)[] = [];
   const buffered = () => queue.count + inFlight + deferred.length + atWorkerCount;
   const isFull = () => buffered() >= maxQueue || queue.bytes >= maxQueueBytes;
 
@@ -558,6 +560,7 @@ export function createPredictionLogger(options: PredictionLoggerOptions): Predic
     if (items === undefined) return;
     atWorker.delete(reply.id);
     atWorkerCount -= items.length;
+    if (atWorkerCount === 0) wakeIdleWaiters();
     const data = Buffer.from(reply.data);
     const failed = new Map(reply.failures.map((f) => [f.index, f.message]));
     let start = 0;
@@ -590,6 +593,26 @@ export function createPredictionLogger(options: PredictionLoggerOptions): Predic
     atWorker.clear();
     atWorkerCount = 0;
     for (const items of batches) serializeItems(items);
+    wakeIdleWaiters();
+  }
+
+  /** Resolves once the worker holds nothing, or after `timeoutMs`. */
+  function workerIdle(timeoutMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timeout = setTimeout(done, timeoutMs);
+      function done(): void {
+        clearTimeout(timeout);
+        idleWaiters = idleWaiters.filter((w) => w !== done);
+        resolve();
+      }
+      idleWaiters.push(done);
+    });
+  }
+
+  function wakeIdleWaiters(): void {
+    const waiters = idleWaiters;
+    idleWaiters = [];
+    for (const wake of waiters) wake();
   }
 
   /** An entry that cannot be serialized is dropped and reported, never thrown into a timer. */
@@ -697,7 +720,10 @@ export function createPredictionLogger(options: PredictionLoggerOptions): Predic
   }
 
   async function flush(): Promise<void> {
-    // Not waiting for the worker: what it holds is serialized here, so flush() depends on no thread.
+    // With the worker on, it serializes what is waiting; what it has not sent back within one
+    // flush interval (a slow or stuck worker) is serialized here, so flush() never hangs on it.
+    if (deferred.length > 0) dispatchDeferred();
+    if (atWorkerCount > 0) await workerIdle(flushIntervalMs);
     takeBackFromWorker();
     serializeDeferred();
     const target = pushed;

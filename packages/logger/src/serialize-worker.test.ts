@@ -32,7 +32,13 @@ const successes: PredictionInput[] = Array.from({ length: 300 }, (_, i) => ({
 const segmentText = async (dir: string) =>
   (await listSegments(dir)).map((f) => readFileSync(f, 'utf8')).join('');
 
-/** Waits until everything logged is on disk without calling flush() (which serializes here). */
+// A look-alike whose sanitize() disagrees with its policy shows which thread wrote a line: the
+// calling thread uses sanitize(), the worker rebuilds the sanitizer from the policy.
+const telltale = { sanitize: () => 'calling-thread', policy: {} };
+const writtenHere = async (dir: string) =>
+  (await readPredictionLogs(dir)).entries.filter((e) => e.input === 'calling-thread').length;
+
+/** Waits until everything logged is on disk, without flush(). */
 async function writtenInBackground(logger: PredictionLogger, count: number): Promise<void> {
   for (let waited = 0; logger.stats().written < count && waited < 500; waited++) {
     await new Promise((resolve) => setTimeout(resolve, 10));
@@ -62,9 +68,7 @@ describe('serializeInWorker', () => {
   });
 
   it('serializes on the worker, with a sanitizer built from sanitizer.policy', async () => {
-    // A look-alike whose sanitize() disagrees with its policy shows which thread wrote a line:
-    // the calling thread uses sanitize(), the worker rebuilds the sanitizer from the policy.
-    const sanitizer = { sanitize: () => 'calling-thread', policy: { rules: { country: 'keep' as const } } };
+    const sanitizer = { ...telltale, policy: { rules: { country: 'keep' as const } } };
     const dir = freshDir();
     const logger = createPredictionLogger({ ...fixed, dir, sanitizer, serializeInWorker: true });
     for (const e of successes.slice(0, 50)) logger.log(e);
@@ -83,26 +87,47 @@ describe('serializeInWorker', () => {
     expect(byId.get('err')!.input).toBe('calling-thread');
   });
 
-  it('flush() takes back what the worker holds: every entry once, none lost, none twice', async () => {
+  it('flush() waits for the worker: its lines, every entry once', async () => {
     const dir = freshDir();
     const logger = createPredictionLogger({
       ...fixed,
       dir,
+      sanitizer: telltale,
       serializeInWorker: true,
       flushIntervalMs: 60_000,
     });
-    // 512 deferred successes hand a batch to the worker inside log(); flush at once.
+    // 600: a batch of 512 goes to the worker inside log(), the rest with flush().
+    for (let i = 0; i < 600; i++) logger.log({ requestId: `f${i}`, input: { i }, output: 1 });
+    await logger.flush();
+    expect(logger.stats()).toMatchObject({ queued: 0, written: 600 });
+    await logger.close();
+    const ids = (await readPredictionLogs(dir)).entries.map((e) => e.requestId);
+    expect(new Set(ids).size).toBe(600);
+    expect(await writtenHere(dir)).toBe(0);
+  });
+
+  it('flush() serializes here what the worker has not sent back within flushIntervalMs, and ignores its late lines', async () => {
+    const dir = freshDir();
+    const logger = createPredictionLogger({
+      ...fixed,
+      dir,
+      sanitizer: telltale,
+      serializeInWorker: true,
+      flushIntervalMs: 1,
+    });
+    // Far more than the worker serializes in 1 ms.
+    const wide = Object.fromEntries(Array.from({ length: 200 }, (_, k) => [`f${k}`, k * 1.5]));
     for (let round = 0; round < 3; round++) {
-      for (let i = 0; i < 600; i++) logger.log({ requestId: `f${round}-${i}`, input: { i }, output: 1 });
+      for (let i = 0; i < 600; i++) logger.log({ requestId: `r${round}-${i}`, input: wide, output: 1 });
       await logger.flush();
       expect(logger.stats()).toMatchObject({ queued: 0, written: 600 * (round + 1) });
     }
-    // Late replies of the batches taken back must add nothing.
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await new Promise((resolve) => setTimeout(resolve, 300)); // the late replies arrive
     await logger.close();
     const ids = (await readPredictionLogs(dir)).entries.map((e) => e.requestId);
     expect(ids).toHaveLength(1800);
     expect(new Set(ids).size).toBe(1800);
+    expect(await writtenHere(dir)).toBeGreaterThan(0);
     expect(logger.stats()).toMatchObject({ kept: 1800, written: 1800, dropped: 0 });
   });
 
