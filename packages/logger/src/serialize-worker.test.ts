@@ -131,6 +131,17 @@ describe('serializeInWorker', () => {
     expect(logger.stats()).toMatchObject({ kept: 1800, written: 1800, dropped: 0 });
   });
 
+  it('hands successes over in batches of 64, before the timer fires', async () => {
+    const dir = freshDir();
+    const logger = createPredictionLogger({ ...fixed, dir, serializeInWorker: true, flushIntervalMs: 60_000 });
+    for (let i = 0; i < 63; i++) logger.log({ requestId: `b${i}`, input: { i }, output: 1 });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(logger.stats()).toMatchObject({ written: 0, queued: 63 });
+    logger.log({ requestId: 'b63', input: { i: 63 }, output: 1 });
+    await writtenInBackground(logger, 64);
+    await logger.close();
+  });
+
   it('serializes on the calling thread what cannot be copied to the worker, and drops what fails there too', async () => {
     const dir = freshDir();
     const reported: LoggerError[] = [];
