@@ -133,7 +133,12 @@ describe('serializeInWorker', () => {
 
   it('hands successes over in batches of 64, before the timer fires', async () => {
     const dir = freshDir();
-    const logger = createPredictionLogger({ ...fixed, dir, serializeInWorker: true, flushIntervalMs: 60_000 });
+    const logger = createPredictionLogger({
+      ...fixed,
+      dir,
+      serializeInWorker: true,
+      flushIntervalMs: 60_000,
+    });
     for (let i = 0; i < 63; i++) logger.log({ requestId: `b${i}`, input: { i }, output: 1 });
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(logger.stats()).toMatchObject({ written: 0, queued: 63 });
