@@ -35,7 +35,8 @@ export interface LoggedInputs {
 }
 
 /**
- * The inputs of a prediction log folder as rows, each with its time (epoch ms), streamed. Every
+ * The inputs of a prediction log folder as rows, each with its entry's ISO timestamp (parsed only
+ * by the callers that need the time), streamed. Every
  * error is logged but only a sample of successes, so all entries together describe the failures
  * (all with n = 0, say) more than the traffic: the rows are the uniform sample of requests
  * (`scanUniformSample`: the requests the sampler picked, failures in their true share). A log with
@@ -44,14 +45,14 @@ export interface LoggedInputs {
  */
 export async function scanLoggedInputs(
   dir: string,
-  onRow: (row: Record<string, unknown>, at: number) => void,
+  onRow: (row: Record<string, unknown>, timestamp: string) => void,
 ): Promise<LoggedInputs> {
   let rows = 0;
   const take = (entry: { input?: unknown; timestamp: string }) => {
     const row = inputRow(entry.input);
     if (row) {
       rows++;
-      onRow(row, Date.parse(entry.timestamp));
+      onRow(row, entry.timestamp);
     }
   };
   const scan = await scanUniformSample(dir, take);

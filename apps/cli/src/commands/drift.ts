@@ -106,7 +106,7 @@ function readProfileFile(file: string, cwd: string): Profile | undefined {
 async function readLoggedRows(
   dir: string,
   io: Io,
-  onRow: (row: Record<string, unknown>, at: number) => void,
+  onRow: (row: Record<string, unknown>, timestamp: string) => void,
   notLogs: string,
 ): Promise<LoggedInputs> {
   let scan: LoggedInputs;
@@ -415,7 +415,14 @@ export const registerDrift: RegisterCommand = (program, io) => {
           }
         };
         const source = isFolder
-          ? (await readLoggedRows(path, io, add, 'not a prediction log folder (no log entries in it)')).source
+          ? (
+              await readLoggedRows(
+                path,
+                io,
+                (row, timestamp) => add(row, Date.parse(timestamp)),
+                'not a prediction log folder (no log entries in it)',
+              )
+            ).source
           : await readTimedRows(current, opts.time!, io, add);
         const fields = opts.fields
           ?.split(',')

@@ -255,10 +255,10 @@ export async function diagnose(inputs: DiagnoseInputs): Promise<DiagnoseReport> 
     try {
       // The uniform sample of requests when the logs have one (streamed: the folder's size does
       // not matter), else every logged entry; the source says which.
-      const scan = await scanLoggedInputs(inputs.logs, (row, at) => {
+      const scan = await scanLoggedInputs(inputs.logs, (row, timestamp) => {
         logged.add(row);
         try {
-          hourly?.add(row, at);
+          hourly?.add(row, Date.parse(timestamp));
         } catch {
           hourly = undefined;
         }
