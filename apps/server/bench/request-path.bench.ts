@@ -5,7 +5,8 @@
 // random order, so each block is compared with its neighbours on the same machine moment; a few
 // fresh processes average out per-process luck. 16 predictions are in flight, as under load.
 // CPU is counted twice: on the event loop's thread (what a busy server's throughput pays) and on
-// all threads (the logger's serialization worker included).
+// all threads. A fourth side logs at the same rate with serialization on the logger's worker
+// thread (logSerializeInWorker).
 // Run: pnpm --filter @prodprobe/server bench
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -18,7 +19,7 @@ const blocks = Number(process.env.PATH_BLOCKS ?? 20);
 const blockSize = 4000;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 
-type Side = 'off' | 'sampledOut' | 'sampled';
+type Side = 'off' | 'sampledOut' | 'sampled' | 'worker';
 type Cost = { loop: number; all: number };
 
 /** CPU time of the calling thread in µs (Linux: the scheduler's own ns count, not 10 ms ticks). */
@@ -37,6 +38,7 @@ if (process.argv[2] === '--child') {
       dataDir: join(work, side),
       instrumentation: side !== 'off',
       ...(side === 'sampledOut' ? { logSampleRate: 0 } : {}),
+      ...(side === 'worker' ? { logSerializeInWorker: true } : {}),
     });
     const model = await loadFraudModel(config.modelPath, config.preprocessPath);
     const observability = config.instrumentation ? await createObservability(config, model) : undefined;
@@ -51,6 +53,7 @@ if (process.argv[2] === '--child') {
     off: await build('off'),
     sampledOut: await build('sampledOut'),
     sampled: await build('sampled'),
+    worker: await build('worker'),
   };
   const bodies = generateTransactions(64, { seed: 5 }).map((r) => JSON.stringify(r.transaction));
   let n = 0;
@@ -69,8 +72,8 @@ if (process.argv[2] === '--child') {
     );
   const names = Object.keys(sides) as Side[];
   for (const side of names) await run(side, 10 * blockSize); // warm-up
-  const cpu: Record<Side, number[]> = { off: [], sampledOut: [], sampled: [] };
-  const loop: Record<Side, number[]> = { off: [], sampledOut: [], sampled: [] };
+  const cpu: Record<Side, number[]> = { off: [], sampledOut: [], sampled: [], worker: [] };
+  const loop: Record<Side, number[]> = { off: [], sampledOut: [], sampled: [], worker: [] };
   for (let b = 0; b < blocks; b++) {
     // A different order every block (Fisher-Yates): no side always follows another.
     const order = [...names];
@@ -106,6 +109,7 @@ if (process.argv[2] === '--child') {
       off: { loop: median(loop.off), all: median(cpu.off) },
       sampledOut: added('sampledOut'),
       sampled: added('sampled'),
+      worker: added('worker'),
       sampleRate: sides.sampled.sampleRate,
     }),
   );
@@ -113,7 +117,7 @@ if (process.argv[2] === '--child') {
   const work = mkdtempSync(join(tmpdir(), 'prodprobe-path-'));
   const self = fileURLToPath(import.meta.url);
   try {
-    const results: { off: Cost; sampledOut: Cost; sampled: Cost; sampleRate: number }[] = [];
+    const results: { off: Cost; sampledOut: Cost; sampled: Cost; worker: Cost; sampleRate: number }[] = [];
     for (let p = 0; p < processes; p++) {
       const out = execFileSync(
         process.execPath,
@@ -126,23 +130,26 @@ if (process.argv[2] === '--child') {
     const of = (pick: (r: (typeof results)[number]) => number) => median(results.map(pick));
     const rate = results[0]!.sampleRate;
     const off = { loop: of((r) => r.off.loop), all: of((r) => r.off.all) };
-    const row = (label: string, side: 'sampledOut' | 'sampled') => {
+    const row = (label: string, side: 'sampledOut' | 'sampled' | 'worker') => {
       const loopAdded = of((r) => r[side].loop);
       const allAdded = of((r) => r[side].all);
-      return `  ${label.padEnd(40)}${loopAdded.toFixed(2)} µs (ratio ${((off.loop + loopAdded) / off.loop).toFixed(3)}) | ${allAdded.toFixed(2)} µs (ratio ${((off.all + allAdded) / off.all).toFixed(3)})`;
+      return `  ${label.padEnd(42)}${loopAdded.toFixed(2)} µs (ratio ${((off.loop + loopAdded) / off.loop).toFixed(3)}) | ${allAdded.toFixed(2)} µs (ratio ${((off.all + allAdded) / off.all).toFixed(3)})`;
     };
-    const kept = (pick: (c: Cost) => number) =>
-      ((of((r) => pick(r.sampled)) - of((r) => pick(r.sampledOut))) / rate).toFixed(1);
+    const kept = (side: 'sampled' | 'worker', pick: (c: Cost) => number) =>
+      ((of((r) => pick(r[side])) - of((r) => pick(r.sampledOut))) / rate).toFixed(1);
     console.log(
       `request path (no HTTP): ${processes} processes x ${blocks} interleaved blocks of ${blockSize} predictions per side, 16 in flight`,
     );
-    console.log(`  CPU per prediction:                     event loop thread | all threads`);
-    console.log(`  ${'instrumentation off:'.padEnd(40)}${off.loop.toFixed(2)} µs | ${off.all.toFixed(2)} µs`);
+    console.log(`  ${'CPU per prediction:'.padEnd(42)}event loop thread | all threads`);
+    console.log(`  ${'instrumentation off:'.padEnd(42)}${off.loop.toFixed(2)} µs | ${off.all.toFixed(2)} µs`);
     console.log(row('added, capture + logging at 0% sampling:', 'sampledOut'));
     console.log(row(`added, capture + logging at ${rate * 100}%:`, 'sampled'));
-    console.log(
-      `  one kept entry: ${kept((c) => c.loop)} µs on the event loop, ${kept((c) => c.all)} µs on all threads (serialization, hash, drift profile, write)`,
-    );
+    console.log(row(`  at ${rate * 100}%, serialized on the worker:`, 'worker'));
+    for (const side of ['sampled', 'worker'] as const) {
+      console.log(
+        `  one kept entry${side === 'worker' ? ', worker' : ''}: ${kept(side, (c) => c.loop)} µs on the event loop, ${kept(side, (c) => c.all)} µs on all threads (serialization, hash, drift profile, write)`,
+      );
+    }
     console.log(
       `  per process, added at ${rate * 100}% on the event loop: ${results.map((r) => r.sampled.loop.toFixed(2)).join(' ')} µs (median of paired blocks)`,
     );

@@ -33,6 +33,12 @@ export const serverConfigSchema = z.object({
   memoryLimitMb: z.number().int().positive().optional(),
   /** Share of successful predictions logged; errors are always logged. */
   logSampleRate: z.number().min(0).max(1).default(0.1),
+  /**
+   * Serialize kept log entries on the logger's worker thread (`serializeInWorker`) instead of in
+   * a batch on the event loop. Worth it with a spare core; off by default, since on a 2-vCPU
+   * machine shared with the load test's client it gave no gain.
+   */
+  logSerializeInWorker: z.boolean().default(false),
   /** Turns capture and prediction logging off (the load test's baseline). */
   instrumentation: z.boolean().default(true),
   /** Bearer token for /debug/*; the debug endpoints are off when unset. */

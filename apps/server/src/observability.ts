@@ -99,9 +99,11 @@ export async function createObservability(
     // The model's non-finite outputs arrive as errors (NonFiniteOutput, below), since postprocess
     // turns them into null: the rule's walk over every output would find nothing.
     keepNonFiniteOutput: false,
-    // Kept successes are sanitized, hashed and encoded on a worker thread: the event loop only
-    // copies each one over, so the instrumentation leaves the requests' core to the requests.
-    serializeInWorker: true,
+    // Nothing mutates a request body after its prediction, so kept entries can be serialized in
+    // a batch at the next write rather than one at a time inside each request, and with
+    // logSerializeInWorker on the logger's worker thread.
+    deferSerialization: true,
+    serializeInWorker: config.logSerializeInWorker,
     onError: noteError,
   });
   const reference: Profile | undefined = config.trainingProfilePath
