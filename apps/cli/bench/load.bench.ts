@@ -24,6 +24,14 @@ const warmupSeconds = Number(process.env.LOAD_WARMUP_SECONDS ?? 2.5);
 const control = process.env.LOAD_AA === '1';
 // LOAD_SAMPLE_RATE: the share of successes the instrumented server logs (the target is for 10%).
 const sampleRate = process.env.LOAD_SAMPLE_RATE ?? '0.1';
+// LOAD_BASELINE / LOAD_CANDIDATE: other `prodprobe serve` flags for the two sides, to compare two
+// instrumented setups in one run, e.g. LOAD_BASELINE='--log-sample-rate 0.1'
+// LOAD_CANDIDATE='--log-sample-rate 0.1 --log-serialize-in-worker'.
+const baselineArgs = process.env.LOAD_BASELINE?.split(' ').filter(Boolean) ?? ['--no-instrumentation'];
+const candidateArgs =
+  process.env.LOAD_CANDIDATE?.split(' ').filter(Boolean) ??
+  (control ? ['--no-instrumentation'] : ['--log-sample-rate', sampleRate]);
+const custom = process.env.LOAD_BASELINE !== undefined || process.env.LOAD_CANDIDATE !== undefined;
 const work = mkdtempSync(join(tmpdir(), 'prodprobe-load-'));
 const bodies = generateTransactions(64, { seed: 5 }).map((r) => JSON.stringify(r.transaction));
 
@@ -110,15 +118,13 @@ try {
   const pairCpu: number[] = [];
   for (let p = 0; p < pairs; p++) {
     const [a, b] = await Promise.all([
-      startDemoServer('staging', join(work, `plain-${p}`), 'x'.repeat(32), process.cwd(), [
-        '--no-instrumentation',
-      ]),
+      startDemoServer('staging', join(work, `plain-${p}`), 'x'.repeat(32), process.cwd(), baselineArgs),
       startDemoServer(
         'staging',
         join(work, `instrumented-${p}`),
         'x'.repeat(32),
         process.cwd(),
-        control ? ['--no-instrumentation'] : ['--log-sample-rate', sampleRate],
+        candidateArgs,
       ),
     ]);
     try {
@@ -152,12 +158,15 @@ try {
   const side = (xs: Slice[]) =>
     `${median(xs.map((x) => x.rps)).toFixed(0)} req/s, p50 ${median(xs.map((x) => x.p50)).toFixed(2)} ms, p99 ${median(xs.map((x) => x.p99)).toFixed(2)} ms, server CPU ${median(xs.map((x) => x.cpuUs)).toFixed(1)} µs/request`;
 
+  const setup = custom
+    ? `serve ${baselineArgs.join(' ')} against serve ${candidateArgs.join(' ')}`
+    : `${Number(sampleRate) * 100}% log sampling`;
   console.log(
-    `load test${control ? ' (A/A control: both servers uninstrumented)' : ''}: ${pairs} fresh server pairs x ${slicesPerPair} slices of ${sliceSeconds} s each side (${warmupSeconds} s warm-up), 16 connections, POST /predict, staging config, ${Number(sampleRate) * 100}% log sampling`,
+    `load test${control ? ' (A/A control: both servers uninstrumented)' : ''}: ${pairs} fresh server pairs x ${slicesPerPair} slices of ${sliceSeconds} s each side (${warmupSeconds} s warm-up), 16 connections, POST /predict, staging config, ${setup}`,
   );
-  console.log(`  instrumentation off: ${side(plain)} (median slice)`);
+  console.log(`  ${custom ? 'baseline:           ' : 'instrumentation off:'} ${side(plain)} (median slice)`);
   console.log(
-    `  ${control ? 'second plain server:' : 'capture + logging:  '} ${side(instrumented)} (median slice)`,
+    `  ${custom ? 'candidate:          ' : control ? 'second plain server:' : 'capture + logging:  '} ${side(instrumented)} (median slice)`,
   );
   const rps = median(pairRps);
   const p99 = median(pairP99);

@@ -186,13 +186,13 @@ describe('demo fraud service', () => {
       for (const t of tx.slice(0, 20)) expect((await postTo(s.url, t)).status).toBe(200);
       // Written in the background, without flush() (which would serialize on the event loop
       // what the worker has not sent back yet).
-      type Health = { logger: { kept: number; written: number }; errors: number };
+      type Health = { logger: { kept: number; written: number; serializedInWorker: number }; errors: number };
       let health = await debugJson<Health>(s, '/debug/instrumentation');
       for (let i = 0; health.logger.written < 20 && i < 200; i++) {
         await new Promise((resolve) => setTimeout(resolve, 50));
         health = await debugJson<Health>(s, '/debug/instrumentation');
       }
-      expect(health).toMatchObject({ logger: { kept: 20, written: 20 }, errors: 0 });
+      expect(health).toMatchObject({ logger: { kept: 20, written: 20, serializedInWorker: 20 }, errors: 0 });
       const logs = await readPredictionLogs(join(s.config.dataDir, 'logs'));
       expect(logs.entries.map((e) => e.requestId).sort()).toHaveLength(20);
       expect(logs.entries[0]!.input).toMatchObject({ country: tx[0]!.country });

@@ -36,7 +36,7 @@ export const serverConfigSchema = z.object({
   /**
    * Serialize kept log entries on the logger's worker thread (`serializeInWorker`) instead of in
    * a batch on the event loop. Worth it with a spare core; off by default, since on a 2-vCPU
-   * machine shared with the load test's client it gave no gain.
+   * machine shared with the load test's client A/B runs disagree (see the README).
    */
   logSerializeInWorker: z.boolean().default(false),
   /** Turns capture and prediction logging off (the load test's baseline). */

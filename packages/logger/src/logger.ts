@@ -82,6 +82,8 @@ export interface LoggerStats {
   writeFailures: number;
   /** `log()` calls after `close()`. */
   rejectedAfterClose: number;
+  /** Entries whose line the worker wrote (`serializeInWorker`); the other kept ones were serialized on the calling thread. */
+  serializedInWorker: number;
 }
 
 /** The prediction logger returned by `createPredictionLogger`. */
@@ -143,8 +145,8 @@ export interface PredictionLoggerOptions {
   deferSerialization?: boolean;
   /**
    * Serialize kept successes on a worker thread (implies `deferSerialization`): the event loop
-   * only hands each one over (a structured clone, about 1 µs), and sanitizing, hashing and
-   * encoding (about 20 µs) run on another core. Errors are still serialized at once on the
+   * only hands each one over (a structured clone, in batches of 64), and sanitizing, hashing
+   * and encoding run on another core. Errors are still serialized at once on the
    * calling thread, so on disk a success can follow an error logged after it (each line has its
    * timestamp). The sanitizer must come from `createSanitizer`: the worker builds its own from
    * `sanitizer.policy`. An input structured clone refuses (a function, a class with private state)
@@ -358,6 +360,7 @@ export function createPredictionLogger(options: PredictionLoggerOptions): Predic
     flushes: 0,
     writeFailures: 0,
     rejectedAfterClose: 0,
+    serializedInWorker: 0,
   };
 
   // Kept successes waiting to be serialized (deferSerialization), in log() order. Bounded by
@@ -572,8 +575,10 @@ export function createPredictionLogger(options: PredictionLoggerOptions): Predic
     for (let i = 0; i < items.length; i++) {
       const end = reply.ends[i] as number;
       const message = failed.get(i);
-      if (message === undefined) push(data.subarray(start, end), false);
-      else dropUnserializable(items[i] as EncodeItem, new Error(message));
+      if (message === undefined) {
+        push(data.subarray(start, end), false);
+        st.serializedInWorker++;
+      } else dropUnserializable(items[i] as EncodeItem, new Error(message));
       start = end;
     }
     writeInBackground();

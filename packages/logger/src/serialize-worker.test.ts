@@ -57,6 +57,7 @@ describe('serializeInWorker', () => {
       const logger = createPredictionLogger({ ...fixed, dir, sanitizer, serializeInWorker, onError });
       for (const e of successes) expect(logger.log(e).accepted).toBe(true);
       await writtenInBackground(logger, successes.length);
+      expect(logger.stats().serializedInWorker).toBe(serializeInWorker ? successes.length : 0);
       await logger.close();
       expect(reported).toEqual([]);
       texts.push(await segmentText(dir));
@@ -104,6 +105,7 @@ describe('serializeInWorker', () => {
     const ids = (await readPredictionLogs(dir)).entries.map((e) => e.requestId);
     expect(new Set(ids).size).toBe(600);
     expect(await writtenHere(dir)).toBe(0);
+    expect(logger.stats().serializedInWorker).toBe(600);
   });
 
   it('flush() serializes here what the worker has not sent back within flushIntervalMs, and ignores its late lines', async () => {
@@ -127,7 +129,9 @@ describe('serializeInWorker', () => {
     const ids = (await readPredictionLogs(dir)).entries.map((e) => e.requestId);
     expect(ids).toHaveLength(1800);
     expect(new Set(ids).size).toBe(1800);
-    expect(await writtenHere(dir)).toBeGreaterThan(0);
+    const here = await writtenHere(dir);
+    expect(here).toBeGreaterThan(0);
+    expect(here + logger.stats().serializedInWorker).toBe(1800);
     expect(logger.stats()).toMatchObject({ kept: 1800, written: 1800, dropped: 0 });
   });
 
@@ -144,6 +148,7 @@ describe('serializeInWorker', () => {
     expect(logger.stats()).toMatchObject({ written: 0, queued: 63 });
     logger.log({ requestId: 'b63', input: { i: 63 }, output: 1 });
     await writtenInBackground(logger, 64);
+    expect(logger.stats().serializedInWorker).toBe(64);
     await logger.close();
   });
 
@@ -171,7 +176,7 @@ describe('serializeInWorker', () => {
     expect(ids.sort()).toEqual(['plain', 'with-fn']);
     expect(reported.map((e) => e.code)).toEqual(['INVALID_ENTRY']);
     expect(reported[0]!.message).toContain('bad');
-    expect(logger.stats()).toMatchObject({ kept: 2, dropped: 1 });
+    expect(logger.stats()).toMatchObject({ kept: 2, dropped: 1, serializedInWorker: 0 });
   });
 
   it('refuses a sanitizer the worker cannot rebuild', () => {

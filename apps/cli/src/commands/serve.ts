@@ -10,6 +10,7 @@ interface ServeOptions {
   debugTokenEnv?: string;
   instrumentation: boolean;
   logSampleRate?: string;
+  logSerializeInWorker?: boolean;
 }
 
 /** `prodprobe serve`: the demo fraud service, configured by environment alone. */
@@ -29,6 +30,10 @@ export const registerServe: RegisterCommand = (program, io) => {
     .option(
       '--log-sample-rate <r>',
       "share of successful predictions the logs keep, 0 to 1 (errors are always kept; default: the config's, 0.1)",
+    )
+    .option(
+      '--log-serialize-in-worker',
+      "serialize kept log entries on the logger's worker thread (default: the config's, off)",
     )
     .action(async (options: ServeOptions, command) => {
       const port = options.port === undefined ? undefined : Number(options.port);
@@ -56,6 +61,7 @@ export const registerServe: RegisterCommand = (program, io) => {
             ...(debugToken ? { debugToken } : {}),
             ...(options.dataDir ? { dataDir: options.dataDir } : {}),
             ...(logSampleRate === undefined ? {} : { logSampleRate }),
+            ...(options.logSerializeInWorker ? { logSerializeInWorker: true } : {}),
             instrumentation: options.instrumentation,
           },
           io.cwd,
