@@ -45,3 +45,40 @@ describe('prodprobe serve --log-sample-rate', () => {
     ).toBe(true);
   }, 30_000);
 });
+
+describe('prodprobe serve --log-serialize-in-worker', () => {
+  it("serializes the kept entries on the logger's worker thread (the built service, as deployed)", async () => {
+    const token = 'x'.repeat(32);
+    const server = await startDemoServer('staging', join(work, 'worker'), token, work, [
+      '--log-sample-rate',
+      '1',
+      '--log-serialize-in-worker',
+    ]);
+    const rows = generateTransactions(5, { seed: 4 }).map((r) => r.transaction);
+    try {
+      for (const row of rows) {
+        const response = await fetch(`${server.url}/predict`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(row),
+        });
+        expect(response.status).toBe(200);
+      }
+      type Health = { logger: { written: number; serializedInWorker: number }; errors: number };
+      const health = async () =>
+        (await (
+          await fetch(`${server.url}/debug/instrumentation`, {
+            headers: { authorization: `Bearer ${token}` },
+          })
+        ).json()) as Health;
+      let h = await health();
+      for (let i = 0; h.logger.written < rows.length && i < 100; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        h = await health();
+      }
+      expect(h).toMatchObject({ logger: { written: 5, serializedInWorker: 5 }, errors: 0 });
+    } finally {
+      await server.stop();
+    }
+  }, 30_000);
+});
