@@ -242,6 +242,58 @@ describe('prodprobe capture', () => {
     expect(onnx.err).toMatch(/--model m\.onnx: the generated test imports its model/);
   });
 
+  it('exports the records --id names, and says which id is unknown', async () => {
+    const [first, second] = records;
+    const both = await cli(
+      'capture',
+      'export-test',
+      'captures',
+      '--out',
+      'ids.test.ts',
+      '--model',
+      'model.mjs',
+      '--id',
+      second!.id,
+      first!.id,
+      second!.id,
+      '--json',
+    );
+    expect(both.code).toBe(0);
+    expect(JSON.parse(both.out)).toMatchObject({ tests: 2, modelImport: './model.mjs' });
+    const source = readFileSync(join(root, 'ids.test.ts'), 'utf8');
+    // In the order given, each once.
+    expect(source.indexOf(`it("${second!.id}`)).toBeLessThan(source.indexOf(`it("${first!.id}`));
+    expect(source.split(`it("${second!.id}`)).toHaveLength(2);
+    const unknown = await cli(
+      'capture',
+      'export-test',
+      'captures',
+      '--out',
+      'u.test.ts',
+      '--model',
+      'model.mjs',
+      '--id',
+      'nope',
+    );
+    expect(unknown.code).toBe(2);
+    expect(unknown.err).toContain('no capture record with id nope in captures');
+    const mixed = await cli(
+      'capture',
+      'export-test',
+      'captures',
+      '--out',
+      'm.test.ts',
+      '--model',
+      'model.mjs',
+      '--id',
+      first!.id,
+      '--error',
+      'TypeError',
+    );
+    expect(mixed.code).toBe(2);
+    expect(mixed.err).toMatch(/--id picks the records itself/);
+  });
+
   it('warns about corrupted record files and still lists the rest', async () => {
     writeFileSync(join(root, 'captures', 'broken-1.json'), '{"schemaVersion":1,"id":"bro');
     const res = await cli('capture', 'list', 'captures');

@@ -356,6 +356,7 @@ export const registerCapture: RegisterCommand = (program, io) => {
       'module exporting loadModel(modelVersion), imported by the test (path or package name)',
     )
     .option('--use-version <version>', 'replay on this model version instead of the recorded ones')
+    .option('--id <ids...>', 'only these records (ids as `capture list` shows them), instead of the filters')
     .option('--error <name>', 'only this error name (bad outputs are "BadOutput")')
     .option('--model-version <version>', 'only records of this model version')
     .option('--since <iso>', 'only failures at or after this time')
@@ -363,7 +364,7 @@ export const registerCapture: RegisterCommand = (program, io) => {
     .action(
       async (
         dir: string,
-        flags: FilterFlags & { out: string; model: string; useVersion?: string },
+        flags: FilterFlags & { out: string; model: string; useVersion?: string; id?: string[] },
         command: Command,
       ) => {
         if (flags.model.endsWith('.onnx')) {
@@ -371,8 +372,19 @@ export const registerCapture: RegisterCommand = (program, io) => {
             `--model ${flags.model}: the generated test imports its model, so give a JS module exporting loadModel(modelVersion), not an .onnx file`,
           );
         }
-        const records = await scan(io, dir, toFilter(flags));
-        if (records.length === 0) throw new CliError(`no capture records in ${dir} match the filters`);
+        const filter = toFilter(flags);
+        let records: CaptureRecord[];
+        if (flags.id) {
+          if (Object.keys(filter).length > 0)
+            throw new CliError(
+              '--id picks the records itself: drop --error, --model-version, --since and --until',
+            );
+          records = [];
+          for (const id of new Set(flags.id)) records.push(await getRecord(io, dir, id));
+        } else {
+          records = await scan(io, dir, filter);
+          if (records.length === 0) throw new CliError(`no capture records in ${dir} match the filters`);
+        }
         const out = resolve(io.cwd, flags.out);
         const modelImport = importSpecifier(io, flags.model, out);
         const written = await userErrors(() =>

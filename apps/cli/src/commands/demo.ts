@@ -1,4 +1,4 @@
-import { join, relative, resolve } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import { loadPreprocessConfig, MODEL_DIR, MODEL_PATH } from '@prodprobe/fraud-model';
 import { runScenario } from '../demo/scenario.js';
 import { renderDiagnoseText } from '../diagnose/render-text.js';
@@ -68,6 +68,24 @@ export const registerDemo: RegisterCommand = (program, io) => {
           `--env-a ${rel(join(out, 'staging-env.json'))} --env-b ${rel(join(out, 'production-env.json'))} ` +
           `--model ${rel(MODEL_PATH)} --html report.html`,
       );
+      const reg = result.regression;
+      if (reg) {
+        const failed = reg.tests.filter((t) => t.status === 'failed').length;
+        const args = reg.exportArgs.map((a) => (isAbsolute(a) ? rel(a) : a));
+        say(`\n5. the ${reg.recordIds.length} failure group(s) that reproduce locally, as a regression test`);
+        say(`   pnpm prodprobe ${args.join(' ')}`);
+        say(
+          `   vitest: ${paint(failed ? 'red' : 'green', `${failed} of ${reg.tests.length} fail`)}: red until the fix lands, then they keep each failure from coming back`,
+        );
+        for (const t of reg.tests) {
+          const finding = result.report.replays.find((r) => t.title.startsWith(r.recordId));
+          const status = t.status === 'passed' ? paint('green', 'pass') : paint('red', 'FAIL');
+          say(`     ${status} capture ${finding ? `${finding.recordId}: ${finding.signature}` : t.title}`);
+        }
+        say(
+          `   run it again: pnpm exec vitest run --root ${rel(reg.dir)} (then copy it into the service's tests)`,
+        );
+      } else say('\n5. no failure reproduced locally, so there is no regression test to write');
       say(paint('dim', `demo finished in ${seconds.toFixed(1)} s`));
     });
 };

@@ -8,6 +8,7 @@ import type { RootCause } from '../diagnose/root-causes.js';
 import { run } from '../program.js';
 import { chromiumAvailable, inChromium } from '../test-browser.js';
 import { memoryIo } from '../test-io.js';
+import { writeRegressionTest } from './regression.js';
 import { runScenario, type ScenarioResult } from './scenario.js';
 
 // End to end: staging and a production with every planted fault, as real processes on loopback,
@@ -127,6 +128,32 @@ describe('diagnose names every planted fault', () => {
       expect([0, 1], `${c.next}\n${m.stderr()}`).toContain(code);
       expect(m.stdout().length, c.next).toBeGreaterThan(0);
     }
+  }, 60_000);
+
+  it('the failures that reproduce become a regression test that fails until they are fixed', async () => {
+    const reg = result.regression!;
+    const reproduced = result.report.replays.filter((r) => r.reproduced);
+    expect(reproduced.length).toBeGreaterThanOrEqual(2);
+    expect(reg.recordIds).toEqual(reproduced.map((r) => r.recordId));
+    expect(reg.tests.map((t) => t.status)).toEqual(reproduced.map(() => 'failed'));
+    for (const [i, t] of reg.tests.entries()) {
+      expect(t.title.startsWith(reg.recordIds[i]!)).toBe(true);
+      expect(t.message).toMatch(/still fails on model fraud-v1: model returned no probability/);
+    }
+    // The command the demo prints writes the same file.
+    const written = readFileSync(reg.file, 'utf8');
+    expect(written).toContain('import * as model from "@prodprobe/server/replay-model";');
+    const m = memoryIo({ cwd: work });
+    expect(await run(['node', 'prodprobe', ...reg.exportArgs], m.io), m.stderr()).toBe(0);
+    expect(readFileSync(reg.file, 'utf8')).toBe(written);
+    // The same test passes on a failure of production's environment: it does not reproduce here.
+    const envOnly = result.report.replays.find((r) => !r.reproduced)!;
+    const passing = await writeRegressionTest(
+      [envOnly.recordId],
+      join(work, 'out/production/captures'),
+      join(work, 'env-only'),
+    );
+    expect(passing.tests).toEqual([expect.objectContaining({ status: 'passed' })]);
   }, 60_000);
 
   it.skipIf(!chromiumAvailable)(

@@ -5,6 +5,7 @@ import { MODEL_DIR, MODEL_PATH } from '@prodprobe/fraud-model';
 import { type DiagnoseReport, diagnose } from '../diagnose/diagnose.js';
 import { localPipeline } from '../diagnose/local-pipeline.js';
 import { renderDiagnoseHtml } from '../diagnose/render-html.js';
+import { type RegressionRun, writeRegressionTest } from './regression.js';
 import { type DemoServer, startDemoServer } from './servers.js';
 import { type DemoRequest, demoTraffic } from './traffic.js';
 
@@ -40,6 +41,8 @@ export interface ScenarioResult {
   traffic: TrafficResult[];
   report: DiagnoseReport;
   html: string;
+  /** The reproduced failures as a regression test, and its first run (none reproduced: undefined). */
+  regression: RegressionRun | undefined;
   servers: { env: string; url: string }[];
 }
 
@@ -89,7 +92,8 @@ async function fetchSnapshot(server: DemoServer, token: string, file: string) {
 /**
  * The demo's story: start staging and production as separate processes (same code, their own
  * configuration), send each its traffic, snapshot both, stop them (logs flushed), then run
- * `diagnose` over what production left behind. No process outlives the call.
+ * `diagnose` over what production left behind, and turn the failures it reproduced into a
+ * regression test, run once. No process outlives the call.
  */
 export async function runScenario(options: ScenarioOptions): Promise<ScenarioResult> {
   const step = options.onStep ?? (() => {});
@@ -141,5 +145,11 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
   const html = join(out, 'diagnose.html');
   writeFileSync(html, renderDiagnoseHtml(report));
   writeFileSync(join(out, 'diagnose.json'), JSON.stringify(report, null, 2));
-  return { traffic, report, html, servers: servers.map((s) => ({ env: s.env, url: s.url })) };
+  step('regression');
+  // The failures that reproduce locally, one per group, become a regression test.
+  const reproduced = report.replays.filter((r) => r.reproduced).map((r) => r.recordId);
+  const regression = reproduced.length
+    ? await writeRegressionTest(reproduced, join(prod, 'captures'), out)
+    : undefined;
+  return { traffic, report, html, regression, servers: servers.map((s) => ({ env: s.env, url: s.url })) };
 }
