@@ -190,3 +190,36 @@ describe('serializeInWorker', () => {
     ).toThrow(/serializeInWorker: the sanitizer must come from createSanitizer/);
   });
 });
+
+describe('a serialization worker that stops', () => {
+  it('is reported as WORKER_FAILED, and the calling thread writes everything it was given', async () => {
+    const dir = freshDir();
+    const reported: LoggerError[] = [];
+    // The worker rebuilds the sanitizer from this policy, which createSanitizer refuses: the worker
+    // throws as it starts and exits, with batches already posted to it.
+    const sanitizer = { ...telltale, policy: { rules: { country: 'not-an-action' } } };
+    const logger = createPredictionLogger({
+      ...fixed,
+      dir,
+      sanitizer: sanitizer as unknown as typeof telltale,
+      serializeInWorker: true,
+      onError: (e) => reported.push(e),
+    });
+    for (const e of successes) expect(logger.log(e).accepted).toBe(true);
+    await writtenInBackground(logger, successes.length);
+    // Logged after the failure: serialized here from the start.
+    logger.log({ requestId: 'after', input: { amount: 1 }, output: 1 });
+    await logger.close();
+    expect(reported.map((e) => e.code)).toEqual(['WORKER_FAILED']);
+    expect(reported[0]!.message).toContain('the serialization worker stopped: serializing on this thread');
+    expect(String((reported[0]!.cause as Error)?.message)).toMatch(/country/);
+    const ids = (await readPredictionLogs(dir)).entries.map((e) => e.requestId);
+    expect(ids.sort()).toEqual([...successes.map((e) => e.requestId), 'after'].sort());
+    expect(await writtenHere(dir)).toBe(successes.length + 1);
+    expect(logger.stats()).toMatchObject({
+      written: successes.length + 1,
+      serializedInWorker: 0,
+      dropped: 0,
+    });
+  });
+});
