@@ -207,34 +207,18 @@ describe('prodprobe capture', () => {
     expect(bad.err).toMatch(/--timeout soon: expected a positive integer/);
   });
 
+  /** `capture export-test captures --out <out> --model model.mjs …` */
+  const exportTest = (out: string, ...rest: string[]) =>
+    cli('capture', 'export-test', 'captures', '--out', out, '--model', 'model.mjs', ...rest);
+
   it('exports a regression test importing the model relative to the test file', async () => {
-    const res = await cli(
-      'capture',
-      'export-test',
-      'captures',
-      '--out',
-      'test/captured.test.ts',
-      '--model',
-      'model.mjs',
-      '--error',
-      'BadOutput',
-    );
+    const res = await exportTest('test/captured.test.ts', '--error', 'BadOutput');
     expect(res.code).toBe(0);
     expect(res.out).toContain('wrote 1 regression test(s) to test/captured.test.ts (imports ../model.mjs)');
     const source = readFileSync(join(root, 'test/captured.test.ts'), 'utf8');
     expect(source).toContain('import * as model from "../model.mjs";');
     expect(source).toContain('from "@prodprobe/capture"');
-    const none = await cli(
-      'capture',
-      'export-test',
-      'captures',
-      '--out',
-      'x.test.ts',
-      '--model',
-      'model.mjs',
-      '--error',
-      'Nope',
-    );
+    const none = await exportTest('x.test.ts', '--error', 'Nope');
     expect(none.code).toBe(2);
     // Replay takes an .onnx file; a generated test cannot import one.
     const onnx = await cli('capture', 'export-test', 'captures', '--out', 'y.test.ts', '--model', 'm.onnx');
@@ -244,52 +228,17 @@ describe('prodprobe capture', () => {
 
   it('exports the records --id names, and says which id is unknown', async () => {
     const [first, second] = records;
-    const both = await cli(
-      'capture',
-      'export-test',
-      'captures',
-      '--out',
-      'ids.test.ts',
-      '--model',
-      'model.mjs',
-      '--id',
-      second!.id,
-      first!.id,
-      second!.id,
-      '--json',
-    );
+    const both = await exportTest('ids.test.ts', '--id', second!.id, first!.id, second!.id, '--json');
     expect(both.code).toBe(0);
     expect(JSON.parse(both.out)).toMatchObject({ tests: 2, modelImport: './model.mjs' });
     const source = readFileSync(join(root, 'ids.test.ts'), 'utf8');
     // In the order given, each once.
     expect(source.indexOf(`it("${second!.id}`)).toBeLessThan(source.indexOf(`it("${first!.id}`));
     expect(source.split(`it("${second!.id}`)).toHaveLength(2);
-    const unknown = await cli(
-      'capture',
-      'export-test',
-      'captures',
-      '--out',
-      'u.test.ts',
-      '--model',
-      'model.mjs',
-      '--id',
-      'nope',
-    );
+    const unknown = await exportTest('u.test.ts', '--id', 'nope');
     expect(unknown.code).toBe(2);
     expect(unknown.err).toContain('no capture record with id nope in captures');
-    const mixed = await cli(
-      'capture',
-      'export-test',
-      'captures',
-      '--out',
-      'm.test.ts',
-      '--model',
-      'model.mjs',
-      '--id',
-      first!.id,
-      '--error',
-      'TypeError',
-    );
+    const mixed = await exportTest('m.test.ts', '--id', first!.id, '--error', 'TypeError');
     expect(mixed.code).toBe(2);
     expect(mixed.err).toMatch(/--id picks the records itself/);
   });
