@@ -10,10 +10,14 @@ export const registerDemo: RegisterCommand = (program, io) => {
   program
     .command('demo')
     .description(
-      'run the story end to end: staging and production fraud services, traffic, then prodprobe diagnose',
+      'run the story end to end: staging and production fraud services, traffic, prodprobe diagnose, then a regression test of the failures that reproduce',
     )
     .option('--requests <n>', 'requests sent to each environment', '1500')
-    .option('--out <dir>', 'where captures, logs, snapshots and the report go', '.prodprobe/demo')
+    .option(
+      '--out <dir>',
+      'where captures, logs, snapshots, the report and the regression test go',
+      '.prodprobe/demo',
+    )
     .action(async (options: { requests: string; out: string }, command) => {
       const n = Number(options.requests);
       if (!Number.isInteger(n) || n < 50)
