@@ -709,8 +709,8 @@ export function createPredictionLogger(options: PredictionLoggerOptions): Predic
         if (!dispatchDeferred()) serializeDeferred();
       } else {
         startTimer();
-        // To the worker in batches of WORKER_BATCH, so a hand-over pauses the event loop briefly
-        // (~0.1 ms) rather than for a whole interval's worth of entries.
+        // To the worker in batches of WORKER_BATCH, so a hand-over pauses the event loop for one
+        // batch's clone rather than for a whole interval's worth of entries.
         if (inWorker && deferred.length >= WORKER_BATCH && !threadFailed) soon();
         else writeSoonIfLarge();
       }

@@ -4,7 +4,12 @@ import { join } from 'node:path';
 import { createSanitizer } from '@prodprobe/sanitize';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { LoggerError } from './errors.js';
-import { createPredictionLogger, type PredictionInput, type PredictionLogger } from './logger.js';
+import {
+  createPredictionLogger,
+  type PredictionInput,
+  type PredictionLogger,
+  type PredictionLoggerOptions,
+} from './logger.js';
 import { listSegments, readPredictionLogs } from './read.js';
 
 const root = mkdtempSync(join(tmpdir(), 'pp-logger-worker-'));
@@ -38,6 +43,15 @@ const telltale = { sanitize: () => 'calling-thread', policy: {} };
 const writtenHere = async (dir: string) =>
   (await readPredictionLogs(dir)).entries.filter((e) => e.input === 'calling-thread').length;
 
+/** A logger over a fresh folder with the worker on, and the test's own options on top. */
+function workerLogger(options: Partial<PredictionLoggerOptions> = {}): {
+  dir: string;
+  logger: PredictionLogger;
+} {
+  const dir = freshDir();
+  return { dir, logger: createPredictionLogger({ ...fixed, dir, serializeInWorker: true, ...options }) };
+}
+
 /** Waits until everything logged is on disk, without flush(). */
 async function writtenInBackground(logger: PredictionLogger, count: number): Promise<void> {
   for (let waited = 0; logger.stats().written < count && waited < 500; waited++) {
@@ -70,8 +84,7 @@ describe('serializeInWorker', () => {
 
   it('serializes on the worker, with a sanitizer built from sanitizer.policy', async () => {
     const sanitizer = { ...telltale, policy: { rules: { country: 'keep' as const } } };
-    const dir = freshDir();
-    const logger = createPredictionLogger({ ...fixed, dir, sanitizer, serializeInWorker: true });
+    const { dir, logger } = workerLogger({ sanitizer });
     for (const e of successes.slice(0, 50)) logger.log(e);
     await writtenInBackground(logger, 50);
     // An error is serialized at once on the calling thread.
@@ -89,14 +102,7 @@ describe('serializeInWorker', () => {
   });
 
   it('flush() waits for the worker: its lines, every entry once', async () => {
-    const dir = freshDir();
-    const logger = createPredictionLogger({
-      ...fixed,
-      dir,
-      sanitizer: telltale,
-      serializeInWorker: true,
-      flushIntervalMs: 60_000,
-    });
+    const { dir, logger } = workerLogger({ sanitizer: telltale, flushIntervalMs: 60_000 });
     // 600: a batch of 512 goes to the worker inside log(), the rest with flush().
     for (let i = 0; i < 600; i++) logger.log({ requestId: `f${i}`, input: { i }, output: 1 });
     await logger.flush();
@@ -109,14 +115,7 @@ describe('serializeInWorker', () => {
   });
 
   it('flush() serializes here what the worker has not sent back within flushIntervalMs, and ignores its late lines', async () => {
-    const dir = freshDir();
-    const logger = createPredictionLogger({
-      ...fixed,
-      dir,
-      sanitizer: telltale,
-      serializeInWorker: true,
-      flushIntervalMs: 1,
-    });
+    const { dir, logger } = workerLogger({ sanitizer: telltale, flushIntervalMs: 1 });
     // Far more than the worker serializes in 1 ms.
     const wide = Object.fromEntries(Array.from({ length: 200 }, (_, k) => [`f${k}`, k * 1.5]));
     for (let round = 0; round < 3; round++) {
@@ -136,13 +135,7 @@ describe('serializeInWorker', () => {
   });
 
   it('hands successes over in batches of 64, before the timer fires', async () => {
-    const dir = freshDir();
-    const logger = createPredictionLogger({
-      ...fixed,
-      dir,
-      serializeInWorker: true,
-      flushIntervalMs: 60_000,
-    });
+    const { logger } = workerLogger({ flushIntervalMs: 60_000 });
     for (let i = 0; i < 63; i++) logger.log({ requestId: `b${i}`, input: { i }, output: 1 });
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(logger.stats()).toMatchObject({ written: 0, queued: 63 });
@@ -153,14 +146,8 @@ describe('serializeInWorker', () => {
   });
 
   it('serializes on the calling thread what cannot be copied to the worker, and drops what fails there too', async () => {
-    const dir = freshDir();
     const reported: LoggerError[] = [];
-    const logger = createPredictionLogger({
-      ...fixed,
-      dir,
-      serializeInWorker: true,
-      onError: (e) => reported.push(e),
-    });
+    const { dir, logger } = workerLogger({ onError: (e) => reported.push(e) });
     logger.log({ requestId: 'plain', input: { amount: 1 }, output: 1 });
     // A function cannot be cloned: this batch is written by the calling thread instead.
     logger.log({ requestId: 'with-fn', input: { amount: 2, callback: () => 1 }, output: 1 });
@@ -193,16 +180,12 @@ describe('serializeInWorker', () => {
 
 describe('a serialization worker that stops', () => {
   it('is reported as WORKER_FAILED, and the calling thread writes everything it was given', async () => {
-    const dir = freshDir();
     const reported: LoggerError[] = [];
     // The worker rebuilds the sanitizer from this policy, which createSanitizer refuses: the worker
     // throws as it starts and exits, with batches already posted to it.
     const sanitizer = { ...telltale, policy: { rules: { country: 'not-an-action' } } };
-    const logger = createPredictionLogger({
-      ...fixed,
-      dir,
+    const { dir, logger } = workerLogger({
       sanitizer: sanitizer as unknown as typeof telltale,
-      serializeInWorker: true,
       onError: (e) => reported.push(e),
     });
     for (const e of successes) expect(logger.log(e).accepted).toBe(true);

@@ -11,6 +11,18 @@ import { memoryIo } from '../test-io.js';
 const work = mkdtempSync(join(tmpdir(), 'cli-serve-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
+/** POSTs each row to /predict, one at a time; every answer must be a 200. */
+async function predictAll(url: string, rows: unknown[]): Promise<void> {
+  for (const row of rows) {
+    const response = await fetch(`${url}/predict`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(row),
+    });
+    expect(response.status).toBe(200);
+  }
+}
+
 describe('prodprobe serve --log-sample-rate', () => {
   it.each(['1.5', '-0.1', 'often', ''])('rejects %j before starting anything', async (rate) => {
     const m = memoryIo({ cwd: work });
@@ -27,14 +39,7 @@ describe('prodprobe serve --log-sample-rate', () => {
     ]);
     const rows = generateTransactions(5, { seed: 3 }).map((r) => r.transaction);
     try {
-      for (const row of rows) {
-        const response = await fetch(`${server.url}/predict`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify(row),
-        });
-        expect(response.status).toBe(200);
-      }
+      await predictAll(server.url, rows);
     } finally {
       await server.stop();
     }
@@ -56,14 +61,7 @@ describe('prodprobe serve --log-serialize-in-worker', () => {
     ]);
     const rows = generateTransactions(5, { seed: 4 }).map((r) => r.transaction);
     try {
-      for (const row of rows) {
-        const response = await fetch(`${server.url}/predict`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify(row),
-        });
-        expect(response.status).toBe(200);
-      }
+      await predictAll(server.url, rows);
       type Health = { logger: { written: number; serializedInWorker: number }; errors: number };
       const health = async () =>
         (await (
