@@ -151,18 +151,19 @@ describe('defineService', () => {
     expect(loads).toEqual(['v1', 'flaky', 'flaky']);
   });
 
-  it('judges outputs with the default check (no output, NaN anywhere) or the service own', () => {
+  it("normalises the service's failure check to a reason or false, and leaves it out when none is declared", () => {
     const plain = defineService({ name: 's', load: () => definePipeline([]) });
-    expect(plain.isFailure({ score: 0.2 })).toBe(false);
-    expect(plain.isFailure(null)).toBe('output is null');
-    expect(plain.isFailure({ scores: [0.1, Number.NaN] })).toMatch(/output \$\.scores\[1\] is nan/);
+    expect(plain.isFailure).toBeUndefined();
+    const flagged = defineService({ name: 's', load: () => definePipeline([]), isFailure: (o: number) => o < 0 });
+    expect(flagged.isFailure!(-1)).toBe('bad output');
+    expect(flagged.isFailure!(1)).toBe(false);
     const own = defineService({
       name: 's',
       load: () => definePipeline([]),
       isFailure: (o: { label?: string }) => (o.label === undefined ? 'no label' : false),
     });
-    expect(own.isFailure({})).toBe('no label');
-    expect(own.isFailure({ label: 'x' })).toBe(false);
+    expect(own.isFailure!({})).toBe('no label');
+    expect(own.isFailure!({ label: 'x' })).toBe(false);
   });
 
   it('refuses a definition without a name or a loader, and a loader that returns no pipeline', async () => {

@@ -1,5 +1,4 @@
 import { LayersError } from './errors.js';
-import { scanHasNonFinite, scanValue } from './health.js';
 import type { Pipeline } from './pipeline.js';
 
 /** What a team declares once about its model service (see {@link defineService}). */
@@ -13,7 +12,8 @@ export interface ServiceDefinition<I = unknown, O = unknown> {
   load(modelVersion: string): Pipeline<I, O> | Promise<Pipeline<I, O>>;
   /**
    * Whether an output is a failure, as the service judges it when it captures: `true` or a reason
-   * string. @default an output that is null/undefined or holds NaN or ±Infinity anywhere
+   * string. Without it, replay uses `@prodprobe/capture`'s default: an output that is
+   * null/undefined or holds NaN or ±Infinity anywhere.
    */
   isFailure?(output: O): boolean | string | null | undefined;
   /** The version `prodprobe layers isolate` runs when none is given. */
@@ -30,17 +30,8 @@ export interface Service<I = unknown, O = unknown> {
   pipeline(modelVersion: string): Promise<Pipeline<I, O>>;
   /** A predict function for `modelVersion` (the `loadModel` of `@prodprobe/capture`'s replay). */
   loadModel(modelVersion: string): Promise<(input: I) => Promise<O>>;
-  /** The failure check, normalised: a reason, or `false`. */
-  isFailure(output: O): string | false;
-}
-
-/** The default failure check: no output, or a non-finite number anywhere in it. */
-function defaultFailure(output: unknown): string | false {
-  if (output === null || output === undefined) return `output is ${output}`;
-  const scan = scanValue(output, { maxIssues: 1 });
-  if (!scanHasNonFinite(scan)) return false;
-  const first = scan.issues[0];
-  return first ? `output ${first.path} is ${first.kind}` : 'output holds NaN or Infinity';
+  /** The service's failure check, normalised to a reason or `false`; undefined when it declared none. */
+  readonly isFailure: ((output: O) => string | false) | undefined;
 }
 
 /**
@@ -88,11 +79,12 @@ export function defineService<I = unknown, O = unknown>(definition: ServiceDefin
       const p = await pipeline(version);
       return (input: I) => p.run(input);
     },
-    isFailure(output: O): string | false {
-      if (!check) return defaultFailure(output);
-      const verdict = check(output);
-      return verdict === true ? 'bad output' : typeof verdict === 'string' && verdict ? verdict : false;
-    },
+    isFailure: check
+      ? (output: O): string | false => {
+          const verdict = check(output);
+          return verdict === true ? 'bad output' : typeof verdict === 'string' && verdict ? verdict : false;
+        }
+      : undefined,
   });
 }
 
@@ -105,6 +97,6 @@ export function isService(value: unknown): value is Service {
     v.kind === 'prodprobe.service' &&
     typeof v.pipeline === 'function' &&
     typeof v.loadModel === 'function' &&
-    typeof v.isFailure === 'function'
+    (v.isFailure === undefined || typeof v.isFailure === 'function')
   );
 }
