@@ -154,7 +154,11 @@ describe('defineService', () => {
   it("normalises the service's failure check to a reason or false, and leaves it out when none is declared", () => {
     const plain = defineService({ name: 's', load: () => definePipeline([]) });
     expect(plain.isFailure).toBeUndefined();
-    const flagged = defineService({ name: 's', load: () => definePipeline([]), isFailure: (o: number) => o < 0 });
+    const flagged = defineService({
+      name: 's',
+      load: () => definePipeline([]),
+      isFailure: (o: number) => o < 0,
+    });
     expect(flagged.isFailure!(-1)).toBe('bad output');
     expect(flagged.isFailure!(1)).toBe(false);
     const own = defineService({

@@ -110,6 +110,9 @@ describe('stage timings, sources and resources in the logs', () => {
     const v1 = groups.find((g) => g.version === 'v1')!;
     const v2 = groups.find((g) => g.version === 'v2')!;
     expect(v1).toMatchObject({ name: 'feature-cache', stage: 'fetch', hit: true, errors: 100, errorRate: 1 });
+    expect(v1.errorClasses).toEqual([
+      { name: 'TypeError', message: 'features have 7 columns, the model wants 8', count: 100 },
+    ]);
     expect(v2).toMatchObject({ hit: false, errors: 0, errorRate: 0 });
     expect(v2.p99Ms).toBe(400);
   });

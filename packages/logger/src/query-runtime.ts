@@ -134,6 +134,8 @@ export interface SourceGroup {
   errors: number;
   /** errors / requests. */
   errorRate: number;
+  /** The most common failures among these requests (name and message), at most 5. */
+  errorClasses: { name: string; message: string; count: number }[];
   /** Oldest and newest `asOf` served (ISO strings as reported). */
   oldestAsOf: string | null;
   newestAsOf: string | null;
@@ -165,10 +167,27 @@ export async function sourceBreakdown(source: string | LogDatabase): Promise<Sou
         AND agg.version IS NOT DISTINCT FROM lat.version AND agg.hit IS NOT DISTINCT FROM lat.hit
        ORDER BY agg.name, agg.errors DESC, agg.requests DESC`,
     );
+    const failures = await db.query(
+      `SELECT name, stage, version, hit, errorName, errorMessage, count(*) AS n FROM source_reads
+       WHERE NOT ok GROUP BY ALL ORDER BY n DESC`,
+    );
+    const groupKey = (r: Record<string, unknown>) => JSON.stringify([r.name, r.stage, r.version, r.hit]);
+    const classes = new Map<string, SourceGroup['errorClasses']>();
+    for (const f of failures.rows) {
+      const list = classes.get(groupKey(f)) ?? [];
+      if (list.length < 5)
+        list.push({
+          name: String(f.errorName ?? 'Error'),
+          message: String(f.errorMessage ?? ''),
+          count: num(f.n),
+        });
+      classes.set(groupKey(f), list);
+    }
     return result.rows.map((r) => {
       const requests = num(r.requests);
       const errors = num(r.errors);
       return {
+        errorClasses: classes.get(groupKey(r)) ?? [],
         name: String(r.name),
         stage: r.stage === null ? null : String(r.stage),
         version: r.version === null ? null : String(r.version),

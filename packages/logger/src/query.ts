@@ -21,7 +21,7 @@ import { listSegments, type SegmentScan, scanSegments } from './read.js';
  * - `stage_times`: one row per pipeline stage of an entry: requestId, timestamp, ok, samplingWeight,
  *   latencyMs, host, pid, stage, ms;
  * - `source_reads`: one row per data source an entry read: requestId, timestamp, ok, errorName,
- *   samplingWeight, latencyMs, name, stage, version, asOf, hit, ms;
+ *   errorMessage, samplingWeight, latencyMs, name, stage, version, asOf, hit, ms;
  * - `gaps`: one row per gap marker: timestamp, host, pid, dropped, firstDroppedAt, lastDroppedAt;
  * - `log_lines`: the raw lines as declared (torn lines appear as all-NULL rows).
  * And a macro `pp_double(json)` turning a lossless-encoded JSON number (`{"$pp":"NaN"}` too) into a DOUBLE.
@@ -94,7 +94,7 @@ function setupSql(files: readonly string[]): string[] {
     `CREATE VIEW stage_times AS SELECT requestId, timestamp, ok, samplingWeight, latencyMs, host, pid,
        e.key AS stage, e.value AS ms
      FROM (SELECT *, unnest(map_entries(stages)) AS e FROM predictions WHERE stages IS NOT NULL)`,
-    `CREATE VIEW source_reads AS SELECT requestId, timestamp, ok, errorName, samplingWeight, latencyMs,
+    `CREATE VIEW source_reads AS SELECT requestId, timestamp, ok, errorName, errorMessage, samplingWeight, latencyMs,
        s.name AS name, s.stage AS stage, s.version AS version, s."asOf" AS "asOf", s.hit AS hit, s.ms AS ms
      FROM (SELECT *, unnest(sources) AS s FROM predictions WHERE sources IS NOT NULL)`,
     `CREATE VIEW gaps AS SELECT timestamp, host, pid, dropped, firstDroppedAt, lastDroppedAt, dt, hour
