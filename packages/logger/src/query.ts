@@ -611,6 +611,12 @@ export interface ProcessMemoryTrend {
   /** R² of that fit: near 1 when rss grows steadily with traffic. */
   r2: number | null;
   heapSlopePer1k: number | null;
+  /**
+   * The same slope over the later half of the process's requests. A leak keeps climbing; a
+   * process warming up (code compiled, pools and caches filled, the heap grown to its working
+   * size) climbs first and then levels off, so its later slope is near 0.
+   */
+  lateRssSlopePer1k: number | null;
   /** V8's heap ceiling the process logged (`--max-old-space-size`), when the entries carry it. */
   heapLimit: number | null;
   /** Highest heapUsed logged. */
@@ -635,7 +641,8 @@ export interface MemoryTrend {
 
 /**
  * Fits rss against the cumulative (weighted) request count per process: a steady climb
- * (slope ≥ `leakBytesPer1k` with R² ≥ `minR2`) is the "cache that grows forever".
+ * (slope ≥ `leakBytesPer1k` with R² ≥ `minR2`, over all its requests and over the later half of
+ * them, so a warm-up that levels off is not one) is the "cache that grows forever".
  * @default options.leakBytesPer1k 262144 (256 KiB per 1,000 requests)
  * @default options.minR2 0.5
  * @default options.minPoints 30
@@ -654,20 +661,28 @@ export async function memoryTrend(
       `WITH p AS (SELECT host, pid, timestamp, rss, heapUsed, heapLimit,
                     sum(samplingWeight) OVER (PARTITION BY host, pid ORDER BY timestamp, requestId
                                               ROWS UNBOUNDED PRECEDING) AS reqs
-                  FROM predictions WHERE rss IS NOT NULL)
+                  FROM predictions WHERE rss IS NOT NULL),
+            q AS (SELECT *, max(reqs) OVER (PARTITION BY host, pid) AS total FROM p)
        SELECT host, pid, count(*) AS points, max(reqs) AS requests, min(timestamp) AS firstSeen,
          max(timestamp) AS lastSeen, arg_min(rss, reqs) AS firstRss, arg_max(rss, reqs) AS lastRss,
          regr_slope(rss, reqs) * 1000 AS slope, regr_r2(rss, reqs) AS r2, regr_slope(heapUsed, reqs) * 1000 AS heapSlope,
+         regr_slope(rss, reqs) FILTER (WHERE reqs > total / 2) * 1000 AS lateSlope,
          max(heapLimit) AS heapLimit, max(heapUsed) AS maxHeap
-       FROM p GROUP BY host, pid ORDER BY host, pid`,
+       FROM q GROUP BY host, pid ORDER BY host, pid`,
     );
     const processes: ProcessMemoryTrend[] = result.rows.map((r) => {
       const points = num(r.points);
       const slope = numOrNull(r.slope);
       const r2 = numOrNull(r.r2);
+      const lateSlope = numOrNull(r.lateSlope);
       let verdict: ProcessMemoryTrend['verdict'] = 'stable';
       if (points < thresholds.minPoints || slope === null) verdict = 'insufficient-data';
-      else if (slope >= thresholds.leakBytesPer1k && (r2 ?? 0) >= thresholds.minR2) verdict = 'leak';
+      else if (
+        slope >= thresholds.leakBytesPer1k &&
+        (r2 ?? 0) >= thresholds.minR2 &&
+        (lateSlope ?? 0) >= thresholds.leakBytesPer1k
+      )
+        verdict = 'leak';
       const heapLimit = numOrNull(r.heapLimit);
       const maxHeapUsed = num(r.maxHeap);
       return {
@@ -682,6 +697,7 @@ export async function memoryTrend(
         rssSlopePer1k: slope,
         r2,
         heapSlopePer1k: numOrNull(r.heapSlope),
+        lateRssSlopePer1k: lateSlope,
         heapLimit,
         maxHeapUsed,
         peakHeapShare: heapLimit ? maxHeapUsed / heapLimit : null,
