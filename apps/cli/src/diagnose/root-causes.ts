@@ -209,17 +209,23 @@ export function rankRootCauses(r: DiagnoseReport, inputs: DiagnoseInputs): RootC
       d.path.startsWith('packages'),
   );
   if (deps.length > 0) {
-    const names = deps.map(
-      (d) => `${d.path.replace(/^packages\./, '')} ${formatValue(d.a, 30)} → ${formatValue(d.b, 30)}`,
+    // A package added or removed comes with a package whose version changed (its dependencies
+    // did): the suspects are the packages present on both sides in other versions.
+    const changed = deps.filter((d) => d.a != null && d.b != null);
+    const suspects = changed.length > 0 ? [...changed, ...deps.filter((d) => !changed.includes(d))] : deps;
+    const names = suspects.map(
+      (d) =>
+        `${d.path.replace(/^packages(?:\.|\[")/, '').replace(/"\]$/, '')} ${formatValue(d.a, 30)} → ${formatValue(d.b, 30)}`,
     );
+    const focused = (changed.length > 0 ? changed.length : deps.length) <= 3;
     causes.push({
       kind: 'dependency-mismatch',
       title: `Dependency versions differ: ${names.slice(0, 3).join(', ')}${names.length > 3 ? ` and ${names.length - 3} more` : ''}`,
-      confidence: envOnly.length > 0 ? (deps.length <= 3 ? 'high' : 'medium') : 'low',
+      confidence: envOnly.length > 0 ? (focused ? 'high' : 'medium') : 'low',
       affected: affectedEnvOnly,
       accounts: envAccounts(),
       evidence: [
-        ...deps
+        ...suspects
           .slice(0, 5)
           .map(
             (d) =>
@@ -243,10 +249,26 @@ export function rankRootCauses(r: DiagnoseReport, inputs: DiagnoseInputs): RootC
       typeof d.b === 'number' &&
       d.b < d.a,
   );
-  const hot = (r.memory?.processes ?? []).filter((p) => (p.peakHeapShare ?? 0) >= 0.8);
+  // V8's heap limit (the logged heapLimit) is the old generation's (`--max-old-space-size`) plus
+  // the young generation's reserve. A heap dies of its limit when the old generation is full and
+  // the young one nearly empty, so it peaks near the old-generation limit: 80% of the logged limit
+  // at 192 MiB, 57% at 64 MiB. When B's flags name that limit, it is the ceiling.
+  const oldSpace = differences
+    .filter((d) => d.path === 'runtime.execArgv' || d.path === 'env.NODE_OPTIONS')
+    .map((d) => maxOldSpaceBytes(d.b))
+    .find((x) => x !== undefined);
+  const ceiling = (p: { heapLimit: number | null }) =>
+    limits.length > 0 && oldSpace !== undefined ? Math.min(p.heapLimit ?? oldSpace, oldSpace) : p.heapLimit;
+  const share = (p: { heapLimit: number | null; maxHeapUsed: number; peakHeapShare: number | null }) => {
+    const c = ceiling(p);
+    return c ? p.maxHeapUsed / c : (p.peakHeapShare ?? 0);
+  };
+  const hot = (r.memory?.processes ?? []).filter((p) => share(p) >= 0.8);
   const crashed = hot.filter((p) => p.replaced);
+  const limitName =
+    oldSpace !== undefined && limits.length > 0 ? 'old-generation limit (--max-old-space-size)' : 'limit';
   if (limits.length > 0 && hot.length > 0) {
-    const worst = [...hot].sort((a, b) => (b.peakHeapShare ?? 0) - (a.peakHeapShare ?? 0))[0]!;
+    const worst = [...hot].sort((a, b) => share(b) - share(a))[0]!;
     causes.push({
       kind: 'memory-limit',
       title: `Lower memory limit in B: ${limits.map((d) => `${d.path} ${mb(d.a as number)} → ${mb(d.b as number)}`).join(', ')}, and the heap runs at it${crashed.length ? ' (processes crash out of memory and restart)' : ''}`,
@@ -258,10 +280,10 @@ export function rankRootCauses(r: DiagnoseReport, inputs: DiagnoseInputs): RootC
           (d) =>
             `Environment diff (${d.severity}): ${d.path} is ${mb(d.a as number)} in A and ${mb(d.b as number)} in B.`,
         ),
-        `Process ${worst.host}/${worst.pid}: heap peaked at ${mb(worst.maxHeapUsed)} of its ${mb(worst.heapLimit ?? 0)} limit (${pct(worst.peakHeapShare ?? 0)}).`,
+        `Process ${worst.host}/${worst.pid}: heap peaked at ${mb(worst.maxHeapUsed)} of its ${mb(ceiling(worst) ?? 0)} ${limitName} (${pct(share(worst))}).`,
         ...crashed.map(
           (p) =>
-            `Process ${p.host}/${p.pid} stopped logging at ${p.lastSeen.toISOString()} with its heap at ${pct(p.peakHeapShare ?? 0)} of the limit, and a new process took over: a crash (out of memory) and a restart.`,
+            `Process ${p.host}/${p.pid} stopped logging at ${p.lastSeen.toISOString()} with its heap at ${pct(share(p))} of the ${limitName}, and a new process took over: a crash (out of memory) and a restart.`,
         ),
       ],
       refutedBy: [
@@ -332,10 +354,14 @@ export function rankRootCauses(r: DiagnoseReport, inputs: DiagnoseInputs): RootC
     if (tail) {
       const reads = (r.sources ?? []).filter((g) => g.stage === stage.stage && g.p99Ms !== null);
       const slowRead = [...reads].sort((a, b) => (b.p99Ms ?? 0) - (a.p99Ms ?? 0))[0];
+      // A stage's time also holds its wait for the CPU while other requests run (a busy process
+      // queues them), which the logs cannot tell from the stage itself being slow; a data source
+      // whose slow reads take that time can.
+      const waitsOnSource = slowRead !== undefined && (slowRead.p99Ms ?? 0) >= 0.5 * (stage.slowMeanMs ?? 0);
       causes.push({
         kind: 'slow-stage',
         title: `Slow stage ${stage.stage}${slowRead ? ` (data source ${slowRead.name})` : ''}: p99 latency is spent there`,
-        confidence: (stage.slowShare ?? 0) >= 0.7 ? 'high' : 'medium',
+        confidence: (stage.slowShare ?? 0) >= 0.7 && waitsOnSource ? 'high' : 'medium',
         affected: Math.round(st.slowEntries),
         accounts: new Map(),
         evidence: [
@@ -354,7 +380,14 @@ export function rankRootCauses(r: DiagnoseReport, inputs: DiagnoseInputs): RootC
               ]
             : []),
         ],
-        refutedBy: [`slow requests whose time is spread over the stages rather than in ${stage.stage}`],
+        refutedBy: [
+          `slow requests whose time is spread over the stages rather than in ${stage.stage}`,
+          ...(waitsOnSource
+            ? []
+            : [
+                `${stage.stage} as slow with one request at a time (then its p99 here was requests queued behind each other, not the stage)`,
+              ]),
+        ],
         next: `prodprobe logs stages ${q(r.inputs.logs)}`,
       });
     }
@@ -388,7 +421,9 @@ export function rankRootCauses(r: DiagnoseReport, inputs: DiagnoseInputs): RootC
 
   // Memory that grows with traffic.
   if (r.memory?.verdict === 'leak') {
-    const worst = [...r.memory.processes].sort((a, b) => (b.rssSlopePer1k ?? 0) - (a.rssSlopePer1k ?? 0))[0];
+    const worst = r.memory.processes
+      .filter((p) => p.verdict === 'leak')
+      .sort((a, b) => (b.rssSlopePer1k ?? 0) - (a.rssSlopePer1k ?? 0))[0];
     causes.push({
       kind: 'memory-leak',
       title: 'Memory grows with traffic (a leak, e.g. a cache that is never evicted)',
@@ -661,6 +696,13 @@ function finish(drafts: Draft[], classCount: Map<string, number>, totalFailures:
     const { accounts: _accounts, ...rest } = d;
     return { rank: i + 1, ...rest, explains: { failures, of: totalFailures }, overlaps };
   });
+}
+
+/** V8's old-generation limit, in bytes, from `--max-old-space-size=<MiB>` in Node's flags or NODE_OPTIONS. */
+function maxOldSpaceBytes(value: unknown): number | undefined {
+  const text = Array.isArray(value) ? value.join(' ') : typeof value === 'string' ? value : '';
+  const m = /--max[-_]old[-_]space[-_]size[= ](\d+)/.exec(text);
+  return m ? Number(m[1]) * 1024 * 1024 : undefined;
 }
 
 /**
