@@ -1,0 +1,9 @@
+import { defineWorkspaceProject } from '../../vitest.shared.ts';
+
+// The end-to-end tests start real service processes and run the built CLI: generous timeouts,
+// since the machine is shared and each test sends real traffic.
+export default defineWorkspaceProject('example-ocr', {
+  include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+  testTimeout: 240_000,
+  hookTimeout: 240_000,
+});
