@@ -1,5 +1,5 @@
 import { LoggerError } from './errors.js';
-import { type LogDatabase, num, numOrNull, withDb } from './query.js';
+import { type LogDatabase, num, numOrNull, overallVerdict, withDb } from './query.js';
 
 /**
  * Queries over what a traced pipeline and the logger's process samples add to each entry: the
@@ -315,11 +315,6 @@ export async function resourceTrend(
       }
       return t;
     });
-    const verdict = processes.some((p) => p.verdict === 'leak')
-      ? 'leak'
-      : processes.some((p) => p.verdict === 'stable')
-        ? 'stable'
-        : 'insufficient-data';
-    return { verdict, processes, thresholds };
+    return { verdict: overallVerdict(processes), processes, thresholds };
   });
 }
