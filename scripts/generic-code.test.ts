@@ -34,7 +34,8 @@ describe('generic code knows no demo model', () => {
   });
 
   it("names none of the fraud model's fields", () => {
-    const fields = /\b(payment_method|user_age|n_prior_purchases|amount|merchant_category|account_age_days)\b/;
+    const fields =
+      /\b(payment_method|user_age|n_prior_purchases|amount|merchant_category|account_age_days)\b/;
     const hits = generic.flatMap((file) =>
       readFileSync(join(root, file), 'utf8')
         .split('\n')
