@@ -91,6 +91,12 @@ export interface ReplayFinding {
   verdict: 'model-or-input' | 'environment';
   explanation: string;
   note?: string;
+  /**
+   * The replay failed, but with another failure than the one captured (another class): that does
+   * not reproduce the captured failure (the local run cannot run the input as production did, e.g.
+   * a data source it cannot reach), so `reproduced` is false.
+   */
+  otherFailure?: { name: string; message: string };
   inputUsed: string;
   /** For reproduced failures: the stage that fails, where NaN/Inf begins, the ONNX node. */
   isolation?: IsolationFinding;
@@ -496,6 +502,18 @@ async function replayGroup(
   reference: Profile | undefined,
 ): Promise<ReplayFinding> {
   const result = await replay(g.record, replayOptions(service));
+  // The class of the replay's own failure: the captured one reproduced only if it is the same.
+  const replayedKey = result.error
+    ? classKeyOf(result.error.name, result.error.message)
+    : result.failureReason !== undefined
+      ? classKeyOf('BadOutput', result.failureReason)
+      : undefined;
+  const other = result.reproduced && replayedKey !== g.classKey;
+  const otherFailure = other
+    ? result.error
+      ? { name: result.error.name, message: result.error.message }
+      : { name: 'BadOutput', message: result.failureReason ?? '' }
+    : undefined;
   const finding: ReplayFinding = {
     classKey: g.classKey,
     signature: signatureText(g.anomalies),
@@ -503,10 +521,13 @@ async function replayGroup(
     count: g.count,
     recordId: g.record.id,
     modelVersion: g.record.modelVersion,
-    reproduced: result.reproduced,
-    verdict: result.verdict,
-    explanation: result.explanation,
+    reproduced: result.reproduced && !other,
+    verdict: other ? 'environment' : result.verdict,
+    explanation: otherFailure
+      ? `Replayed locally on model ${result.modelVersion}, it fails another way (${otherFailure.name}: ${otherFailure.message}), not with the captured failure: the local run cannot run this input as production did, so the captured failure is not reproduced.`
+      : result.explanation,
     note: result.note,
+    ...(otherFailure ? { otherFailure } : {}),
     inputUsed: result.inputUsed,
     shared:
       g.count < MIN_SHARED_GROUP
@@ -523,7 +544,7 @@ async function replayGroup(
             // probability share^count; a value most training rows have is shared by chance.
             .filter((x) => x.referenceShare === null || x.referenceShare ** g.count < 0.01),
   };
-  if (!result.reproduced) return finding;
+  if (!finding.reproduced) return finding;
   // Isolation runs on the stored (sanitized) input: the sealed raw input stays with replay.
   const pipeline: Pipeline<never, unknown> = await service.pipeline(g.record.modelVersion);
   finding.isolation = (await isolateInput(pipeline, g.record.input)).finding;

@@ -150,5 +150,6 @@ export function renderDiagnoseText(r: DiagnoseReport, paint: Paint): string {
     h('Not checked');
     for (const n of r.notChecked) out.push(`  - ${n}`);
   }
-  return `${out.join('\n')}\n`;
+  // One entry, one line: an error message of several lines (onnxruntime's are) would break the layout.
+  return `${out.map((line) => line.replace(/\s*\n\s*/g, ' ')).join('\n')}\n`;
 }
