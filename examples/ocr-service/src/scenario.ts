@@ -25,6 +25,11 @@ export interface ScenarioResult {
   faults: FaultName[];
   staging: SideResult;
   production: SideResult;
+  /**
+   * Stops the blob stores. They outlive the services: a captured request names its image by key,
+   * and replaying it (diagnose) fetches the image again.
+   */
+  close(): Promise<void>;
 }
 
 /** Options of {@link runScenario}. */
@@ -90,8 +95,19 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     stores.push(s);
     return s;
   };
+  // Two replicas of one object store, one per environment (production's may have a slow tier):
+  // every image the traffic uploads goes to both, so staging's replica can serve a replay of
+  // production's captures.
   const stagingStore = await blobStore({});
   const productionStore = await blobStore(Object.assign({}, ...traffic.map((t) => t.blobStore)));
+  const upload = viaBlobs
+    ? {
+        put: (key: string, png: Uint8Array) => {
+          for (const s of stores) s.put(key, png);
+        },
+      }
+    : undefined;
+  const closeStores = () => Promise.all(stores.map((s) => s.close())).then(() => {});
   const model = planted.find((p) => p.model)?.model;
   const stagingDeployment = deploy({
     env: 'staging',
@@ -112,7 +128,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     const stagingLines = textLines(11, options.stagingRequests ?? 150, { prefix: 'staging' });
     const stagingTraffic = await sendTraffic(staging, stagingLines, {
       concurrency: 1,
-      blobStore: stagingStore,
+      blobStore: upload,
     });
     log(`staging: ${describe(stagingTraffic)}`);
 
@@ -126,7 +142,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     );
     for (const p of planted) if (p.recurring) lines = mixIn(lines, p.recurring.lines, p.recurring.share, 5);
     const concurrency = Math.max(options.concurrency ?? 4, ...traffic.map((t) => t.concurrency ?? 0));
-    const productionTraffic = await sendTraffic(prod, lines, { concurrency, blobStore: productionStore });
+    const productionTraffic = await sendTraffic(prod, lines, { concurrency, blobStore: upload });
     log(
       `production: ${describe(productionTraffic)}, ${concurrency} at a time${prod.crashes.length ? `; restarted ${prod.crashes.length}×` : ''}`,
     );
@@ -150,10 +166,12 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
       faults: options.faults,
       staging: side(staging, stagingTraffic),
       production: side(prod, productionTraffic),
+      close: closeStores,
     };
-  } finally {
+  } catch (error) {
     await Promise.all([staging.stop(), prod.stop()]);
-    await Promise.all(stores.map((s) => s.close()));
+    await closeStores();
+    throw error;
   }
 }
 

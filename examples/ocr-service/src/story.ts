@@ -38,6 +38,7 @@ say(`  snapshots: ${result.staging.envFile}, ${result.production.envFile}`);
 const html = join(out, 'diagnose.html');
 say(`\nprodprobe diagnose --captures … --logs … --env-a … --env-b … --pipeline ${SERVICE_MODULE}\n`);
 const diagnosis = await runDiagnose(result, { html });
+await result.close();
 process.stdout.write(diagnosis.stdout);
 if (diagnosis.code !== 0 && diagnosis.code !== 1) {
   process.stderr.write(diagnosis.stderr);

@@ -199,7 +199,7 @@ export interface TrafficReport {
 export async function sendTraffic(
   target: Target,
   lines: readonly TextLine[],
-  options: { concurrency?: number; blobStore?: BlobStore } = {},
+  options: { concurrency?: number; blobStore?: Pick<BlobStore, 'put'> } = {},
 ): Promise<TrafficReport> {
   const { concurrency = 1, blobStore } = options;
   const report: TrafficReport = { sent: 0, ok: 0, failed: 0, unreachable: 0, correct: 0, latenciesMs: [] };

@@ -43,18 +43,22 @@ export interface Report {
 }
 
 const dirs: string[] = [];
-afterAll(() => {
+const runs: ScenarioResult[] = [];
+afterAll(async () => {
+  for (const r of runs) await r.close();
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
 /** Runs the staging/production scenario with `faults` planted, in a temporary folder removed after the file's tests. */
-export function scenario(
+export async function scenario(
   faults: FaultName[],
   options: Omit<ScenarioOptions, 'dir' | 'faults'> = {},
 ): Promise<ScenarioResult> {
   const dir = mkdtempSync(join(tmpdir(), `ocr-e2e-${faults.join('-')}-`));
   dirs.push(dir);
-  return runScenario({ dir, faults, ...options });
+  const run = await runScenario({ dir, faults, ...options });
+  runs.push(run);
+  return run;
 }
 
 /** `prodprobe --json diagnose …` over the scenario's production, its report parsed (exit 0 or 1, never a usage error). */
