@@ -405,11 +405,22 @@ export function rankRootCauses(r: DiagnoseReport, inputs: DiagnoseInputs): RootC
     const what = worst.leaking.includes('handles')
       ? 'open handles (sockets, timers, servers)'
       : 'open file descriptors';
+    // Every handle or descriptor left open is a request that opened it and never closed it: those
+    // requests are affected (at most every request the process served).
+    const leaked = leaking.reduce(
+      (n, p) =>
+        n +
+        Math.min(
+          p.requests,
+          Math.max(p.lastHandles - p.firstHandles, (p.lastFds ?? 0) - (p.firstFds ?? 0), 0),
+        ),
+      0,
+    );
     causes.push({
       kind: 'resource-leak',
       title: `Resource leak: ${what} grow with traffic`,
       confidence: 'high',
-      affected: 0,
+      affected: Math.round(leaked),
       accounts: new Map(),
       evidence: leaking.map((p) =>
         p.leaking.includes('handles')
