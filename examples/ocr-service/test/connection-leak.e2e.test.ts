@@ -25,5 +25,7 @@ describe('resource exhaustion: connections that are never closed', () => {
     expect(m, evidenceOf(top)).not.toBeNull();
     const growth = Number(m![2]) - Number(m![1]);
     expect(growth).toBeGreaterThan(0.5 * Number(m![4]));
+    // Each connection left open is a request that opened it: that many requests are affected.
+    expect(top.affected).toBeGreaterThanOrEqual(Math.min(growth, Number(m![4])) - 1);
   });
 });

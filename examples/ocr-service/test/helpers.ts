@@ -23,6 +23,8 @@ export interface Cause {
   confidence: 'high' | 'medium' | 'low';
   evidence: string[];
   explains: { failures: number; of: number };
+  /** Requests affected, when known. */
+  affected: number;
   next: string;
 }
 export interface Report {
