@@ -6,4 +6,7 @@ export default defineWorkspaceProject('example-ocr', {
   include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
   testTimeout: 240_000,
   hookTimeout: 240_000,
+  // After every other project: these load both cores for about two minutes, which would make the
+  // timing-sensitive tests elsewhere (crash safety, latency bounds) run on a starved machine.
+  sequence: { groupOrder: 1 },
 });

@@ -157,6 +157,8 @@ export async function start(d: Deployment): Promise<Running> {
         url = u;
         watch(current);
       });
+      // A restart that fails is reported by ready() (it times out with the crash's stderr).
+      restarted.catch(() => {});
     });
   };
   watch(current);

@@ -46,8 +46,9 @@ const releaseTensor = (data: Float32Array) => {
 };
 
 function fetchBlob(store: NonNullable<Config['blobStore']>, key: string): Promise<Buffer> {
-  // Keep-alive saves the connection setup on the next fetch.
-  const agent = store.keepAlive ? new Agent({ keepAlive: true }) : undefined;
+  // Keep-alive saves the connection setup on the next fetch; without it, one connection per
+  // fetch, closed after it (agent: false).
+  const agent = store.keepAlive ? new Agent({ keepAlive: true }) : false;
   return new Promise((resolve, reject) => {
     const url = `${store.url}/blobs/${encodeURIComponent(key)}`;
     const req = get(url, { agent, timeout: store.timeoutMs }, (res) => {
