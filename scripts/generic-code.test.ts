@@ -49,4 +49,11 @@ describe('generic code knows no demo model', () => {
     const hits = generic.filter((file) => demo.test(readFileSync(join(root, file), 'utf8')));
     expect(hits).toEqual([]);
   });
+
+  it("names none of the OCR example's files, stages or data sources", () => {
+    const example =
+      /example-ocr|ocr-service|ppocr|fast-png|tensor-cache|blob-store|'(crop|tensor|classify|orientation)'/;
+    const hits = generic.filter((file) => example.test(readFileSync(join(root, file), 'utf8')));
+    expect(hits).toEqual([]);
+  });
 });
