@@ -130,7 +130,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
       concurrency: 1,
       blobStore: upload,
     });
-    log(`staging: ${describe(stagingTraffic)}`);
+    log(`staging: ${describeTraffic(stagingTraffic)}`);
 
     let lines = textLines(
       23,
@@ -144,7 +144,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     const concurrency = Math.max(options.concurrency ?? 4, ...traffic.map((t) => t.concurrency ?? 0));
     const productionTraffic = await sendTraffic(prod, lines, { concurrency, blobStore: upload });
     log(
-      `production: ${describe(productionTraffic)}, ${concurrency} at a time${prod.crashes.length ? `; restarted ${prod.crashes.length}×` : ''}`,
+      `production: ${describeTraffic(productionTraffic)}, ${concurrency} at a time${prod.crashes.length ? `; restarted ${prod.crashes.length}×` : ''}`,
     );
     await Promise.all([staging.stop(), prod.stop()]);
     const side = (running: typeof staging, t: TrafficReport): SideResult => {
@@ -176,7 +176,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
 }
 
 /** One line about a traffic run: answers, failures, accuracy, p50/p99 latency. */
-export function describe(t: TrafficReport): string {
+export function describeTraffic(t: TrafficReport): string {
   const sorted = [...t.latenciesMs].sort((a, b) => a - b);
   const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
   const accuracy = t.ok > 0 ? `${((100 * t.correct) / t.ok).toFixed(1)}% of the answers right` : 'no answers';
