@@ -30,6 +30,4 @@ if (mode === 'plain') {
   if (nodes === 0) throw new Error('no node was inspected');
 }
 const ms = performance.now() - t0;
-process.stdout.write(
-  JSON.stringify({ baselineKb: baseline, peakKb: peakKb(), ms, nodes, notInspected }),
-);
+process.stdout.write(JSON.stringify({ baselineKb: baseline, peakKb: peakKb(), ms, nodes, notInspected }));

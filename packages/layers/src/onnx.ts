@@ -57,7 +57,12 @@ export interface InspectOptions {
    * @default { rtol: 1e-5, atol: 1e-5 }
    */
   observerTolerance?: { rtol?: number; atol?: number };
-  /** Session options passed to onnxruntime (graph optimization level, threads, ...). */
+  /**
+   * Session options passed to onnxruntime (graph optimization level, threads, ...). The instrumented
+   * sessions use `graphOptimizationLevel: 'basic'` unless it is set here: with every node output
+   * exposed nothing can be fused, and level 'all' only adds layout reorders and load time.
+   * @default {} (onnxruntime's defaults; 'basic' for the instrumented sessions)
+   */
   sessionOptions?: ort.InferenceSession.SessionOptions;
   /** Called after each batch, for progress display. */
   onProgress?: (done: number, total: number) => void;
@@ -206,6 +211,13 @@ export async function inspectOnnx(
   });
   let instrumentedFinal: Record<string, ort.Tensor> = {};
   let sessions = 0;
+  // With every node output exposed, onnxruntime can fuse next to nothing, and its layout
+  // optimizations (level 'all': NCHWc convolutions) add a reorder for each exposed output, so the
+  // instrumented sessions default to 'basic' (constant folding, no fusion or layout change).
+  const instrumentedOptions: ort.InferenceSession.SessionOptions = {
+    graphOptimizationLevel: 'basic',
+    ...options.sessionOptions,
+  };
 
   // Each part of the graph runs as a model of its own, fed the values it reads from earlier parts.
   // onnxruntime keeps every graph output of a run alive until the run ends and onnxruntime-node then
@@ -225,7 +237,7 @@ export async function inspectOnnx(
       }
       const session = await createSession(
         encodeSegment(bytes, info, segment, computed),
-        options.sessionOptions,
+        instrumentedOptions,
         'loading a segment',
       );
       sessions++;
@@ -267,7 +279,7 @@ export async function inspectOnnx(
       const names = batch.map((c) => c.output);
       const session = await createSession(
         withExtraOutputs(bytes, names),
-        options.sessionOptions,
+        instrumentedOptions,
         'loading the instrumented model',
       );
       sessions++;
