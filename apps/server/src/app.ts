@@ -1,6 +1,6 @@
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import { type CaptureStats, withCapture } from '@prodprobe/capture';
-import { definePipeline } from '@prodprobe/layers';
+import { createTrace, definePipeline, type PipelineTrace } from '@prodprobe/layers';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { ResolvedServerConfig } from './config.js';
 import {
@@ -53,22 +53,33 @@ export function createPredictor(
   observability: Observability | undefined,
 ): Predictor {
   const pipeline = definePipeline<unknown, Prediction>(fraudStages(model, config.fraudThreshold));
-  const plain = (input: unknown, _requestId: string): Promise<Prediction> => pipeline.run(input);
-  if (!observability) return { predictOne: plain, captureStats: () => undefined, flush: async () => {} };
+  if (!observability)
+    return {
+      predictOne: (input) => pipeline.run(input),
+      captureStats: () => undefined,
+      flush: async () => {},
+    };
   const record = observability.record;
+  // Traced: the logs get each stage's time (which stage a slow request spent its time in).
+  const traced = (input: unknown, _requestId: string, trace: PipelineTrace): Promise<Prediction> =>
+    pipeline.run(input, trace);
   // Capture and logging share withCapture's one reaction per call (onSettled): no promise of
   // our own around it, and the failure check runs once.
-  const predict = withCapture(plain, {
+  const predict = withCapture(traced, {
     store: observability.captureStore,
     sanitizer: observability.sanitizer,
     modelVersion: config.modelVersion,
     isFailure: isFailedPrediction,
     requestId: (_input, args) => args[1],
     environment: () => ({ env: config.env, envFingerprint: observability.fingerprint }),
-    onSettled: (call) => record(call.args[1], call.args[0], call),
+    onSettled: (call) => record(call.args[1], call.args[0], call, call.args[2]),
     onError: observability.noteError,
   });
-  return { predictOne: predict, captureStats: () => predict.stats(), flush: () => predict.flush() };
+  return {
+    predictOne: (input, requestId) => predict(input, requestId, createTrace()),
+    captureStats: () => predict.stats(),
+    flush: () => predict.flush(),
+  };
 }
 
 /**

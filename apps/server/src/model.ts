@@ -6,6 +6,7 @@ import {
   type PreprocessConfig,
   preprocess,
 } from '@prodprobe/fraud-model';
+import type { StageSpec } from '@prodprobe/layers';
 import * as ort from 'onnxruntime-node';
 import { z } from 'zod';
 
@@ -63,29 +64,53 @@ export async function loadFraudModel(modelPath: string, preprocessPath: string):
 
 /**
  * The five stages of the fraud pipeline, as plain functions. The server wraps them with
- * `definePipeline` from @prodprobe/layers so production runs exactly what `isolate` inspects.
+ * `definePipeline` from @prodprobe/layers so production runs exactly what `isolate` inspects; the
+ * forward stage says how to feed its ONNX model, for node-by-node inspection.
  */
-export function fraudStages(model: FraudModel, threshold: number) {
-  return {
-    validate: transactionSchema,
-    extractFeatures: (t: TransactionInput): Record<string, unknown> => ({
-      amount: t.amount,
-      user_age: t.user_age,
-      account_age_days: t.account_age_days,
-      hour_of_day: t.hour_of_day,
-      n_prior_purchases: t.n_prior_purchases,
-      payment_method: t.payment_method,
-      country: t.country,
-      merchant_category: t.merchant_category,
-    }),
-    preprocess: (features: Record<string, unknown>): Float32Array => preprocess(features, model.preprocess),
-    forward: async (x: Float32Array): Promise<number> => {
-      const out = await model.session.run({ [INPUT_NAME]: new ort.Tensor('float32', x, [1, x.length]) });
-      return (out[OUTPUT_NAME]!.data as Float32Array)[0]!;
+export function fraudStages(model: FraudModel, threshold: number): StageSpec[] {
+  return [
+    { name: 'validate', kind: 'validation', run: transactionSchema },
+    {
+      name: 'extractFeatures',
+      kind: 'features',
+      run: (t: TransactionInput): Record<string, unknown> => ({
+        amount: t.amount,
+        user_age: t.user_age,
+        account_age_days: t.account_age_days,
+        hour_of_day: t.hour_of_day,
+        n_prior_purchases: t.n_prior_purchases,
+        payment_method: t.payment_method,
+        country: t.country,
+        merchant_category: t.merchant_category,
+      }),
     },
-    postprocess: (p: number): Prediction => ({
-      fraudProbability: Number.isFinite(p) ? p : null,
-      isFraud: p >= threshold,
-    }),
-  };
+    {
+      name: 'preprocess',
+      kind: 'preprocessing',
+      run: (features: Record<string, unknown>): Float32Array => preprocess(features, model.preprocess),
+    },
+    {
+      name: 'forward',
+      kind: 'inference',
+      run: async (x: Float32Array): Promise<number> => {
+        const out = await model.session.run({ [INPUT_NAME]: new ort.Tensor('float32', x, [1, x.length]) });
+        return (out[OUTPUT_NAME]!.data as Float32Array)[0]!;
+      },
+      onnx: {
+        model: model.modelBytes,
+        feeds: (x) => {
+          const features = x as Float32Array;
+          return { [INPUT_NAME]: { type: 'float32', dims: [1, features.length], data: features } };
+        },
+      },
+    },
+    {
+      name: 'postprocess',
+      kind: 'postprocessing',
+      run: (p: number): Prediction => ({
+        fraudProbability: Number.isFinite(p) ? p : null,
+        isFraud: p >= threshold,
+      }),
+    },
+  ];
 }

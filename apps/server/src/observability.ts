@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { type CaptureStore, createFileCaptureStore, type SettledCall } from '@prodprobe/capture';
 import { compare, createProfileBuilder, mergeProfiles, type Profile, parseProfile } from '@prodprobe/drift';
 import { type EnvSnapshot, snapshot } from '@prodprobe/env-snapshot';
+import type { PipelineTrace } from '@prodprobe/layers';
 import {
   createPredictionLogger,
   isSampled,
@@ -38,8 +39,11 @@ export interface Observability {
   readonly captureStore: CaptureStore;
   /** The sanitizer every stored input goes through. */
   readonly sanitizer: { sanitize(value: unknown): unknown };
-  /** Logs one settled prediction, and profiles its input for /debug/drift when the sampler picks it. */
-  record(requestId: string, input: unknown, call: SettledCall): void;
+  /**
+   * Logs one settled prediction (with the trace of its pipeline run: stage times, data sources),
+   * and profiles its input for /debug/drift when the sampler picks it.
+   */
+  record(requestId: string, input: unknown, call: SettledCall, trace?: PipelineTrace): void;
   /** Counts an error of the instrumentation itself (a capture not stored, a log entry refused). */
   noteError(error: unknown): void;
   /** The logger's counters and the instrumentation errors seen so far. */
@@ -150,7 +154,7 @@ export async function createObservability(
     fingerprint,
     captureStore,
     sanitizer,
-    record(requestId, input, call) {
+    record(requestId, input, call, trace) {
       // withCapture's failure check (the service's isFailedPrediction) decides, so logs and
       // captures count the same failures.
       const error = call.threw
@@ -159,7 +163,7 @@ export async function createObservability(
           ? new NonFiniteOutput(call.failure)
           : undefined;
       const output = call.output as Prediction | undefined;
-      const logged = logger.log({ requestId, input, output, error, latencyMs: call.latencyMs });
+      const logged = logger.log({ requestId, input, output, error, latencyMs: call.latencyMs, ...trace });
       // Profile the requests the sampler picks, whatever their outcome: a uniform sample, like
       // `uniformSample` of the logs. Every error is logged, so profiling every logged input would
       // show where failures cluster as drift; profiling every request would cost more than the

@@ -75,6 +75,19 @@ describe('exportRegressionTest', () => {
     const passing = await runVitest(work);
     expect(passing.output).toMatch(/2 passed/);
     expect(passing.code).toBe(0);
+
+    // A service (what defineService of @prodprobe/layers returns) as the default export: its
+    // loadModel replays, and its own failure check judges (here a negative score fails).
+    writeFileSync(
+      join(work, 'model.mjs'),
+      `${fixedModel.replace('export async function', 'async function')}
+export default { kind: 'prodprobe.service', name: 'scorer', loadModel,
+  isFailure: (out) => (out.score < 0 ? 'negative score' : false) };
+`,
+    );
+    const judged = await runVitest(work);
+    expect(judged.output).toMatch(/2 failed/);
+    expect(judged.output).toMatch(/still fails on model fraud-1\.0\.0: negative score/);
   });
 
   it('leaves sealed raw inputs out of the file and honours modelVersion', async () => {

@@ -9,7 +9,8 @@ import { encodeCaptureRecord } from './record-codec.js';
 export interface RegressionTestOptions {
   /**
    * Module specifier the test file imports, as written in the import (relative to the test file,
-   * or a package name). It must export `loadModel(modelVersion)`; it may export `isFailure(output)`.
+   * or a package name). It exports `loadModel(modelVersion)` (and may export `isFailure(output)`),
+   * or a service of `defineService` (`@prodprobe/layers`) as its default export or as `service`.
    */
   modelImport: string;
   /** Replay every record on this model version instead of the version it names (e.g. the fixed one). */
@@ -55,7 +56,14 @@ export function renderRegressionTest(
     "import { describe, expect, it } from 'vitest';",
     `import * as model from ${q(options.modelImport)};`,
     '',
-    'const { loadModel, isFailure } = model as unknown as { loadModel: LoadModel; isFailure?: IsFailure };',
+    '// A module exporting loadModel (and isFailure), or a service of defineService as default or `service`.',
+    'type Target = { loadModel: LoadModel; isFailure?: IsFailure };',
+    'const exported = model as unknown as Target & { default?: Target; service?: Target };',
+    "const target = typeof exported.loadModel === 'function' ? exported : (exported.service ?? exported.default);",
+    "if (typeof target?.loadModel !== 'function') throw new Error(" +
+      `${q(`${options.modelImport}: expected loadModel(modelVersion) or a service of defineService as its default export`)});`,
+    'const loadModel: LoadModel = (version) => target.loadModel(version);',
+    'const isFailure = target.isFailure?.bind(target);',
     `const modelVersion: string | undefined = ${options.modelVersion === undefined ? 'undefined' : q(options.modelVersion)};`,
     '',
     'const records = [',

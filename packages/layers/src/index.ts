@@ -27,13 +27,20 @@ export {
   withExtraOutputs,
 } from './onnx-graph.js';
 export {
+  createTrace,
   definePipeline,
   type IsolateOptions,
   isolate,
+  type OnnxStage,
   type Pipeline,
+  type PipelineStage,
   type PipelineStages,
+  type PipelineTrace,
   type SchemaLike,
+  type SourceInfo,
+  type StageContext,
   type StageFn,
+  type StageSpec,
 } from './pipeline.js';
 export {
   type FirstNonFinite,
@@ -45,9 +52,12 @@ export {
   type ObserverEffect,
   type OnnxInspection,
   onnxInspectionSchema,
-  type StageName,
+  type SourceRead,
+  type StageKind,
   type StageReport,
-  stageNames,
+  sourceReadSchema,
+  stageKinds,
   type ValueScan,
 } from './schemas.js';
+export { defineService, isService, type Service, type ServiceDefinition } from './service.js';
 export { type TensorDtype, type TensorStats, tensorStats } from './tensor-stats.js';

@@ -1,20 +1,61 @@
 import { LayersError } from './errors.js';
+import type { FeedSpec } from './feeds.js';
 import { scanHasNonFinite, scanValue } from './health.js';
-import { type LayerReport, type StageName, type StageReport, stageNames } from './schemas.js';
+import {
+  type LayerReport,
+  type SourceRead,
+  type StageKind,
+  type StageReport,
+  stageKinds,
+} from './schemas.js';
+
+/** What a stage reports about a data source it read; `asOf` may be a Date or epoch ms. */
+export type SourceInfo = Omit<SourceRead, 'name' | 'stage' | 'asOf'> & { asOf?: string | Date | number };
+
+/** The second argument of every stage function. */
+export interface StageContext {
+  /**
+   * Notes a data source this stage read: a feature store, a cache, a blob store. Traced runs and
+   * `isolate` record it (the logs then tell which source version or which slow read the failing
+   * or slow requests have in common); an untraced run ignores it at no cost.
+   */
+  source(name: string, info?: SourceInfo): void;
+}
 
 /** A stage function: sync or async, gets the previous stage's output. */
 // biome-ignore lint/suspicious/noExplicitAny: stages are typed by the caller; any lets each stage narrow its own input.
-export type StageFn<I = any, O = any> = (input: I) => O | Promise<O>;
+export type StageFn<I = any, O = any> = (input: I, ctx: StageContext) => O | Promise<O>;
 
-/** Anything with zod's `safeParse` (a zod schema), usable as the `validate` stage. */
+/** Anything with zod's `safeParse` (a zod schema), usable as a validation stage. */
 export interface SchemaLike<T = unknown> {
   safeParse(input: unknown): { success: true; data: T } | { success: false; error: unknown };
 }
 
+/** How to run an inference stage's ONNX model outside the stage, for node-by-node inspection. */
+export interface OnnxStage {
+  /** The model file (path) or its bytes. */
+  model: string | Uint8Array;
+  /** The feeds the stage gives its session for a given stage input. */
+  feeds(input: unknown): Record<string, FeedSpec>;
+}
+
 /**
- * The stages of a model service, all optional, run in this order. `validate` is a zod schema (its
- * parsed output continues) or a function that throws on bad input (or returns `false`); when the
- * function returns undefined or `true`, the input itself continues, otherwise its return value does.
+ * One stage of a service's pipeline, any name. A `validation` stage is a zod schema (its parsed
+ * output continues) or a function that throws on bad input or returns `false`; when it returns
+ * `undefined` or `true`, the input itself continues. Any other stage's return value continues.
+ */
+export interface StageSpec {
+  /** Unique within the pipeline: reports, traces and logs name the stage by it. */
+  name: string;
+  kind: StageKind;
+  run: StageFn | SchemaLike;
+  /** For an `inference` stage on ONNX: how to inspect it node by node. */
+  onnx?: OnnxStage;
+}
+
+/**
+ * The five-stage object form: `validate`, `extractFeatures`, `preprocess`, `forward`,
+ * `postprocess`, all optional, run in that order (the keys are the stage names).
  */
 export interface PipelineStages {
   validate?: SchemaLike | StageFn;
@@ -24,14 +65,53 @@ export interface PipelineStages {
   postprocess?: StageFn;
 }
 
-/** A pipeline: `run` is the production path; `isolate` runs the very same stages with checks between them. */
-export interface Pipeline<I = unknown, O = unknown> {
-  readonly stages: Readonly<PipelineStages>;
-  /** Runs every stage in order and returns the last output; errors propagate unchanged. */
-  run(input: I): Promise<O>;
+/** The kind of each key of the object form. */
+const objectFormKinds: Record<keyof PipelineStages, StageKind> = {
+  validate: 'validation',
+  extractFeatures: 'features',
+  preprocess: 'preprocessing',
+  forward: 'inference',
+  postprocess: 'postprocessing',
+};
+
+/** A stage as a pipeline exposes it. */
+export interface PipelineStage {
+  readonly name: string;
+  readonly kind: StageKind;
+  readonly onnx?: OnnxStage;
+  /**
+   * The stage on its own (a validation stage's schema or `false` check included): what `isolate`
+   * runs, so a pipeline from another copy of this package isolates the same.
+   */
+  run(input: unknown, ctx: StageContext): unknown;
 }
 
-/** Thrown by a function `validate` stage that returned `false`. */
+/** What a traced `run` records: per-stage wall time, the sources read, the stage that threw. */
+export interface PipelineTrace {
+  /** Milliseconds each stage took, by stage name, in the order they ran (a failed stage included). */
+  stages: Record<string, number>;
+  /** Data sources the stages reported (`ctx.source`). */
+  sources: SourceRead[];
+  /** The stage that threw, when one did. */
+  failedStage?: string;
+}
+
+/** An empty trace for one `pipeline.run(input, trace)`. */
+export function createTrace(): PipelineTrace {
+  return { stages: {}, sources: [] };
+}
+
+/** A pipeline: `run` is the production path; `isolate` runs the very same stages with checks between them. */
+export interface Pipeline<I = unknown, O = unknown> {
+  readonly stages: readonly PipelineStage[];
+  /**
+   * Runs every stage in order and returns the last output; errors propagate unchanged. With a
+   * `trace`, also records each stage's time, the sources read and the stage that threw.
+   */
+  run(input: I, trace?: PipelineTrace): Promise<O>;
+}
+
+/** Thrown by a function validation stage that returned `false`. */
 class ValidationFailed extends Error {
   override readonly name = 'ValidationFailed';
 }
@@ -40,7 +120,7 @@ function isSchema(v: unknown): v is SchemaLike {
   return typeof v === 'object' && v !== null && typeof (v as SchemaLike).safeParse === 'function';
 }
 
-type Step = (input: unknown) => unknown;
+type Step = (input: unknown, ctx: StageContext) => unknown;
 
 function validateStep(validate: SchemaLike | StageFn): Step {
   if (isSchema(validate)) {
@@ -58,8 +138,8 @@ function validateStep(validate: SchemaLike | StageFn): Step {
     };
   }
   const fn = validate as StageFn;
-  return (input) => {
-    const out = fn(input);
+  return (input, ctx) => {
+    const out = fn(input, ctx);
     const settle = (v: unknown) => {
       if (v === false)
         throw new ValidationFailed('input failed validation: the validate stage returned false');
@@ -69,44 +149,119 @@ function validateStep(validate: SchemaLike | StageFn): Step {
   };
 }
 
-function compile(stages: PipelineStages): { name: StageName; step: Step }[] {
-  const steps: { name: StageName; step: Step }[] = [];
-  for (const name of stageNames) {
-    const stage = stages[name];
-    if (stage === undefined) continue;
-    if (name === 'validate') steps.push({ name, step: validateStep(stage) });
-    else if (typeof stage === 'function') steps.push({ name, step: stage as Step });
-    else throw new LayersError('BAD_PIPELINE', `stage "${name}" must be a function, got ${typeof stage}`);
-  }
-  return steps;
-}
-
-const steps = new WeakMap<Pipeline, { name: StageName; step: Step }[]>();
-
-/**
- * Declares the stages of a model service once. Use `pipeline.run(input)` in production (a plain loop
- * over the stages, no checks) and `isolate(pipeline, input)` to find which stage breaks an input.
- */
-export function definePipeline<I = unknown, O = unknown>(stages: PipelineStages): Pipeline<I, O> {
-  for (const key of Object.keys(stages)) {
-    if (!(stageNames as readonly string[]).includes(key)) {
-      throw new LayersError('BAD_PIPELINE', `unknown stage "${key}"; stages are ${stageNames.join(', ')}`);
+function toSpecs(stages: PipelineStages | readonly StageSpec[]): StageSpec[] {
+  if (Array.isArray(stages)) return stages as StageSpec[];
+  if (typeof stages !== 'object' || stages === null)
+    throw new LayersError(
+      'BAD_PIPELINE',
+      'definePipeline: expected an array of stages or an object of stages',
+    );
+  const byKey = stages as Record<string, unknown>;
+  for (const key of Object.keys(byKey)) {
+    if (!(key in objectFormKinds)) {
+      throw new LayersError(
+        'BAD_PIPELINE',
+        `unknown stage "${key}"; the object form takes ${Object.keys(objectFormKinds).join(', ')} (for other names pass an array of { name, kind, run })`,
+      );
     }
   }
-  const compiled = compile(stages);
-  const pipeline: Pipeline<I, O> = {
-    stages: Object.freeze({ ...stages }),
-    async run(input: I): Promise<O> {
+  return (Object.keys(objectFormKinds) as (keyof PipelineStages)[])
+    .filter((key) => byKey[key] !== undefined)
+    .map((key) => ({ name: key, kind: objectFormKinds[key], run: byKey[key] as StageFn | SchemaLike }));
+}
+
+function compile(specs: readonly StageSpec[]): PipelineStage[] {
+  const seen = new Set<string>();
+  return specs.map((spec, i) => {
+    const where = `stage ${i}${typeof spec?.name === 'string' && spec.name ? ` "${spec.name}"` : ''}`;
+    if (typeof spec !== 'object' || spec === null)
+      throw new LayersError('BAD_PIPELINE', `${where}: expected an object`);
+    if (typeof spec.name !== 'string' || spec.name.length === 0)
+      throw new LayersError('BAD_PIPELINE', `${where}: name: expected a non-empty string`);
+    if (seen.has(spec.name)) throw new LayersError('BAD_PIPELINE', `${where}: name: used twice`);
+    seen.add(spec.name);
+    if (!(stageKinds as readonly string[]).includes(spec.kind))
+      throw new LayersError(
+        'BAD_PIPELINE',
+        `${where}: kind: expected one of ${stageKinds.join(', ')}, got ${JSON.stringify(spec.kind)}`,
+      );
+    const onnx = spec.onnx === undefined ? {} : { onnx: spec.onnx };
+    if (spec.kind === 'validation')
+      return Object.freeze({ name: spec.name, kind: spec.kind, run: validateStep(spec.run), ...onnx });
+    if (typeof spec.run !== 'function')
+      throw new LayersError(
+        'BAD_PIPELINE',
+        `${where}: run: expected a function${isSchema(spec.run) ? ' (a schema only works as a validation stage)' : `, got ${typeof spec.run}`}`,
+      );
+    if (spec.onnx !== undefined && typeof spec.onnx.feeds !== 'function')
+      throw new LayersError('BAD_PIPELINE', `${where}: onnx.feeds: expected a function`);
+    return Object.freeze({ name: spec.name, kind: spec.kind, run: spec.run as Step, ...onnx });
+  });
+}
+
+/** The context of an untraced run: reports go nowhere. */
+const silent: StageContext = Object.freeze({ source() {} });
+
+function sourceRead(stage: string, name: string, info: SourceInfo | undefined): SourceRead {
+  const read: SourceRead = { name: String(name), stage };
+  if (info?.version !== undefined) read.version = String(info.version);
+  if (info?.asOf !== undefined) {
+    const at = info.asOf instanceof Date || typeof info.asOf === 'number' ? new Date(info.asOf) : null;
+    read.asOf =
+      at === null ? String(info.asOf) : Number.isNaN(at.getTime()) ? String(info.asOf) : at.toISOString();
+  }
+  if (typeof info?.hit === 'boolean') read.hit = info.hit;
+  if (typeof info?.ms === 'number' && info.ms >= 0) read.ms = info.ms;
+  return read;
+}
+
+/** A context recording into `reads` on behalf of the stage `current()` names. */
+function recordingContext(reads: SourceRead[], current: () => string): StageContext {
+  return { source: (name, info) => void reads.push(sourceRead(current(), name, info)) };
+}
+
+/**
+ * Declares the stages of a model service once: an array of `{ name, kind, run }` (any names, any
+ * subset of kinds, run in array order), or the five-stage object form. Use `pipeline.run(input)`
+ * in production (a plain loop over the stages, no checks) and `isolate(pipeline, input)` to find
+ * which stage breaks an input.
+ * @throws LayersError `BAD_PIPELINE` naming the stage and what is wrong with it.
+ */
+export function definePipeline<I = unknown, O = unknown>(
+  stages: PipelineStages | readonly StageSpec[],
+): Pipeline<I, O> {
+  const compiled = Object.freeze(compile(toSpecs(stages)));
+  const n = compiled.length;
+  return {
+    stages: compiled,
+    async run(input: I, trace?: PipelineTrace): Promise<O> {
       let value: unknown = input;
-      for (let i = 0; i < compiled.length; i++) {
-        value = compiled[i]!.step(value);
-        if (value instanceof Promise) value = await value;
+      if (trace === undefined) {
+        for (let i = 0; i < n; i++) {
+          value = compiled[i]!.run(value, silent);
+          if (value instanceof Promise) value = await value;
+        }
+        return value as O;
+      }
+      let stage = '';
+      const ctx = recordingContext(trace.sources, () => stage);
+      for (let i = 0; i < n; i++) {
+        const { name, run } = compiled[i]!;
+        stage = name;
+        const t0 = performance.now();
+        try {
+          value = run(value, ctx);
+          if (value instanceof Promise) value = await value;
+        } catch (error) {
+          trace.stages[name] = performance.now() - t0;
+          trace.failedStage = name;
+          throw error;
+        }
+        trace.stages[name] = performance.now() - t0;
       }
       return value as O;
     },
   };
-  steps.set(pipeline as Pipeline, compiled);
-  return pipeline;
 }
 
 /** Options of {@link isolate}. */
@@ -136,30 +291,48 @@ function errorInfo(error: unknown): NonNullable<StageReport['error']> {
  * Runs a pipeline's stages one by one on `input`, timing each and scanning its output. Stops at the
  * first stage that throws and names it (`failedStage`); the first stage that passes but turns finite
  * input into NaN or Infinity is named as `nonFiniteOrigin`. Never throws for a failing stage.
+ * @throws LayersError `BAD_PIPELINE` for a value that is not a pipeline of `definePipeline`.
  */
 export async function isolate(
   pipeline: Pipeline<never, unknown>,
   input: unknown,
   options: IsolateOptions = {},
 ): Promise<LayerReport> {
-  const compiled = steps.get(pipeline as Pipeline) ?? compile(pipeline.stages);
+  const compiled = pipeline?.stages;
+  if (!Array.isArray(compiled) || compiled.some((s) => typeof s?.run !== 'function'))
+    throw new LayersError('BAD_PIPELINE', 'isolate: expected a pipeline made by definePipeline');
   const keep = options.keepOutputs ?? true;
   const scanOptions = { maxIssues: options.maxIssues ?? 20 };
   const inputScan = scanValue(input, scanOptions);
   const stages: StageReport[] = [];
-  let failedStage: StageName | null = null;
-  let nonFiniteOrigin: StageName | null = null;
+  let failedStage: string | null = null;
+  let nonFiniteOrigin: string | null = null;
   let upstreamNonFinite = scanHasNonFinite(inputScan);
   let value: unknown = input;
+  const reads: SourceRead[] = [];
+  let current = '';
+  const ctx = recordingContext(reads, () => current);
   const start = performance.now();
-  for (const { name, step } of compiled) {
+  for (const { name, kind, run } of compiled) {
     if (failedStage !== null) {
-      stages.push({ stage: name, status: 'not-run', durationMs: 0, health: null, nonFiniteOrigin: false });
+      stages.push({
+        stage: name,
+        kind,
+        status: 'not-run',
+        durationMs: 0,
+        health: null,
+        nonFiniteOrigin: false,
+      });
       continue;
     }
+    current = name;
+    const sourcesOf = () => {
+      const mine = reads.splice(0);
+      return mine.length > 0 ? { sources: mine } : {};
+    };
     const t0 = performance.now();
     try {
-      let out = step(value);
+      let out = run(value, ctx);
       if (out instanceof Promise) out = await out;
       const durationMs = performance.now() - t0;
       const health = scanValue(out, scanOptions);
@@ -168,22 +341,26 @@ export async function isolate(
       upstreamNonFinite ||= scanHasNonFinite(health);
       stages.push({
         stage: name,
+        kind,
         status: 'passed',
         durationMs,
         ...(keep ? { output: out } : {}),
         health,
         nonFiniteOrigin: origin,
+        ...sourcesOf(),
       });
       value = out;
     } catch (error) {
       failedStage = name;
       stages.push({
         stage: name,
+        kind,
         status: 'failed',
         durationMs: performance.now() - t0,
         error: errorInfo(error),
         health: null,
         nonFiniteOrigin: false,
+        ...sourcesOf(),
       });
     }
   }

@@ -133,10 +133,31 @@ export type FirstNonFinite = z.infer<typeof firstNonFiniteSchema>;
 /** {@link OnnxInspection.observerEffect}. */
 export type ObserverEffect = z.infer<typeof observerEffectSchema>;
 
-/** Names of pipeline stages, in the order they run. */
-export const stageNames = ['validate', 'extractFeatures', 'preprocess', 'forward', 'postprocess'] as const;
-/** One pipeline stage name. */
-export type StageName = (typeof stageNames)[number];
+/**
+ * What a pipeline stage does, whatever its name: reports, `diagnose` and the logs group stages by it
+ * (the first failing inference stage is where ONNX node inspection starts).
+ */
+export const stageKinds = ['validation', 'features', 'preprocessing', 'inference', 'postprocessing'] as const;
+/** One stage kind. */
+export type StageKind = (typeof stageKinds)[number];
+
+/** A data source one stage read (a feature store, a cache, a blob store), as the stage reported it. */
+export const sourceReadSchema = z.object({
+  /** The source, e.g. `feature-cache`. */
+  name: z.string().min(1),
+  /** The stage that read it. */
+  stage: z.string(),
+  /** Version of the data served (a feature-set version, a snapshot id). */
+  version: z.string().optional(),
+  /** When the data served was computed (ISO 8601): how stale it is. */
+  asOf: z.string().optional(),
+  /** Whether a cache answered (true) or the origin did (false). */
+  hit: z.boolean().optional(),
+  /** How long the read took. */
+  ms: z.number().nonnegative().optional(),
+});
+/** A data source one stage read (see {@link sourceReadSchema}). */
+export type SourceRead = z.infer<typeof sourceReadSchema>;
 
 /** A problem spotted in a value: where (a JSON-path-like string) and what. */
 export const healthIssueSchema = z.object({
@@ -163,7 +184,8 @@ export type ValueScan = z.infer<typeof valueScanSchema>;
 
 /** One stage in a {@link LayerReport}. */
 export const stageReportSchema = z.object({
-  stage: z.enum(stageNames),
+  stage: z.string(),
+  kind: z.enum(stageKinds),
   status: z.enum(['passed', 'failed', 'not-run']),
   durationMs: z.number().nonnegative(),
   /** The stage's output (absent when it failed, did not run, or outputs were not kept). */
@@ -172,6 +194,8 @@ export const stageReportSchema = z.object({
   health: valueScanSchema.nullable(),
   /** This stage passed but turned finite input into NaN or Infinity. */
   nonFiniteOrigin: z.boolean(),
+  /** The data sources the stage reported reading (`ctx.source`). */
+  sources: z.array(sourceReadSchema).optional(),
 });
 
 /** Schema of the report `isolate` returns: which pipeline stage fails, and where non-finite numbers start. */
@@ -179,8 +203,10 @@ export const layerReportSchema = z.object({
   schemaVersion: z.literal(1),
   kind: z.literal('pipeline'),
   status: z.enum(['passed', 'failed']),
-  failedStage: z.enum(stageNames).nullable(),
-  nonFiniteOrigin: z.enum(stageNames).nullable(),
+  /** Name of the stage that threw. */
+  failedStage: z.string().nullable(),
+  /** Name of the first stage that turned finite input into NaN or Infinity. */
+  nonFiniteOrigin: z.string().nullable(),
   input: valueScanSchema,
   stages: z.array(stageReportSchema),
   totalMs: z.number().nonnegative(),

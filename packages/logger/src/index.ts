@@ -8,6 +8,7 @@ export {
   type PredictionInput,
   type PredictionLogger,
   type PredictionLoggerOptions,
+  type SourceReadInput,
 } from './logger.js';
 export {
   type LogScan,

@@ -1,6 +1,6 @@
 import { encode, type FlatPolicy, inputHash, redactPii, type SanitizePolicyInput } from '@prodprobe/sanitize';
 import { isoTime } from './iso-time.js';
-import type { PredictionInput } from './logger.js';
+import type { PredictionInput, SourceReadInput } from './logger.js';
 import { LOG_SCHEMA_VERSION } from './schema.js';
 import { inputStatsJsonOf, lastFusedStatsJson, sanitizedJsonWithStats } from './stats-json.js';
 
@@ -62,6 +62,33 @@ function numberJson(n: number): string {
   return n - n === 0 && !Object.is(n, -0) ? String(n) : encode(n);
 }
 
+/** `{"<stage>":ms,...}`: finite times only (a stage time is never NaN; a bad value is left out, not guessed). */
+function stagesJson(stages: Readonly<Record<string, number>>): string {
+  let out = '';
+  for (const name in stages) {
+    const ms = stages[name];
+    if (typeof ms !== 'number' || !Number.isFinite(ms)) continue;
+    out += `${out ? ',' : ''}${JSON.stringify(name)}:${ms}`;
+  }
+  return `{${out}}`;
+}
+
+/** The sources read, with the fields the schema knows, each of its type (others are left out). */
+function sourcesJson(sources: readonly SourceReadInput[]): string {
+  const parts: string[] = [];
+  for (const s of sources) {
+    if (typeof s?.name !== 'string') continue;
+    let part = `{"name":${JSON.stringify(s.name)}`;
+    if (typeof s.stage === 'string') part += `,"stage":${JSON.stringify(s.stage)}`;
+    if (typeof s.version === 'string') part += `,"version":${JSON.stringify(s.version)}`;
+    if (typeof s.asOf === 'string') part += `,"asOf":${JSON.stringify(s.asOf)}`;
+    if (typeof s.hit === 'boolean') part += `,"hit":${s.hit}`;
+    if (typeof s.ms === 'number' && Number.isFinite(s.ms)) part += `,"ms":${s.ms}`;
+    parts.push(`${part}}`);
+  }
+  return `[${parts.join(',')}]`;
+}
+
 /** The one writer of prediction lines, used by the logger and by its serialization worker. */
 export function createLineEncoder(s: LineSettings, sanitizer: LineSanitizer): LineEncoder {
   // A flat policy (the default one included) is also written by a one-walk path (sanitize + stats
@@ -100,6 +127,11 @@ export function createLineEncoder(s: LineSettings, sanitizer: LineSanitizer): Li
         }
       }
       if (typeof entry.latencyMs === 'number') line += `,"latencyMs":${numberJson(entry.latencyMs)}`;
+      if (entry.stages !== undefined) line += `,"stages":${stagesJson(entry.stages)}`;
+      if (entry.sources !== undefined && entry.sources.length > 0)
+        line += `,"sources":${sourcesJson(entry.sources)}`;
+      if (typeof entry.failedStage === 'string')
+        line += `,"failedStage":${JSON.stringify(entry.failedStage)}`;
       line += keptJson + memoryJson;
       if (entry.metadata !== undefined) line += `,"metadata":${encode(entry.metadata)}`;
       return `${line}}\n`;

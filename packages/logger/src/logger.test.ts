@@ -271,6 +271,7 @@ describe('default policy one-walk path', () => {
       pid: 1,
       now: () => Date.UTC(2026, 0, 2, 3, 4, 5, 6),
       memoryUsage: () => ({ rss: 1, heapUsed: 2 }),
+      resourceUsage: () => ({ handles: 3 }),
     };
     const fusedDir = freshDir();
     const fused = createPredictionLogger({ ...options, dir: fusedDir });
@@ -503,6 +504,7 @@ describe('deferSerialization', () => {
     pid: 1,
     now: () => Date.UTC(2026, 0, 2, 3, 4, 5),
     memoryUsage: () => ({ rss: 100, heapUsed: 50 }),
+    resourceUsage: () => ({ handles: 3 }),
     sanitizer: createSanitizer({ rules: { country: 'keep' } }),
   };
   const entries = Array.from({ length: 40 }, (_, i) =>

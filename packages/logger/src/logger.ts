@@ -1,4 +1,6 @@
+import { readdirSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { getHeapStatistics } from 'node:v8';
 import { createSanitizer, formatIssues } from '@prodprobe/sanitize';
 import { z } from 'zod';
 import { LoggerError } from './errors.js';
@@ -21,8 +23,30 @@ export interface PredictionInput {
   /** Set when the call failed: an `Error` or anything thrown. Errors are always logged. */
   error?: unknown;
   latencyMs?: number;
+  /**
+   * Milliseconds each pipeline stage took, by stage name (`trace.stages` of a traced
+   * `pipeline.run` of `@prodprobe/layers`): the logs then say which stage a slow request spent its time in.
+   */
+  stages?: Readonly<Record<string, number>>;
+  /**
+   * Data sources the stages read (`trace.sources`): name, the stage, and optionally the version and
+   * `asOf` of the data served, whether a cache answered, how long the read took. Stored as given.
+   */
+  sources?: readonly SourceReadInput[];
+  /** The stage that threw (`trace.failedStage`). */
+  failedStage?: string;
   /** Extra context stored as given (not sanitized: keep PII out of it). */
   metadata?: Record<string, unknown>;
+}
+
+/** One data source read, as `sources` of `log()` takes it (what `ctx.source` of a pipeline stage records). */
+export interface SourceReadInput {
+  name: string;
+  stage?: string;
+  version?: string;
+  asOf?: string;
+  hit?: boolean;
+  ms?: number;
 }
 
 /** What `log()` says about one entry. The objects are shared constants: `log()` allocates none. */
@@ -174,10 +198,16 @@ export interface PredictionLoggerOptions {
   host?: string;
   /** Stored on each entry and used in segment names. @default process.pid */
   pid?: number;
-  /** How often process memory is re-read for the `memory` field. @default 50 */
+  /** How often process memory and resources are re-read for the `memory` and `resources` fields. @default 50 */
   memorySampleIntervalMs?: number;
   /** Reads process memory for the `memory` field. @default process.memoryUsage */
   memoryUsage?: () => { rss: number; heapUsed: number };
+  /**
+   * Reads the process's open resources for the `resources` field: active handles and requests
+   * (sockets, servers, timers: `process.getActiveResourcesInfo()`) and open file descriptors
+   * (`/proc/self/fd`, where it exists). @default those two
+   */
+  resourceUsage?: () => { handles: number; fds?: number };
   /** Opens a segment for writing; replace it to write elsewhere. @default openFileSegment */
   openSegment?: OpenSegment;
   /** Called with background write failures (`flush()` rejects with them instead). */
@@ -215,10 +245,31 @@ const OptionsSchema = z.object({
     (v) => typeof v === 'function',
     'expected a function',
   ),
+  resourceUsage: z.custom<() => { handles: number; fds?: number }>(
+    (v) => typeof v === 'function',
+    'expected a function',
+  ),
   openSegment: z.custom<OpenSegment>((v) => typeof v === 'function', 'expected a function'),
   onError: z.custom<(error: LoggerError) => void>((v) => typeof v === 'function', 'expected a function'),
   now: z.custom<() => number>((v) => typeof v === 'function', 'expected a function'),
 });
+
+/** Whether /proc/self/fd can be read here (Linux); checked once. */
+let fdsReadable: boolean | undefined;
+
+/** Active handles and requests, and open file descriptors where /proc tells them. */
+function processResources(): { handles: number; fds?: number } {
+  const handles = process.getActiveResourcesInfo().length;
+  if (fdsReadable === false) return { handles };
+  try {
+    const fds = readdirSync('/proc/self/fd').length;
+    fdsReadable = true;
+    return { handles, fds };
+  } catch {
+    fdsReadable = false;
+    return { handles };
+  }
+}
 
 /** True when `value` holds NaN or ±Infinity (numbers, arrays, typed arrays, plain objects). */
 function hasNonFinite(value: unknown, depth: number): boolean {
@@ -268,6 +319,7 @@ export function createPredictionLogger(options: PredictionLoggerOptions): Predic
     pid: true,
     memorySampleIntervalMs: true,
     memoryUsage: true,
+    resourceUsage: true,
     openSegment: true,
     onError: true,
     now: true,
@@ -297,6 +349,9 @@ export function createPredictionLogger(options: PredictionLoggerOptions): Predic
   const memoryInterval = o.memorySampleIntervalMs ?? 50;
   const now = o.now ?? Date.now;
   const memoryUsage = o.memoryUsage ?? process.memoryUsage;
+  const resourceUsage = o.resourceUsage ?? processResources;
+  // The heap ceiling (--max-old-space-size, or V8's default for the machine): how close the heap runs to it.
+  const heapLimit = getHeapStatistics().heap_size_limit;
   const onError = o.onError;
   // Write every half interval: the other half is left for the write itself and timer lag, so an
   // entry is on disk within one interval of being logged (what a hard crash can lose).
@@ -698,7 +753,10 @@ export function createPredictionLogger(options: PredictionLoggerOptions): Predic
     }
     if (t - memoryAt >= memoryInterval) {
       const m = memoryUsage();
-      memoryJson = `,"memory":{"rss":${Math.round(m.rss)},"heapUsed":${Math.round(m.heapUsed)}}`;
+      const r = resourceUsage();
+      memoryJson =
+        `,"memory":{"rss":${Math.round(m.rss)},"heapUsed":${Math.round(m.heapUsed)},"heapLimit":${heapLimit}}` +
+        `,"resources":{"handles":${Math.round(r.handles)}${r.fds === undefined ? '' : `,"fds":${Math.round(r.fds)}`}}`;
       memoryAt = t;
     }
     if (deferSerialization && !failed) {

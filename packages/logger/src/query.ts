@@ -10,12 +10,18 @@ import { listSegments, type SegmentScan, scanSegments } from './read.js';
  * Views defined on every connection:
  * - `predictions`: one row per entry. Columns: timestamp (TIMESTAMPTZ, UTC), requestId,
  *   modelVersion, inputHash, ok, errorName, errorMessage, latencyMs (DOUBLE, NaN kept),
- *   samplingWeight, keptBy, host, pid, rss, heapUsed, envFingerprint, fieldCount, nullCount,
+ *   samplingWeight, keptBy, host, pid, rss, heapUsed, heapLimit, handles, fds, envFingerprint,
+ *   stages (MAP(VARCHAR, DOUBLE): ms per pipeline stage), sources (LIST of STRUCT(name, stage,
+ *   version, asOf, hit, ms)), failedStage, fieldCount, nullCount,
  *   nanCount, infCount, numeric (MAP(VARCHAR, DOUBLE), NaN/±Inf kept), stringLengths and
  *   arraySizes (MAP(VARCHAR, BIGINT)), statsTruncated, input, output, metadata (JSON in the
  *   lossless encoding), dt, hour (hive partitions);
  * - `input_values`: one row per numeric input field: requestId, timestamp, modelVersion, ok,
  *   errorName, samplingWeight, path, value;
+ * - `stage_times`: one row per pipeline stage of an entry: requestId, timestamp, ok, samplingWeight,
+ *   latencyMs, host, pid, stage, ms;
+ * - `source_reads`: one row per data source an entry read: requestId, timestamp, ok, errorName,
+ *   errorMessage, samplingWeight, latencyMs, name, stage, version, asOf, hit, ms;
  * - `gaps`: one row per gap marker: timestamp, host, pid, dropped, firstDroppedAt, lastDroppedAt;
  * - `log_lines`: the raw lines as declared (torn lines appear as all-NULL rows).
  * And a macro `pp_double(json)` turning a lossless-encoded JSON number (`{"$pp":"NaN"}` too) into a DOUBLE.
@@ -41,7 +47,11 @@ const COLUMNS: Record<string, string> = {
   keptBy: 'VARCHAR',
   host: 'VARCHAR',
   pid: 'BIGINT',
-  memory: 'STRUCT(rss BIGINT, heapUsed BIGINT)',
+  stages: 'MAP(VARCHAR, DOUBLE)',
+  sources: 'STRUCT(name VARCHAR, stage VARCHAR, version VARCHAR, "asOf" VARCHAR, hit BOOLEAN, ms DOUBLE)[]',
+  failedStage: 'VARCHAR',
+  memory: 'STRUCT(rss BIGINT, heapUsed BIGINT, heapLimit BIGINT)',
+  resources: 'STRUCT(handles BIGINT, fds BIGINT)',
   envFingerprint: 'VARCHAR',
   metadata: 'JSON',
   dropped: 'BIGINT',
@@ -68,7 +78,9 @@ function setupSql(files: readonly string[]): string[] {
     `CREATE VIEW log_lines AS SELECT * FROM ${source}`,
     `CREATE VIEW predictions AS SELECT timestamp, requestId, modelVersion, inputHash, ok,
        error.name AS errorName, error.message AS errorMessage, pp_double(latencyMs) AS latencyMs,
-       samplingWeight, keptBy, host, pid, memory.rss AS rss, memory.heapUsed AS heapUsed, envFingerprint,
+       samplingWeight, keptBy, host, pid, memory.rss AS rss, memory.heapUsed AS heapUsed,
+       memory.heapLimit AS heapLimit, resources.handles AS handles, resources.fds AS fds, envFingerprint,
+       stages, sources, failedStage,
        inputStats.fieldCount AS fieldCount, inputStats.nullCount AS nullCount,
        inputStats.nanCount AS nanCount, inputStats.infCount AS infCount,
        map_from_entries(list_transform(map_entries(inputStats.numeric),
@@ -79,6 +91,12 @@ function setupSql(files: readonly string[]): string[] {
     `CREATE VIEW input_values AS SELECT requestId, timestamp, modelVersion, ok, errorName, samplingWeight,
        e.key AS path, e.value AS value
      FROM (SELECT *, unnest(map_entries(numeric)) AS e FROM predictions)`,
+    `CREATE VIEW stage_times AS SELECT requestId, timestamp, ok, samplingWeight, latencyMs, host, pid,
+       e.key AS stage, e.value AS ms
+     FROM (SELECT *, unnest(map_entries(stages)) AS e FROM predictions WHERE stages IS NOT NULL)`,
+    `CREATE VIEW source_reads AS SELECT requestId, timestamp, ok, errorName, errorMessage, samplingWeight, latencyMs,
+       s.name AS name, s.stage AS stage, s.version AS version, s."asOf" AS "asOf", s.hit AS hit, s.ms AS ms
+     FROM (SELECT *, unnest(sources) AS s FROM predictions WHERE sources IS NOT NULL)`,
     `CREATE VIEW gaps AS SELECT timestamp, host, pid, dropped, firstDroppedAt, lastDroppedAt, dt, hour
      FROM log_lines WHERE kind = 'gap'`,
   ];
@@ -184,7 +202,11 @@ export async function openLogDatabase(dir: string): Promise<LogDatabase> {
   };
 }
 
-async function withDb<T>(source: string | LogDatabase, run: (db: LogDatabase) => Promise<T>): Promise<T> {
+/** @internal Runs `run` on `source`, opening (and closing) a database when given a folder. */
+export async function withDb<T>(
+  source: string | LogDatabase,
+  run: (db: LogDatabase) => Promise<T>,
+): Promise<T> {
   if (typeof source !== 'string') return run(source);
   const db = await openLogDatabase(source);
   try {
@@ -214,9 +236,11 @@ export async function queryLogs(dir: string, sql: string): Promise<LogQueryResul
   }
 }
 
-const num = (v: unknown): number =>
+/** @internal A DuckDB number (BIGINT, DOUBLE) as a JS number; NaN for anything else. */
+export const num = (v: unknown): number =>
   typeof v === 'number' ? v : typeof v === 'bigint' ? Number(v) : Number.NaN;
-const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : num(v));
+/** @internal {@link num}, keeping SQL NULL as null. */
+export const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : num(v));
 
 /** One group of `errorSummary`. */
 export interface ErrorGroup {
@@ -587,6 +611,17 @@ export interface ProcessMemoryTrend {
   /** R² of that fit: near 1 when rss grows steadily with traffic. */
   r2: number | null;
   heapSlopePer1k: number | null;
+  /** V8's heap ceiling the process logged (`--max-old-space-size`), when the entries carry it. */
+  heapLimit: number | null;
+  /** Highest heapUsed logged. */
+  maxHeapUsed: number;
+  /** maxHeapUsed / heapLimit: near 1, the process ran at its heap ceiling. */
+  peakHeapShare: number | null;
+  /**
+   * True when another process on the same host logged its first entry after this one's last:
+   * this process stopped and a successor took over (a restart, e.g. after an out-of-memory crash).
+   */
+  replaced: boolean;
   verdict: 'leak' | 'stable' | 'insufficient-data';
 }
 
@@ -616,13 +651,14 @@ export async function memoryTrend(
   };
   return withDb(source, async (db) => {
     const result = await db.query(
-      `WITH p AS (SELECT host, pid, timestamp, rss, heapUsed,
+      `WITH p AS (SELECT host, pid, timestamp, rss, heapUsed, heapLimit,
                     sum(samplingWeight) OVER (PARTITION BY host, pid ORDER BY timestamp, requestId
                                               ROWS UNBOUNDED PRECEDING) AS reqs
                   FROM predictions WHERE rss IS NOT NULL)
        SELECT host, pid, count(*) AS points, max(reqs) AS requests, min(timestamp) AS firstSeen,
          max(timestamp) AS lastSeen, arg_min(rss, reqs) AS firstRss, arg_max(rss, reqs) AS lastRss,
-         regr_slope(rss, reqs) * 1000 AS slope, regr_r2(rss, reqs) AS r2, regr_slope(heapUsed, reqs) * 1000 AS heapSlope
+         regr_slope(rss, reqs) * 1000 AS slope, regr_r2(rss, reqs) AS r2, regr_slope(heapUsed, reqs) * 1000 AS heapSlope,
+         max(heapLimit) AS heapLimit, max(heapUsed) AS maxHeap
        FROM p GROUP BY host, pid ORDER BY host, pid`,
     );
     const processes: ProcessMemoryTrend[] = result.rows.map((r) => {
@@ -632,6 +668,8 @@ export async function memoryTrend(
       let verdict: ProcessMemoryTrend['verdict'] = 'stable';
       if (points < thresholds.minPoints || slope === null) verdict = 'insufficient-data';
       else if (slope >= thresholds.leakBytesPer1k && (r2 ?? 0) >= thresholds.minR2) verdict = 'leak';
+      const heapLimit = numOrNull(r.heapLimit);
+      const maxHeapUsed = num(r.maxHeap);
       return {
         host: String(r.host),
         pid: num(r.pid),
@@ -644,9 +682,17 @@ export async function memoryTrend(
         rssSlopePer1k: slope,
         r2,
         heapSlopePer1k: numOrNull(r.heapSlope),
+        heapLimit,
+        maxHeapUsed,
+        peakHeapShare: heapLimit ? maxHeapUsed / heapLimit : null,
+        replaced: false,
         verdict,
       };
     });
+    for (const p of processes)
+      p.replaced = processes.some(
+        (q) => q !== p && q.host === p.host && q.firstSeen.getTime() >= p.lastSeen.getTime(),
+      );
     const verdict = processes.some((p) => p.verdict === 'leak')
       ? 'leak'
       : processes.some((p) => p.verdict === 'stable')
@@ -719,3 +765,14 @@ export async function exportParquet(source: string | LogDatabase, out: string): 
     return { rows };
   });
 }
+
+export {
+  type ProcessResourceTrend,
+  type ResourceTrend,
+  resourceTrend,
+  type SourceGroup,
+  type StageLatencyReport,
+  type StageTiming,
+  sourceBreakdown,
+  stageLatency,
+} from './query-runtime.js';

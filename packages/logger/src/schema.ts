@@ -70,8 +70,30 @@ export const PredictionLogEntrySchema = z.object({
   keptBy: KeptBySchema,
   host: z.string(),
   pid: z.number().int(),
-  /** Process memory in bytes, sampled at most every `memorySampleIntervalMs`. */
-  memory: z.object({ rss: count, heapUsed: count }),
+  /** Milliseconds each pipeline stage took, by stage name. */
+  stages: z.record(z.string(), z.number()).optional(),
+  /** Data sources the stages read (`ctx.source` of `@prodprobe/layers`). */
+  sources: z
+    .array(
+      z.object({
+        name: z.string(),
+        stage: z.string().optional(),
+        version: z.string().optional(),
+        asOf: z.string().optional(),
+        hit: z.boolean().optional(),
+        ms: z.number().optional(),
+      }),
+    )
+    .optional(),
+  /** The pipeline stage that threw. */
+  failedStage: z.string().optional(),
+  /**
+   * Process memory in bytes, sampled at most every `memorySampleIntervalMs`; `heapLimit` is V8's
+   * heap ceiling (`--max-old-space-size`).
+   */
+  memory: z.object({ rss: count, heapUsed: count, heapLimit: count.optional() }),
+  /** Open resources of the process, sampled with `memory`: active handles and requests, open file descriptors. */
+  resources: z.object({ handles: count, fds: count.optional() }).optional(),
   envFingerprint: z.string().optional(),
   metadata: z.record(z.string(), z.unknown()).optional(),
 });

@@ -24,6 +24,7 @@ const fixed = {
   pid: 1,
   now: () => Date.UTC(2026, 0, 2, 3, 4, 5),
   memoryUsage: () => ({ rss: 100, heapUsed: 50 }),
+  resourceUsage: () => ({ handles: 3, fds: 9 }),
   flushIntervalMs: 10,
 };
 const successes: PredictionInput[] = Array.from({ length: 300 }, (_, i) => ({

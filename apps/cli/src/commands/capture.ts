@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import {
   CaptureError,
   type CaptureFilter,
@@ -18,9 +17,9 @@ import {
 } from '@prodprobe/capture';
 import { toStorable } from '@prodprobe/sanitize';
 import type { Command } from 'commander';
-import { localPipeline } from '../diagnose/local-pipeline.js';
 import { CliError, colorEnabled, ExitCode, type Io, painter, printJson } from '../output.js';
 import { type RegisterCommand, setExitCode } from '../program.js';
+import { importModule, loadServiceModule, resolveModule } from '../service-module.js';
 
 interface FilterFlags {
   error?: string;
@@ -116,38 +115,22 @@ async function readKey(io: Io, file: string | undefined): Promise<Uint8Array | u
 
 async function loadModelModule(
   io: Io,
-  flags: { model?: string; preprocess?: string; pipeline?: string },
+  flags: { model?: string; pipeline?: string },
 ): Promise<{ loadModel: LoadModel; isFailure?: IsFailure }> {
-  const spec = flags.model;
-  if ((spec === undefined) === (flags.pipeline === undefined)) {
-    throw new CliError('give either --model (a loadModel module or an .onnx file) or --pipeline');
+  if ((flags.model === undefined) === (flags.pipeline === undefined)) {
+    throw new CliError(
+      'give either --pipeline (a module exporting defineService(...)) or --model (a module exporting loadModel)',
+    );
   }
-  if (flags.pipeline !== undefined || spec?.endsWith('.onnx')) {
-    // The pipeline `diagnose` replays on, from the same flags: the demo fraud pipeline on an
-    // .onnx file, or a module exporting loadPipeline(modelVersion).
-    if (spec !== undefined && !existsSync(resolve(io.cwd, spec)))
-      throw new CliError(`--model ${spec}: no such file`);
-    const local = (await localPipeline({ ...flags, cwd: io.cwd }))!;
+  if (flags.pipeline !== undefined) {
+    const { service } = await loadServiceModule(flags.pipeline, io.cwd);
     return {
-      loadModel: async (version) => {
-        const pipeline = await local.load(version);
-        return (input: unknown) => pipeline.run(input);
-      },
-      isFailure: (output) => local.isFailure(output) || undefined,
+      loadModel: (version) => service.loadModel(version),
+      ...(service.isFailure ? { isFailure: service.isFailure } : {}),
     };
   }
-  if (flags.preprocess !== undefined) throw new CliError('--preprocess goes with an .onnx --model only');
-  const abs = resolve(io.cwd, spec!);
-  if (!existsSync(abs))
-    throw new CliError(`--model ${spec}: no such file (expected a JS module exporting loadModel)`);
-  let mod: Record<string, unknown>;
-  try {
-    mod = (await import(pathToFileURL(abs).href)) as Record<string, unknown>;
-  } catch (error) {
-    throw new CliError(`--model ${spec}: cannot import it: ${(error as Error).message}`, ExitCode.usage, {
-      cause: error,
-    });
-  }
+  const spec = flags.model!;
+  const mod = await importModule(resolveModule(spec, io.cwd, '--model'), '--model');
   if (typeof mod.loadModel !== 'function') {
     throw new CliError(`--model ${spec}: expected the module to export a function loadModel(modelVersion)`);
   }
@@ -244,16 +227,12 @@ export const registerCapture: RegisterCommand = (program, io) => {
       'replay every record: one at a time, then concurrently, to expose races and shared state',
     )
     .option(
-      '--model <module|file.onnx>',
-      'JS module exporting loadModel(modelVersion) (and optionally isFailure), or an .onnx file for the demo fraud pipeline (as diagnose --model)',
-    )
-    .option(
-      '--preprocess <file>',
-      'with an .onnx --model: the preprocessing config (default: the committed one)',
-    )
-    .option(
       '--pipeline <module>',
-      'instead of --model: a module exporting loadPipeline(modelVersion), as diagnose --pipeline',
+      'your service: a .ts or .js module whose default export is defineService(...) of @prodprobe/layers (as diagnose --pipeline)',
+    )
+    .option(
+      '--model <module>',
+      'instead of --pipeline: a .ts or .js module exporting loadModel(modelVersion) (and optionally isFailure)',
     )
     .option('--key-file <file>', 'the 32-byte key the raw inputs were sealed with (raw, hex or base64)')
     .option('--use-version <version>', 'replay on this model version instead of the recorded one')
@@ -266,7 +245,6 @@ export const registerCapture: RegisterCommand = (program, io) => {
         flags: {
           all?: boolean;
           model?: string;
-          preprocess?: string;
           pipeline?: string;
           keyFile?: string;
           useVersion?: string;
@@ -351,9 +329,13 @@ export const registerCapture: RegisterCommand = (program, io) => {
     .description('write a vitest file that replays captured inputs and asserts they no longer fail')
     .argument('<dir>', 'capture directory')
     .requiredOption('--out <file>', 'test file to write, e.g. test/captured.test.ts')
-    .requiredOption(
+    .option(
+      '--pipeline <module>',
+      'your service module (default export defineService(...)), imported by the test',
+    )
+    .option(
       '--model <module>',
-      'module exporting loadModel(modelVersion), imported by the test (path or package name)',
+      'instead of --pipeline: a module exporting loadModel(modelVersion), imported by the test (path or package name)',
     )
     .option('--use-version <version>', 'replay on this model version instead of the recorded ones')
     .option('--id <ids...>', 'only these records (ids as `capture list` shows them), instead of the filters')
@@ -364,14 +346,23 @@ export const registerCapture: RegisterCommand = (program, io) => {
     .action(
       async (
         dir: string,
-        flags: FilterFlags & { out: string; model: string; useVersion?: string; id?: string[] },
+        flags: FilterFlags & {
+          out: string;
+          model?: string;
+          pipeline?: string;
+          useVersion?: string;
+          id?: string[];
+        },
         command: Command,
       ) => {
-        if (flags.model.endsWith('.onnx')) {
+        if ((flags.model === undefined) === (flags.pipeline === undefined))
+          throw new CliError('give either --pipeline (your service module) or --model (a loadModel module)');
+        // The test imports the module: check now that it is one, rather than in the test's first run.
+        if (flags.pipeline !== undefined) await loadServiceModule(flags.pipeline, io.cwd);
+        else if (flags.model!.endsWith('.onnx'))
           throw new CliError(
-            `--model ${flags.model}: the generated test imports its model, so give a JS module exporting loadModel(modelVersion), not an .onnx file`,
+            `--model ${flags.model}: the generated test imports its model, so give a module exporting loadModel(modelVersion), not an .onnx file`,
           );
-        }
         const filter = toFilter(flags);
         let records: CaptureRecord[];
         if (flags.id) {
@@ -386,7 +377,7 @@ export const registerCapture: RegisterCommand = (program, io) => {
           if (records.length === 0) throw new CliError(`no capture records in ${dir} match the filters`);
         }
         const out = resolve(io.cwd, flags.out);
-        const modelImport = importSpecifier(io, flags.model, out);
+        const modelImport = importSpecifier(io, (flags.pipeline ?? flags.model)!, out);
         const written = await userErrors(() =>
           exportRegressionTest(records, {
             out,

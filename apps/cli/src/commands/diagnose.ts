@@ -1,11 +1,11 @@
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { diagnose } from '../diagnose/diagnose.js';
-import { localPipeline } from '../diagnose/local-pipeline.js';
 import { renderDiagnoseHtml } from '../diagnose/render-html.js';
 import { renderDiagnoseText } from '../diagnose/render-text.js';
 import { CliError, colorEnabled, ExitCode, painter, printJson } from '../output.js';
 import { type RegisterCommand, setExitCode } from '../program.js';
+import { loadServiceModule } from '../service-module.js';
 
 interface DiagnoseFlags {
   captures?: string;
@@ -13,11 +13,10 @@ interface DiagnoseFlags {
   reference?: string;
   envA?: string;
   envB?: string;
-  model?: string;
-  preprocess?: string;
   pipeline?: string;
   html?: string;
   maxReplays: string;
+  concurrency: string;
 }
 
 /** `prodprobe diagnose`: the whole method over what production left behind. */
@@ -32,14 +31,13 @@ export const registerDiagnose: RegisterCommand = (program, io) => {
     .option('--reference <profile.json>', 'training profile (prodprobe drift profile)')
     .option('--env-a <snap.json>', 'environment snapshot of the side that works (e.g. staging)')
     .option('--env-b <snap.json>', 'environment snapshot of the side that fails (e.g. production)')
-    .option('--model <model.onnx>', 'local model to replay captures on (the demo fraud pipeline)')
     .option(
-      '--preprocess <preprocess.json>',
-      'local preprocessing config for --model (default: the committed one)',
+      '--pipeline <module>',
+      'your service: a .ts or .js module whose default export is defineService(...) of @prodprobe/layers; replays, isolates and race-checks the captures on it',
     )
-    .option('--pipeline <module.js>', 'your own service: a module exporting loadPipeline(modelVersion)')
     .option('--html <file>', 'also write a self-contained HTML report')
     .option('--max-replays <n>', 'most failure groups to replay', '12')
+    .option('--concurrency <n>', 'replays in flight in the race check', '8')
     .addHelpText(
       'after',
       '\nAny subset of inputs works; the report lists what it could not check.\nExit code 1 when a probable root cause is found.',
@@ -49,6 +47,9 @@ export const registerDiagnose: RegisterCommand = (program, io) => {
       const maxReplays = Number(flags.maxReplays);
       if (!Number.isInteger(maxReplays) || maxReplays < 0)
         throw new CliError(`--max-replays must be a whole number, got "${flags.maxReplays}"`);
+      const concurrency = Number(flags.concurrency);
+      if (!Number.isInteger(concurrency) || concurrency < 2)
+        throw new CliError(`--concurrency must be a whole number of at least 2, got "${flags.concurrency}"`);
       if (
         [flags.captures, flags.logs, flags.reference, flags.envA, flags.envB].every((f) => f === undefined)
       ) {
@@ -57,12 +58,7 @@ export const registerDiagnose: RegisterCommand = (program, io) => {
         );
       }
       const abs = (p?: string) => (p ? resolve(io.cwd, p) : undefined);
-      const pipeline = await localPipeline({
-        model: flags.model,
-        preprocess: flags.preprocess,
-        pipeline: flags.pipeline,
-        cwd: io.cwd,
-      });
+      const service = flags.pipeline ? await loadServiceModule(flags.pipeline, io.cwd) : undefined;
       const paint = painter(colorEnabled(io.stdout, io.env));
       const report = await diagnose({
         captures: abs(flags.captures),
@@ -70,8 +66,9 @@ export const registerDiagnose: RegisterCommand = (program, io) => {
         reference: abs(flags.reference),
         envA: abs(flags.envA),
         envB: abs(flags.envB),
-        pipeline,
+        service,
         maxReplays,
+        concurrency,
         onProgress: (m) => {
           if (io.stderr.isTTY) io.stderr.write(`\r\u001b[2K${m}…`);
         },

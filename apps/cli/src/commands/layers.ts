@@ -17,6 +17,7 @@ import type { Command } from 'commander';
 import { readText } from '../files.js';
 import { CliError, colorEnabled, ExitCode, type Io, painter, printJson } from '../output.js';
 import { type RegisterCommand, setExitCode } from '../program.js';
+import { registerIsolate } from './layers-isolate.js';
 
 interface FeedOptions {
   input?: string;
@@ -213,11 +214,14 @@ function parseTol(name: string, v: string | undefined): number | undefined {
   return n;
 }
 
-/** `prodprobe layers inspect|compare`: node-by-node ONNX inspection and comparison. */
+/** `prodprobe layers isolate|inspect|compare`: stage isolation, node-by-node ONNX inspection and comparison. */
 export const registerLayers: RegisterCommand = (program, io) => {
   const layers = program
     .command('layers')
-    .description('find the ONNX node where NaN/Inf start, or where two runs diverge');
+    .description(
+      'find the pipeline stage that fails (isolate), the ONNX node where NaN/Inf start (inspect), or where two runs diverge (compare)',
+    );
+  registerIsolate(layers, io);
 
   layers
     .command('inspect')

@@ -14,6 +14,7 @@ import {
 import type { Command } from 'commander';
 import { CliError, colorEnabled, ExitCode, type Io, painter, printJson } from '../output.js';
 import { type RegisterCommand, setExitCode } from '../program.js';
+import { registerLogsRuntime } from './logs-runtime.js';
 
 /** Package errors a user can fix (missing folder, bad SQL, bad bucket) become usage errors (exit 2). */
 async function userErrors<T>(fn: () => Promise<T>): Promise<T> {
@@ -29,7 +30,7 @@ async function userErrors<T>(fn: () => Promise<T>): Promise<T> {
 }
 
 /** Opens the log folder, runs `fn`, closes; warns on stderr about torn lines the readers skipped. */
-async function withLogs<T>(io: Io, dir: string, fn: (db: LogDatabase) => Promise<T>): Promise<T> {
+export async function withLogs<T>(io: Io, dir: string, fn: (db: LogDatabase) => Promise<T>): Promise<T> {
   const abs = resolve(io.cwd, dir);
   if (!existsSync(abs)) throw new CliError(`log directory ${dir} does not exist`);
   if (!statSync(abs).isDirectory()) throw new CliError(`log directory ${dir} is not a directory`);
@@ -62,7 +63,8 @@ function cell(value: unknown): string {
   );
 }
 
-function table(header: string[], rows: unknown[][]): string {
+/** Rows as a plain-text table with aligned columns. */
+export function table(header: string[], rows: unknown[][]): string {
   const cells = [header, ...rows.map((r) => r.map(cell))];
   const widths = header.map((_, c) => Math.max(...cells.map((r) => (r[c] ?? '').length)));
   return `${cells
@@ -75,9 +77,11 @@ function table(header: string[], rows: unknown[][]): string {
     .join('\n')}\n`;
 }
 
-const pct = (x: number | null) => (x === null ? '' : `${(x * 100).toFixed(1)}%`);
+/** A share as a percentage with one decimal. */
+export const pct = (x: number | null) => (x === null ? '' : `${(x * 100).toFixed(1)}%`);
 
-const json = (command: Command) => command.optsWithGlobals().json === true;
+/** Whether `--json` was given. */
+export const json = (command: Command) => command.optsWithGlobals().json === true;
 
 export const registerLogs: RegisterCommand = (program, io) => {
   const paint = painter(colorEnabled(io.stdout, io.env));
@@ -251,7 +255,20 @@ export const registerLogs: RegisterCommand = (program, io) => {
       io.stdout.write(`verdict: ${verdict}\n`);
       io.stdout.write(
         table(
-          ['host', 'pid', 'points', '~requests', 'rss first', 'rss last', 'rss / 1k req', 'r2', 'verdict'],
+          [
+            'host',
+            'pid',
+            'points',
+            '~requests',
+            'rss first',
+            'rss last',
+            'rss / 1k req',
+            'r2',
+            'heap peak',
+            'of limit',
+            'replaced',
+            'verdict',
+          ],
           trend.processes.map((p) => [
             p.host,
             p.pid,
@@ -261,11 +278,16 @@ export const registerLogs: RegisterCommand = (program, io) => {
             mib(p.lastRss),
             mib(p.rssSlopePer1k),
             p.r2,
+            mib(p.maxHeapUsed),
+            pct(p.peakHeapShare),
+            p.replaced ? 'yes' : '',
             p.verdict,
           ]),
         ),
       );
     });
+
+  registerLogsRuntime(logs, io);
 
   logs
     .command('versions')

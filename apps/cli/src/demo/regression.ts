@@ -4,8 +4,8 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { type CaptureRecord, createFileCaptureStore, exportRegressionTest } from '@prodprobe/capture';
 
-/** The module the generated test imports `loadModel` from: the service's own replay module. */
-export const REPLAY_MODEL = '@prodprobe/server/replay-model';
+/** The module the generated test replays through: the service declared with defineService. */
+export const SERVICE_MODULE = '@prodprobe/server/pipeline';
 
 /** One generated test and how it ran. */
 export interface RegressionTestCase {
@@ -58,7 +58,7 @@ export async function writeRegressionTest(
   const dir = join(out, 'regression');
   rmSync(dir, { recursive: true, force: true });
   const file = join(dir, 'captured.test.ts');
-  await exportRegressionTest(records, { out: file, modelImport: REPLAY_MODEL });
+  await exportRegressionTest(records, { out: file, modelImport: SERVICE_MODULE });
   writeFileSync(join(dir, 'package.json'), `${JSON.stringify({ private: true, type: 'module' }, null, 2)}\n`);
   // Its own config, so vitest does not pick up a config of a folder above (the monorepo's).
   writeFileSync(join(dir, 'vitest.config.mjs'), 'export default { test: { include: ["*.test.ts"] } };\n');
@@ -78,8 +78,8 @@ export async function writeRegressionTest(
       capturesDir,
       '--id',
       ...recordIds,
-      '--model',
-      REPLAY_MODEL,
+      '--pipeline',
+      SERVICE_MODULE,
       '--out',
       file,
     ],

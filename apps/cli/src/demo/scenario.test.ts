@@ -142,7 +142,7 @@ describe('diagnose names every planted fault', () => {
     }
     // The command the demo prints writes the same file.
     const written = readFileSync(reg.file, 'utf8');
-    expect(written).toContain('import * as model from "@prodprobe/server/replay-model";');
+    expect(written).toContain('import * as model from "@prodprobe/server/pipeline";');
     const m = memoryIo({ cwd: work });
     expect(await run(['node', 'prodprobe', ...reg.exportArgs], m.io), m.stderr()).toBe(0);
     expect(readFileSync(reg.file, 'utf8')).toBe(written);

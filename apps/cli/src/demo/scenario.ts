@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { MODEL_DIR, MODEL_PATH } from '@prodprobe/fraud-model';
+import { MODEL_DIR } from '@prodprobe/fraud-model';
 import { type DiagnoseReport, diagnose } from '../diagnose/diagnose.js';
-import { localPipeline } from '../diagnose/local-pipeline.js';
 import { renderDiagnoseHtml } from '../diagnose/render-html.js';
-import { type RegressionRun, writeRegressionTest } from './regression.js';
+import { loadServiceModule } from '../service-module.js';
+import { type RegressionRun, SERVICE_MODULE, writeRegressionTest } from './regression.js';
 import { type DemoServer, startDemoServer } from './servers.js';
 import { type DemoRequest, demoTraffic } from './traffic.js';
 
@@ -140,7 +141,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     reference: join(MODEL_DIR, 'training-profile.json'),
     envA: join(out, 'staging-env.json'),
     envB: join(out, 'production-env.json'),
-    pipeline: await localPipeline({ model: MODEL_PATH, cwd: options.cwd }),
+    service: await loadServiceModule(createRequire(import.meta.url).resolve(SERVICE_MODULE), options.cwd),
   });
   const html = join(out, 'diagnose.html');
   writeFileSync(html, renderDiagnoseHtml(report));

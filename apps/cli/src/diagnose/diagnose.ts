@@ -4,7 +4,9 @@ import {
   createFileCaptureStore,
   describeFailure,
   failureName,
+  type ReplayManyResult,
   replay,
+  replayMany,
 } from '@prodprobe/capture';
 import {
   compare,
@@ -19,17 +21,24 @@ import {
   valueShare,
 } from '@prodprobe/drift';
 import { diff, type EnvDiff, type EnvSnapshot, parseSnapshotJson } from '@prodprobe/env-snapshot';
-import { isolate, type LayerReport, type Pipeline } from '@prodprobe/layers';
+import type { Pipeline, Service } from '@prodprobe/layers';
 import {
   errorSummary,
   type LatencyBucket,
   latencyPercentiles,
   type MemoryTrend,
   memoryTrend,
+  type ResourceTrend,
+  resourceTrend,
+  type SourceGroup,
+  type StageLatencyReport,
+  sourceBreakdown,
+  stageLatency,
 } from '@prodprobe/logger/query';
 import { capturedRows, scanLoggedInputs } from '../input-rows.js';
+import { type IsolationFinding, isolateInput } from '../isolation.js';
 import { CliError } from '../output.js';
-import type { LocalPipeline } from './local-pipeline.js';
+import type { ServiceModule } from '../service-module.js';
 import { type RootCause, rankRootCauses } from './root-causes.js';
 import {
   describeAnomaly,
@@ -46,9 +55,12 @@ export interface DiagnoseInputs {
   reference?: string;
   envA?: string;
   envB?: string;
-  pipeline?: LocalPipeline;
+  /** The team's service (`--pipeline`): what replay, isolation and the concurrency check run. */
+  service?: ServiceModule;
   /** At most this many (class, signature) groups are replayed. @default 12 */
   maxReplays?: number;
+  /** Replays in flight in the concurrency check (a race shows only when calls overlap). @default 8 */
+  concurrency?: number;
   onProgress?: (message: string) => void;
 }
 
@@ -80,21 +92,30 @@ export interface ReplayFinding {
   explanation: string;
   note?: string;
   inputUsed: string;
-  isolation?: {
-    failedStage: string | null;
-    nonFiniteOrigin: string | null;
-    issues: string[];
-  };
-  onnx?: {
-    inspected: boolean;
-    firstNonFinite: { node: string; opType: string; output: string } | null;
-    reason?: string;
-  };
+  /** For reproduced failures: the stage that fails, where NaN/Inf begins, the ONNX node. */
+  isolation?: IsolationFinding;
   /**
    * Fields with the same value in every captured input of the group (groups of 5 or more), with
    * that value's share of the training values when the reference profile knows it.
    */
   shared: { field: string; value: unknown; referenceShare: number | null }[];
+}
+
+/** Captured inputs replayed one at a time and then concurrently: does overlapping change outputs? */
+export interface ConcurrencyCheck {
+  /** Captures replayed (a spread over the failure groups, at most 48). */
+  records: number;
+  concurrency: number;
+  rounds: number;
+  /** Of those, how many fail when replayed alone. */
+  reproducedAlone: number;
+  /** Records whose outcome changed under concurrency (a race or shared state). */
+  differences: ReplayManyResult['differences'];
+  /** Records whose two sequential runs already differed (nondeterministic; not blamed on concurrency). */
+  unstable: string[];
+  raceSuspected: boolean;
+  /** Per failure group (as in `replays`): captures replayed, and how many changed under concurrency. */
+  groups: { classKey: string; signature: string; replayed: number; changed: number }[];
 }
 
 /** The whole triage. */
@@ -115,6 +136,14 @@ export interface DiagnoseReport {
   driftTimeline: DriftTimeline | null;
   latency: LatencyBucket[] | null;
   memory: MemoryTrend | null;
+  /** Where the slowest requests spend their time, from the logged stage timings. */
+  stages: StageLatencyReport | null;
+  /** Logged requests by the data sources they read (name, version, cache hit). */
+  sources: SourceGroup[] | null;
+  /** Open handles and descriptors against traffic, per process. */
+  resources: ResourceTrend | null;
+  /** The captured inputs replayed concurrently (a race condition check). */
+  concurrency: ConcurrencyCheck | null;
   totals: { captures: number; loggedEntries: number; loggedErrors: number };
   rootCauses: RootCause[];
 }
@@ -179,7 +208,7 @@ export async function diagnose(inputs: DiagnoseInputs): Promise<DiagnoseReport> 
       reference: inputs.reference ?? null,
       envA: inputs.envA ?? null,
       envB: inputs.envB ?? null,
-      pipeline: inputs.pipeline?.description ?? null,
+      pipeline: inputs.service?.description ?? null,
     },
     notChecked,
     failures: [],
@@ -191,6 +220,10 @@ export async function diagnose(inputs: DiagnoseInputs): Promise<DiagnoseReport> 
     driftTimeline: null,
     latency: null,
     memory: null,
+    stages: null,
+    sources: null,
+    resources: null,
+    concurrency: null,
     totals: { captures: 0, loggedEntries: 0, loggedErrors: 0 },
     rootCauses: [],
   };
@@ -277,11 +310,15 @@ export async function diagnose(inputs: DiagnoseInputs): Promise<DiagnoseReport> 
         }
         report.latency = await latencyPercentiles(inputs.logs);
         report.memory = await memoryTrend(inputs.logs);
+        await readRuntime(inputs.logs, report);
       }
     } catch (error) {
       notChecked.push(`logs: could not query ${inputs.logs}: ${(error as Error).message}`);
     }
-  } else notChecked.push('logs: not given (--logs DIR), so no error rates, latency or memory trend');
+  } else
+    notChecked.push(
+      'logs: not given (--logs DIR), so no error rates, latency, per-stage timing, data sources, memory or open-handle trend',
+    );
   for (const c of classes.values()) c.count = Math.max(c.captured, c.logged);
   report.failures = [...classes.values()].sort((a, b) => b.count - a.count);
 
@@ -332,9 +369,15 @@ export async function diagnose(inputs: DiagnoseInputs): Promise<DiagnoseReport> 
   } else notChecked.push('environment: needs both --env-a and --env-b snapshots');
 
   // 2 and 3. Replay a representative of each (class, input signature); isolate the reproduced ones.
-  if (records.length > 0 && !inputs.pipeline) {
-    notChecked.push('replay: no local model given (--model MODEL.onnx or --pipeline module.js)');
-  } else if (records.length > 0 && inputs.pipeline) {
+  const service = inputs.service?.service;
+  if (records.length > 0 && !service) {
+    notChecked.push(
+      'replay: no service given (--pipeline pipeline.ts exporting defineService), so nothing was replayed or isolated',
+    );
+    notChecked.push(
+      'race condition: needs --pipeline to replay the captured inputs one at a time and then concurrently',
+    );
+  } else if (records.length > 0 && service) {
     const kinds = fieldKinds(
       reference,
       records.map((r) => r.input),
@@ -347,8 +390,17 @@ export async function diagnose(inputs: DiagnoseInputs): Promise<DiagnoseReport> 
       const g = groups.get(key);
       if (g) {
         g.count++;
+        g.members.push(r);
         keepShared(g.shared, r.input);
-      } else groups.set(key, { record: r, anomalies, count: 1, classKey, shared: scalarFields(r.input) });
+      } else
+        groups.set(key, {
+          record: r,
+          members: [r],
+          anomalies,
+          count: 1,
+          classKey,
+          shared: scalarFields(r.input),
+        });
     }
     const ordered = [...groups.values()].sort((x, y) => y.count - x.count);
     const limit = inputs.maxReplays ?? 12;
@@ -356,21 +408,18 @@ export async function diagnose(inputs: DiagnoseInputs): Promise<DiagnoseReport> 
       notChecked.push(
         `replay: ${ordered.length - limit} smaller failure groups were not replayed (--max-replays)`,
       );
-    const cache = new Map<string, Promise<Pipeline>>();
-    const pipelineFor = (version: string) => {
-      const cached = cache.get(version);
-      if (cached) return cached;
-      const loaded = inputs.pipeline!.load(version);
-      cache.set(version, loaded);
-      return loaded;
-    };
     for (const [i, g] of ordered.slice(0, limit).entries()) {
       progress(
         `replaying failure group ${i + 1}/${Math.min(limit, ordered.length)} (${describeFailure(g.record)})`,
       );
-      report.replays.push(await replayGroup(g, inputs.pipeline, pipelineFor, reference));
+      report.replays.push(await replayGroup(g, service, reference));
     }
-  }
+    progress('replaying captured inputs concurrently (race check)');
+    report.concurrency = await concurrencyCheck(ordered, service, inputs.concurrency ?? 8);
+  } else if (!inputs.captures)
+    notChecked.push(
+      'race condition: needs --captures and --pipeline (concurrent replay of the captured inputs)',
+    );
 
   report.rootCauses = rankRootCauses(report, inputs);
   return report;
@@ -379,6 +428,8 @@ export async function diagnose(inputs: DiagnoseInputs): Promise<DiagnoseReport> 
 /** Captured failures with the same class and input signature; one of them is replayed. */
 interface ReplayGroup {
   record: CaptureRecord;
+  /** Every capture of the group, the representative first. */
+  members: CaptureRecord[];
   anomalies: InputAnomaly[];
   count: number;
   classKey: string;
@@ -403,20 +454,23 @@ function keepShared(shared: Map<string, unknown>, input: unknown): void {
   for (const [k, v] of shared) if (!fields.has(k) || !Object.is(fields.get(k), v)) shared.delete(k);
 }
 
+/** Replay options for a service: its loader and, when it declares one, its failure check. */
+function replayOptions(service: Service) {
+  return {
+    loadModel: (version: string) => service.loadModel(version),
+    ...(service.isFailure ? { isFailure: service.isFailure } : {}),
+  };
+}
+
 async function replayGroup(
   g: ReplayGroup,
-  local: LocalPipeline,
-  pipelineFor: (version: string) => Promise<Pipeline>,
+  service: Service,
   reference: Profile | undefined,
 ): Promise<ReplayFinding> {
-  const pipeline = await pipelineFor(g.record.modelVersion);
-  const result = await replay(g.record, {
-    loadModel: async () => (input: unknown) => pipeline.run(input),
-    isFailure: (output) => local.isFailure(output) || undefined,
-  });
+  const result = await replay(g.record, replayOptions(service));
   const finding: ReplayFinding = {
     classKey: g.classKey,
-    signature: g.anomalies.length ? g.anomalies.map(describeAnomaly).join('; ') : 'no anomaly in the input',
+    signature: signatureText(g.anomalies),
     anomalies: g.anomalies,
     count: g.count,
     recordId: g.record.id,
@@ -443,46 +497,82 @@ async function replayGroup(
   };
   if (!result.reproduced) return finding;
   // Isolation runs on the stored (sanitized) input: the sealed raw input stays with replay.
-  const layers: LayerReport = await isolate(pipeline, g.record.input, { keepOutputs: true });
-  finding.isolation = {
-    failedStage: layers.failedStage,
-    nonFiniteOrigin: layers.nonFiniteOrigin,
-    issues: [
-      ...layers.input.issues.map((i) => `input: ${issueText(i)}`),
-      ...layers.stages.flatMap((s) =>
-        (s.health?.issues ?? []).slice(0, 3).map((i) => `${s.stage}: ${issueText(i)}`),
-      ),
-    ].slice(0, 8),
-  };
-  finding.onnx = await inspectInference(layers, local);
+  const pipeline: Pipeline<never, unknown> = await service.pipeline(g.record.modelVersion);
+  finding.isolation = (await isolateInput(pipeline, g.record.input)).finding;
   return finding;
 }
 
-function issueText(issue: unknown): string {
-  const i = issue as { path?: string; kind?: string; message?: string };
-  return i.message ?? `${i.path ?? '(root)'} ${i.kind ?? ''}`.trim();
+const signatureText = (anomalies: readonly InputAnomaly[]) =>
+  anomalies.length ? anomalies.map(describeAnomaly).join('; ') : 'no anomaly in the input';
+
+/** Captures replayed in the concurrency check: at most this many, spread over the groups. */
+const MAX_CONCURRENCY_RECORDS = 48;
+
+/**
+ * Replays a spread of the captures (every group represented, largest first) one at a time, twice,
+ * then `concurrency` at a time for three rounds on one loaded model (as the service shares one
+ * between requests): an outcome that changes only when calls overlap is a race on shared state.
+ */
+async function concurrencyCheck(
+  groups: readonly ReplayGroup[],
+  service: Service,
+  concurrency: number,
+): Promise<ConcurrencyCheck> {
+  const picked: { record: CaptureRecord; group: number }[] = [];
+  const queues = groups.map((g) => [...g.members]);
+  while (picked.length < MAX_CONCURRENCY_RECORDS && queues.some((q) => q.length > 0)) {
+    queues.forEach((q, group) => {
+      const record = q.shift();
+      if (record && picked.length < MAX_CONCURRENCY_RECORDS) picked.push({ record, group });
+    });
+  }
+  const rounds = 3;
+  const result = await replayMany(
+    picked.map((p) => p.record),
+    { ...replayOptions(service), concurrency, rounds },
+  );
+  const changed = new Set(result.differences.map((d) => d.recordId));
+  return {
+    records: picked.length,
+    concurrency,
+    rounds,
+    reproducedAlone: result.results.filter((r) => r.reproduced).length,
+    differences: result.differences,
+    unstable: result.unstable,
+    raceSuspected: result.raceSuspected,
+    groups: groups.map((g, i) => {
+      const mine = picked.filter((p) => p.group === i);
+      return {
+        classKey: g.classKey,
+        signature: signatureText(g.anomalies),
+        replayed: mine.length,
+        changed: mine.filter((p) => changed.has(p.record.id)).length,
+      };
+    }),
+  };
 }
 
-/** For a failure that starts in inference, the first ONNX node whose output goes non-finite. */
-async function inspectInference(layers: LayerReport, local: LocalPipeline): Promise<ReplayFinding['onnx']> {
-  const inferenceFault = layers.failedStage === 'forward' || layers.nonFiniteOrigin === 'forward';
-  if (!inferenceFault) {
-    return {
-      inspected: false,
-      firstNonFinite: null,
-      reason: 'not in inference: ONNX nodes not inspected',
-    };
-  }
-  if (!local.onnxPath || !local.onnxInputName)
-    return { inspected: false, firstNonFinite: null, reason: 'no ONNX model to inspect' };
-  const pre = layers.stages.find((s) => s.stage === 'preprocess');
-  const features = pre?.output;
-  if (!(features instanceof Float32Array))
-    return { inspected: false, firstNonFinite: null, reason: 'preprocess output is not a float32 tensor' };
-  const { inspectOnnx } = await import('@prodprobe/layers/onnx');
-  const inspection = await inspectOnnx(local.onnxPath, {
-    [local.onnxInputName]: { type: 'float32', dims: [1, features.length], data: features },
-  });
-  const f = inspection.firstNonFinite;
-  return { inspected: true, firstNonFinite: f ? { node: f.node, opType: f.opType, output: f.output } : null };
+/**
+ * The runtime signals of the logs: per-stage timing, data sources, open handles. A signal the
+ * entries do not carry is named under "not checked" with what would decide it.
+ */
+async function readRuntime(dir: string, report: DiagnoseReport): Promise<void> {
+  const stages = await stageLatency(dir);
+  if (stages.entries > 0) report.stages = stages;
+  else
+    report.notChecked.push(
+      'slow stage: the log entries carry no per-stage timings; log a traced pipeline.run (pass the trace to log()) to tell which stage the slow requests spend their time in',
+    );
+  const sources = await sourceBreakdown(dir);
+  if (sources.length > 0) report.sources = sources;
+  else
+    report.notChecked.push(
+      "stale or slow data source: the log entries record no data sources; report reads with ctx.source(name, { version, asOf, hit, ms }) in the pipeline's stages and pass the trace to log()",
+    );
+  const resources = await resourceTrend(dir);
+  if (resources.processes.length > 0) report.resources = resources;
+  else
+    report.notChecked.push(
+      'open handles: the log entries carry no resource samples (resources.handles, written by this version of @prodprobe/logger on)',
+    );
 }

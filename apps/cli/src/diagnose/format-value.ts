@@ -7,18 +7,7 @@ export function formatValue(v: unknown, max: number): string {
   return s.length > max ? `${s.slice(0, max - 3)}...` : s;
 }
 
-/** What isolating a replayed failure found, as a phrase: which stage threw, where NaN/Inf began. */
-export function describeIsolation(isolation: {
-  failedStage: string | null;
-  nonFiniteOrigin: string | null;
-}): string {
-  const { failedStage, nonFiniteOrigin } = isolation;
-  const threw = failedStage ? `stage ${failedStage} threw` : 'no stage threw';
-  if (nonFiniteOrigin) return `${threw}; first non-finite value in ${nonFiniteOrigin}`;
-  return failedStage ? threw : 'every stage ran and every value was finite';
-}
-
-/** Values every input of a failure group has: `n_prior_purchases = 0 (4.0% of training values)`. */
+/** Values every input of a failure group has: `retries = 0 (4.0% of training values)`. */
 export function describeShared(
   shared: readonly { field: string; value: unknown; referenceShare: number | null }[],
 ): string {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createFileCaptureStore, withCapture } from '@prodprobe/capture';
 import { profile } from '@prodprobe/drift';
-import type { Pipeline } from '@prodprobe/layers';
+import type { Service } from '@prodprobe/layers';
 import onnxProto from 'onnx-proto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { run } from '../program.js';
@@ -41,39 +41,47 @@ function logModel(): Uint8Array {
   ).finish();
 }
 
-// A service's pipeline module, as `diagnose --pipeline` loads it.
+// A service's pipeline module, as `diagnose --pipeline` loads it: TypeScript, its own stage names.
 const pipelineModule = `
 import * as ort from 'onnxruntime-node';
-import { definePipeline } from '@prodprobe/layers';
-export const onnxModelPath = './model.onnx';
-export const onnxInputName = 'x';
-export async function loadPipeline() {
-  const session = await ort.InferenceSession.create(new URL('./model.onnx', import.meta.url).pathname);
-  return definePipeline({
-    validate: (input) => typeof input?.a === 'number' && typeof input?.b === 'number',
-    preprocess: (input) => Float32Array.of(input.a, input.b),
-    forward: async (x) => (await session.run({ x: new ort.Tensor('float32', x, [1, 2]) })).y.data,
-    postprocess: (y) => ({ score: y[0] + y[1] }),
-  });
-}
-export const isFailure = (output) => (Number.isFinite(output?.score) ? false : 'score is not finite');
+import { definePipeline, defineService } from '@prodprobe/layers';
+
+const modelPath = new URL('./model.onnx', import.meta.url).pathname;
+
+export default defineService({
+  name: 'log-scorer',
+  async load(_version: string) {
+    const session = await ort.InferenceSession.create(modelPath);
+    return definePipeline([
+      { name: 'check', kind: 'validation', run: (input: any) => typeof input?.a === 'number' && typeof input?.b === 'number' },
+      { name: 'to-tensor', kind: 'preprocessing', run: (input: { a: number; b: number }) => Float32Array.of(input.a, input.b) },
+      {
+        name: 'score',
+        kind: 'inference',
+        run: async (x: Float32Array) => (await session.run({ x: new ort.Tensor('float32', x, [1, 2]) })).y.data,
+        onnx: { model: modelPath, feeds: (x: unknown) => ({ x: { type: 'float32', dims: [1, 2], data: x as Float32Array } }) },
+      },
+      { name: 'sum', kind: 'postprocessing', run: (y: Float32Array) => ({ score: y[0]! + y[1]! }) },
+    ]);
+  },
+  isFailure: (output: { score?: number }) => (Number.isFinite(output?.score) ? false : 'score is not finite'),
+});
 `;
 
 describe('diagnose: a failure that starts inside the model', () => {
   it('replays it, isolates it to inference, and names the first non-finite ONNX node', async () => {
     mkdirSync(work, { recursive: true });
     writeFileSync(join(work, 'model.onnx'), logModel());
-    writeFileSync(join(work, 'pipeline.mjs'), pipelineModule);
-    const mod = (await import(pathToFileURL(join(work, 'pipeline.mjs')).href)) as {
-      loadPipeline(): Promise<Pipeline<unknown, { score: number }>>;
-      isFailure(o: unknown): string | false;
+    writeFileSync(join(work, 'pipeline.ts'), pipelineModule);
+    const { default: service } = (await import(pathToFileURL(join(work, 'pipeline.ts')).href)) as {
+      default: Service<unknown, { score: number }>;
     };
-    const pipeline = await mod.loadPipeline();
+    const pipeline = await service.pipeline('log-v1');
     const store = createFileCaptureStore(join(work, 'captures'));
     const predict = withCapture((input: unknown) => pipeline.run(input), {
       store,
       modelVersion: 'log-v1',
-      isFailure: mod.isFailure,
+      isFailure: service.isFailure,
     });
     expect(Number.isFinite((await predict({ a: 1, b: 2 })).score)).toBe(true);
     expect(Number.isNaN((await predict({ a: -1, b: 2 })).score)).toBe(true);
@@ -81,7 +89,7 @@ describe('diagnose: a failure that starts inside the model', () => {
 
     const mem = memoryIo({ cwd: work });
     const code = await run(
-      ['node', 'prodprobe', '--json', 'diagnose', '--captures', 'captures', '--pipeline', 'pipeline.mjs'],
+      ['node', 'prodprobe', '--json', 'diagnose', '--captures', 'captures', '--pipeline', 'pipeline.ts'],
       mem.io,
     );
     expect(mem.stderr()).toBe('');
@@ -90,8 +98,12 @@ describe('diagnose: a failure that starts inside the model', () => {
     expect(report.totals.captures).toBe(1);
     const [replay] = report.replays;
     expect(replay).toMatchObject({ reproduced: true, verdict: 'model-or-input' });
-    expect(replay!.isolation).toMatchObject({ failedStage: null, nonFiniteOrigin: 'forward' });
-    expect(replay!.onnx).toMatchObject({ inspected: true, firstNonFinite: { node: 'log', opType: 'Log' } });
+    expect(replay!.isolation).toMatchObject({
+      failedStage: null,
+      nonFiniteOrigin: 'score',
+      nonFiniteKind: 'inference',
+      onnx: { inspected: true, stage: 'score', firstNonFinite: { node: 'log', opType: 'Log' } },
+    });
     const cause = report.rootCauses.find((c) => c.kind === 'model-or-input');
     expect(cause?.evidence.join('\n')).toContain('First non-finite ONNX node: log (Log)');
     expect(report.notChecked.some((n) => n.startsWith('logs:'))).toBe(true);
@@ -99,7 +111,7 @@ describe('diagnose: a failure that starts inside the model', () => {
     // The same pipeline module replays the capture on its own (what a replay next command runs).
     const again = memoryIo({ cwd: work });
     const replayed = await run(
-      ['node', 'prodprobe', 'capture', 'replay', 'captures', replay!.recordId, '--pipeline', 'pipeline.mjs'],
+      ['node', 'prodprobe', 'capture', 'replay', 'captures', replay!.recordId, '--pipeline', 'pipeline.ts'],
       again.io,
     );
     expect(again.stderr()).toBe('');
@@ -110,7 +122,7 @@ describe('diagnose: a failure that starts inside the model', () => {
     expect(
       await run(['node', 'prodprobe', 'capture', 'replay', 'captures', replay!.recordId], neither.io),
     ).toBe(2);
-    expect(neither.stderr()).toMatch(/give either --model .* or --pipeline/);
+    expect(neither.stderr()).toMatch(/give either --pipeline .* or --model/);
   });
 
   it('captured inputs that are not rows (a tensor as an array) are left out of drift, not a crash', async () => {
@@ -184,7 +196,7 @@ describe('diagnose: a failure that starts inside the model', () => {
     expect(next.stderr()).toMatch(/20 captured inputs \(failures only/);
   });
 
-  it('a --pipeline module without loadPipeline is a usage error naming the file', async () => {
+  it('a --pipeline module that declares no service, or does not compile, is a usage error naming the file', async () => {
     mkdirSync(work, { recursive: true });
     writeFileSync(join(work, 'empty.mjs'), 'export const x = 1;\n');
     const mem = memoryIo({ cwd: work });
@@ -194,7 +206,18 @@ describe('diagnose: a failure that starts inside the model', () => {
     );
     expect(code).toBe(2);
     expect(mem.stderr()).toContain(
-      '--pipeline empty.mjs: expected a module exporting loadPipeline(modelVersion)',
+      '--pipeline empty.mjs: expected a module whose default export is defineService({ name, load }) of @prodprobe/layers (it exports x)',
     );
+    writeFileSync(join(work, 'broken.ts'), 'export default defineService({ name: "x", load: ( });\n');
+    const broken = memoryIo({ cwd: work });
+    expect(
+      await run(['node', 'prodprobe', 'diagnose', '--captures', '.', '--pipeline', 'broken.ts'], broken.io),
+    ).toBe(2);
+    expect(broken.stderr()).toContain(`--pipeline ${join(work, 'broken.ts')}: cannot import it:`);
+    const missing = memoryIo({ cwd: work });
+    expect(
+      await run(['node', 'prodprobe', 'diagnose', '--captures', '.', '--pipeline', 'nope.ts'], missing.io),
+    ).toBe(2);
+    expect(missing.stderr()).toContain('--pipeline nope.ts: no such file');
   });
 });

@@ -3,6 +3,7 @@ import { timelineSentence } from '../drift-timeline.js';
 import { barChart, esc, page, table } from '../html.js';
 import type { DiagnoseReport } from './diagnose.js';
 import { describeShared, formatValue } from './format-value.js';
+import { explainsText, runtimeLines } from './render-text.js';
 
 /** What the drift chart's bars and colours mean, for the way this report decided. */
 function driftCaption(drift: DriftReport): string {
@@ -28,8 +29,12 @@ export function renderDiagnoseHtml(r: DiagnoseReport): string {
             .map(
               (
                 c,
-              ) => `<li class="cause ${esc(c.confidence)}"><strong>${esc(c.title)}</strong> <span class="tag">${esc(c.kind)} · ${esc(c.confidence)}</span>
-<ul>${c.evidence.map((e) => `<li>${esc(e)}</li>`).join('')}</ul><p>Next: <code>${esc(c.next)}</code></p></li>`,
+              ) => `<li class="cause ${esc(c.confidence)}"><strong>${esc(c.title)}</strong> <span class="tag">${esc(c.kind)} · ${esc(c.confidence)} · ${esc(explainsText(c))}</span>
+<ul>${c.evidence.map((e) => `<li>${esc(e)}</li>`).join('')}</ul>${
+                c.refutedBy.length
+                  ? `<p class="refute">Would be refuted by: ${c.refutedBy.map(esc).join('; ')}.</p>`
+                  : ''
+              }${c.overlaps.map((o) => `<p class="overlap">${esc(o)}</p>`).join('')}<p>Next: <code>${esc(c.next)}</code></p></li>`,
             )
             .join('')}</ol>`
     }</section>`,
@@ -68,9 +73,9 @@ export function renderDiagnoseHtml(r: DiagnoseReport): string {
         f.verdict,
         f.isolation?.failedStage ?? '',
         f.isolation?.nonFiniteOrigin ?? '',
-        f.onnx?.firstNonFinite
-          ? `${f.onnx.firstNonFinite.node} (${f.onnx.firstNonFinite.opType})`
-          : (f.onnx?.reason ?? ''),
+        f.isolation?.onnx.firstNonFinite
+          ? `${f.isolation.onnx.firstNonFinite.node} (${f.isolation.onnx.firstNonFinite.opType})`
+          : (f.isolation?.onnx.reason ?? ''),
         describeShared(f.shared),
       ]),
     )}</section>`,
@@ -144,6 +149,13 @@ export function renderDiagnoseHtml(r: DiagnoseReport): string {
             ' MB',
           )}`
         : ''
+    }</section>`,
+    `<section id="runtime"><h2>7. Concurrency, stages, data sources, handles</h2>${
+      runtimeLines(r).length
+        ? `<ul>${runtimeLines(r)
+            .map((l) => `<li>${esc(l)}</li>`)
+            .join('')}</ul>`
+        : '<p>Not checked.</p>'
     }</section>`,
     r.notChecked.length
       ? `<section id="not-checked"><h2>Not checked</h2><ul>${r.notChecked.map((n) => `<li>${esc(n)}</li>`).join('')}</ul></section>`

@@ -1,12 +1,52 @@
 import { timelineSentence } from '../drift-timeline.js';
+import { describeIsolation } from '../isolation.js';
 import type { Style } from '../output.js';
 import type { DiagnoseReport } from './diagnose.js';
-import { describeIsolation, describeShared, formatValue } from './format-value.js';
+import { describeShared, formatValue } from './format-value.js';
+import type { RootCause } from './root-causes.js';
 
 type Paint = (style: Style, text: string) => string;
 
 const pad = (s: string, n: number) => (s.length >= n ? s : s + ' '.repeat(n - s.length));
 const ms = (v: number) => `${v.toFixed(1)} ms`;
+
+/** How many of the failures a cause accounts for, as a phrase. */
+export function explainsText(c: RootCause): string {
+  if (c.explains.of === 0 || c.explains.failures === 0)
+    return c.affected > 0 ? `affects ~${c.affected} requests` : 'no failed request attributed';
+  return `explains ${c.explains.failures} of ${c.explains.of} failures`;
+}
+
+/** The concurrency check, stage timings, data sources and handle trend, one line each. */
+export function runtimeLines(r: DiagnoseReport): string[] {
+  const lines: string[] = [];
+  const c = r.concurrency;
+  if (c)
+    lines.push(
+      `race check: ${c.records} captures replayed alone (${c.reproducedAlone} fail) and ${c.concurrency} at a time over ${c.rounds} rounds: ${c.differences.length} outcome(s) changed${c.unstable.length ? `, ${c.unstable.length} nondeterministic` : ''}`,
+    );
+  const st = r.stages;
+  if (st && st.slowThresholdMs !== null) {
+    const top = st.stages[0];
+    lines.push(
+      `stages: requests at p${Math.round(st.quantile * 100)} take ≥ ${ms(st.slowThresholdMs)} (median ${ms(st.p50LatencyMs ?? 0)})${top ? `; ${((top.slowShare ?? 0) * 100).toFixed(0)}% of their time in ${top.stage}` : ''}`,
+    );
+  }
+  for (const g of (r.sources ?? []).slice(0, 6)) {
+    lines.push(
+      `source ${g.name}${g.version ? ` ${g.version}` : ''}${g.hit === null ? '' : g.hit ? ' (hit)' : ' (miss)'}: ~${Math.round(g.requests)} requests, error rate ${(g.errorRate * 100).toFixed(1)}%${g.p99Ms === null ? '' : `, read p99 ${ms(g.p99Ms)}`}`,
+    );
+  }
+  if (r.resources) {
+    const worst = [...r.resources.processes].sort(
+      (a, b) => (b.handlesSlopePer1k ?? 0) - (a.handlesSlopePer1k ?? 0),
+    )[0];
+    lines.push(
+      `open handles: ${r.resources.verdict}${worst ? ` (process ${worst.host}/${worst.pid}: ${worst.firstHandles} → ${worst.lastHandles})` : ''}`,
+    );
+  }
+  return lines;
+}
 
 /** The terminal triage: what failed, replays, environment, drift, latency and memory, root causes. */
 export function renderDiagnoseText(r: DiagnoseReport, paint: Paint): string {
@@ -37,10 +77,10 @@ export function renderDiagnoseText(r: DiagnoseReport, paint: Paint): string {
     if (f.isolation) {
       out.push(
         `         isolate: ${paint('bold', describeIsolation(f.isolation))}` +
-          (f.onnx?.inspected
-            ? `, first non-finite ONNX node ${f.onnx.firstNonFinite ? `${f.onnx.firstNonFinite.node} (${f.onnx.firstNonFinite.opType})` : 'none'}`
-            : f.onnx?.reason
-              ? ` (${f.onnx.reason})`
+          (f.isolation.onnx.inspected
+            ? `, first non-finite ONNX node ${f.isolation.onnx.firstNonFinite ? `${f.isolation.onnx.firstNonFinite.node} (${f.isolation.onnx.firstNonFinite.opType})` : 'none'}`
+            : f.isolation.onnx.reason
+              ? ` (${f.isolation.onnx.reason})`
               : ''),
       );
     }
@@ -90,11 +130,20 @@ export function renderDiagnoseText(r: DiagnoseReport, paint: Paint): string {
     out.push(`  memory trend: ${leak ? paint('red', 'leak') : r.memory.verdict}`);
   }
 
+  h('7. Concurrency, stages, data sources, handles');
+  const runtime = runtimeLines(r);
+  if (runtime.length === 0) out.push('  not checked');
+  for (const l of runtime) out.push(`  ${l}`);
+
   h('Probable root causes');
   if (r.rootCauses.length === 0) out.push('  none found');
   for (const c of r.rootCauses) {
-    out.push(`  ${c.rank}. ${paint('bold', c.title)} ${paint('dim', `[${c.confidence}]`)}`);
+    out.push(
+      `  ${c.rank}. ${paint('bold', c.title)} ${paint('dim', `[${c.confidence}; ${explainsText(c)}]`)}`,
+    );
     for (const e of c.evidence.slice(0, 4)) out.push(`     - ${e}`);
+    if (c.refutedBy.length > 0) out.push(paint('dim', `     refuted by: ${c.refutedBy.join('; ')}`));
+    for (const o of c.overlaps) out.push(paint('dim', `     ${o}`));
     out.push(`     next: ${paint('cyan', c.next)}`);
   }
   if (r.notChecked.length > 0) {

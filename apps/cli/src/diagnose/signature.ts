@@ -1,11 +1,12 @@
 /**
- * An input's anomaly signature: which fields are missing, null, NaN, ±Infinity, or a string where
- * the reference has numbers. Failures of one error class with different signatures usually have
- * different causes (a NaN amount vs a missing age), so each signature is replayed on its own.
+ * An input's anomaly signature: which fields are missing, null, NaN, ±Infinity, an empty list, or a
+ * string where the reference has numbers. Failures of one error class with different signatures
+ * usually have different causes (a NaN in one field vs another field missing), so each signature
+ * is replayed on its own.
  */
 export interface InputAnomaly {
   field: string;
-  kind: 'missing' | 'null' | 'nan' | 'infinite' | 'non-numeric-string';
+  kind: 'missing' | 'null' | 'nan' | 'infinite' | 'non-numeric-string' | 'empty-array';
   /** The value as captured (sanitized), for evidence. */
   value?: string;
 }
@@ -26,6 +27,7 @@ export function inputAnomalies(input: unknown, fields: FieldKinds): InputAnomaly
     else if (typeof value === 'number' && Number.isNaN(value)) out.push({ field, kind: 'nan' });
     else if (typeof value === 'number' && !Number.isFinite(value))
       out.push({ field, kind: 'infinite', value: String(value) });
+    else if (Array.isArray(value) && value.length === 0) out.push({ field, kind: 'empty-array' });
     else if (typeof value === 'string' && fields.get(field) === 'numeric') {
       out.push({ field, kind: 'non-numeric-string', value });
     }
@@ -42,7 +44,7 @@ export function signatureKey(anomalies: readonly InputAnomaly[]): string {
     .join(',');
 }
 
-/** A phrase for people: `amount is the string "NaN"`, `user_age is missing`. */
+/** A phrase for people: `price is the string "NaN"`, `age is missing`. */
 export function describeAnomaly(a: InputAnomaly): string {
   switch (a.kind) {
     case 'missing':
@@ -53,6 +55,8 @@ export function describeAnomaly(a: InputAnomaly): string {
       return `${a.field} is NaN`;
     case 'infinite':
       return `${a.field} is ${a.value}`;
+    case 'empty-array':
+      return `${a.field} is an empty list`;
     case 'non-numeric-string':
       return `${a.field} is the string ${JSON.stringify(a.value)} where numbers are expected`;
   }
