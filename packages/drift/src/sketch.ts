@@ -162,7 +162,9 @@ export class QuantileSketch {
       for (; k < end; k++) {
         const x = values[k]!;
         if (x >= 0 && x < DENSE_LIMIT && (x | 0) === x) {
-          if (dense[x]++ === 0) {
+          const seen = dense[x]!;
+          dense[x] = seen + 1;
+          if (seen === 0) {
             touched.push(x);
             if (!map.has(x) && map.size + ++fresh > limit) {
               over = true;
