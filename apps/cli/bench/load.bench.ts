@@ -199,7 +199,7 @@ export async function bench({ quick }: BenchOptions): Promise<BenchRow[]> {
         ratio: rps,
         target: '≤ 10% lower (ratio ≥ 0.90)',
         ok: rps >= 0.9,
-        note: `95% CI of the ratio ${rpsLo.toFixed(3)}–${rpsHi.toFixed(3)}; ${config}`,
+        note: `95% CI of the ratio ${rpsLo.toFixed(3)}–${rpsHi.toFixed(3)}; per pair ${pairRps.map((x) => x.toFixed(2)).join(' ')}; ${config}`,
       }),
       row({
         measure: 'demo server: p99 latency, instrumentation on vs off (loopback load)',
@@ -211,7 +211,7 @@ export async function bench({ quick }: BenchOptions): Promise<BenchRow[]> {
         ratio: p99,
         target: '≤ 10% higher (ratio ≤ 1.10)',
         ok: p99 <= 1.1,
-        note: `95% CI of the ratio ${p99Lo.toFixed(3)}–${p99Hi.toFixed(3)}; ${config}`,
+        note: `95% CI of the ratio ${p99Lo.toFixed(3)}–${p99Hi.toFixed(3)}; per pair ${pairP99.map((x) => x.toFixed(2)).join(' ')}; ${config}`,
       }),
     ];
   } finally {
