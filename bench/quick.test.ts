@@ -26,6 +26,7 @@ describe('pnpm bench:report --quick', () => {
       'env-snapshot: model hashing',
       'demo server: throughput',
       'demo server: p99 latency',
+      'demo server: event-loop CPU per prediction',
       '`pnpm demo` end to end',
     ])
       expect(measures).toContain(m);

@@ -50,6 +50,13 @@ export const BENCHES: readonly BenchSpec[] = [
     // A report-sized configuration of the ABBA load test (its own default is 12 pairs).
     env: { LOAD_PAIRS: '4', LOAD_SLICES: '4', LOAD_SLICE_SECONDS: '1', LOAD_WARMUP_SECONDS: '1.5' },
   },
+  {
+    name: 'demo-request-path',
+    cwd: 'apps/server',
+    file: 'bench/request-path.bench.ts',
+    // What the instrumentation adds per prediction without HTTP: a steadier figure than the load test.
+    env: { PATH_PROCESSES: '2', PATH_BLOCKS: '10' },
+  },
   { name: 'demo', cwd: 'apps/cli', file: 'bench/demo.bench.ts' },
 ];
 
