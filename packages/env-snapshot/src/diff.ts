@@ -320,7 +320,7 @@ function diffResources(c: Collector, a: EnvSnapshot, b: EnvSnapshot, comparable:
     }
   }
   if (comparable.has('cgroup') && a.cgroup && b.cgroup) {
-    // No limit means the machine's own amount is the ceiling, so compare effective values.
+    // No limit means the machine's own memory is the ceiling, so compare effective values.
     const memA = a.cgroup.memoryLimitBytes ?? a.resources?.totalMemoryBytes ?? Number.POSITIVE_INFINITY;
     const memB = b.cgroup.memoryLimitBytes ?? b.resources?.totalMemoryBytes ?? Number.POSITIVE_INFINITY;
     if (a.cgroup.memoryLimitBytes !== b.cgroup.memoryLimitBytes)

@@ -97,11 +97,14 @@ describe('stage timings, sources and resources in the logs', () => {
     expect(fetch.stage).toBe('fetch');
     expect(fetch.p50).toBe(3);
     expect(fetch.slowShare!).toBeGreaterThan(0.9);
+    // A typical request spends about half its time there (3 of 5.6 ms): the tail is what is new.
+    expect(fetch.typicalShare!).toBeCloseTo(3 / 5.6, 1);
     expect(report.slowThresholdMs!).toBeGreaterThan(100);
     expect(report.p50LatencyMs!).toBeLessThan(10);
-    // Without slow requests, no stage dominates by much: the shares follow the stage times.
+    // At the median, "slow" requests are typical ones: the time is where it always is, no tail.
     const median = await stageLatency(dir, { quantile: 0.5 });
     expect(median.slowThresholdMs!).toBeLessThan(10);
+    expect(median.dominant).toBeNull();
     await expect(stageLatency(dir, { quantile: 1 })).rejects.toThrow(/quantile/);
   });
 

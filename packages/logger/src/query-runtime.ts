@@ -1,5 +1,5 @@
 import { LoggerError } from './errors.js';
-import { type LogDatabase, num, numOrNull, withDb } from './query.js';
+import { type LogDatabase, num, numOrNull, overallVerdict, withDb } from './query.js';
 
 /**
  * Queries over what a traced pipeline and the logger's process samples add to each entry: the
@@ -20,6 +20,8 @@ export interface StageTiming {
   slowMeanMs: number | null;
   /** Over the slow requests: the share of their latency spent in this stage (0..1). */
   slowShare: number | null;
+  /** Over the requests at or below the median latency: the share of their latency in this stage. */
+  typicalShare: number | null;
 }
 
 /** Where the slowest requests spend their time, stage by stage (see `stageLatency`). */
@@ -36,7 +38,10 @@ export interface StageLatencyReport {
   p50LatencyMs: number | null;
   /** Stages, the one the slow requests spend most time in first. */
   stages: StageTiming[];
-  /** The stage that takes at least half of the slow requests' time, if one does. */
+  /**
+   * The stage that takes at least half of the slow requests' time and a share of it at least 0.3
+   * above its share of a typical request's: where the tail comes from, not only where time goes.
+   */
   dominant: string | null;
 }
 
@@ -92,8 +97,11 @@ export async function stageLatency(
                  min(ms) FILTER (WHERE cw >= 0.99 * tw) AS p99, max(ms) AS max FROM p GROUP BY stage),
        slow AS (SELECT stage, sum(w * ms) / sum(w) AS slowMean,
                   sum(w * ms) / nullif(sum(w * latency), 0) AS slowShare
-                FROM s, q WHERE s.latency >= q.slow GROUP BY stage)
-       SELECT pct.*, slow.slowMean, slow.slowShare FROM pct LEFT JOIN slow USING (stage)
+                FROM s, q WHERE s.latency >= q.slow GROUP BY stage),
+       typical AS (SELECT stage, sum(w * ms) / nullif(sum(w * latency), 0) AS typicalShare
+                   FROM s, q WHERE s.latency <= q.p50 GROUP BY stage)
+       SELECT pct.*, slow.slowMean, slow.slowShare, typical.typicalShare
+       FROM pct LEFT JOIN slow USING (stage) LEFT JOIN typical USING (stage)
        ORDER BY slow.slowShare DESC NULLS LAST, pct.p99 DESC`,
     );
     const stages: StageTiming[] = rows.rows.map((r) => ({
@@ -105,6 +113,7 @@ export async function stageLatency(
       max: num(r.max),
       slowMeanMs: numOrNull(r.slowMean),
       slowShare: numOrNull(r.slowShare),
+      typicalShare: numOrNull(r.typicalShare),
     }));
     const top = stages[0];
     return {
@@ -114,7 +123,10 @@ export async function stageLatency(
       slowEntries: num(h.slowEntries),
       p50LatencyMs: numOrNull(h.p50),
       stages,
-      dominant: top && (top.slowShare ?? 0) >= 0.5 ? top.stage : null,
+      dominant:
+        top && (top.slowShare ?? 0) >= 0.5 && (top.slowShare ?? 0) - (top.typicalShare ?? 0) >= 0.3
+          ? top.stage
+          : null,
     };
   });
 }
@@ -303,11 +315,6 @@ export async function resourceTrend(
       }
       return t;
     });
-    const verdict = processes.some((p) => p.verdict === 'leak')
-      ? 'leak'
-      : processes.some((p) => p.verdict === 'stable')
-        ? 'stable'
-        : 'insufficient-data';
-    return { verdict, processes, thresholds };
+    return { verdict: overallVerdict(processes), processes, thresholds };
   });
 }

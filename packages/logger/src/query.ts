@@ -236,6 +236,14 @@ export async function queryLogs(dir: string, sql: string): Promise<LogQueryResul
   }
 }
 
+/** @internal The verdict over processes: a leak in any, else stable in any, else not enough data. */
+export function overallVerdict(
+  processes: readonly { verdict: 'leak' | 'stable' | 'insufficient-data' }[],
+): 'leak' | 'stable' | 'insufficient-data' {
+  if (processes.some((p) => p.verdict === 'leak')) return 'leak';
+  return processes.some((p) => p.verdict === 'stable') ? 'stable' : 'insufficient-data';
+}
+
 /** @internal A DuckDB number (BIGINT, DOUBLE) as a JS number; NaN for anything else. */
 export const num = (v: unknown): number =>
   typeof v === 'number' ? v : typeof v === 'bigint' ? Number(v) : Number.NaN;
@@ -693,12 +701,7 @@ export async function memoryTrend(
       p.replaced = processes.some(
         (q) => q !== p && q.host === p.host && q.firstSeen.getTime() >= p.lastSeen.getTime(),
       );
-    const verdict = processes.some((p) => p.verdict === 'leak')
-      ? 'leak'
-      : processes.some((p) => p.verdict === 'stable')
-        ? 'stable'
-        : 'insufficient-data';
-    return { verdict, processes, thresholds };
+    return { verdict: overallVerdict(processes), processes, thresholds };
   });
 }
 

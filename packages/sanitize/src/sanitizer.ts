@@ -20,7 +20,7 @@ export interface Sanitizer {
   /** Return a sanitized copy of `value` (same keys, nesting and array lengths). Never throws. */
   sanitize(value: unknown): unknown;
   /**
-   * Set when the limits are the defaults and every rule names a top-level field (`amount`, not
+   * Set when the limits are the defaults and every rule names a top-level field (`price`, not
    * `user.email` or `items[*]`): what a serializer that sanitizes as it writes (the prediction
    * logger's one walk) needs to produce exactly `sanitize`'s result without the copy.
    */

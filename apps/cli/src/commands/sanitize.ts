@@ -231,7 +231,7 @@ export const registerSanitize: RegisterCommand = (program, io) => {
     )
     .option(
       '--policy <policy.json>',
-      'rules by path, e.g. {"rules": {"payment_method": "keep", "user.email": "hash"}} (default policy: strings become length placeholders, numbers keep 2 significant digits, NaN and Infinity stay)',
+      'rules by path, e.g. {"rules": {"country": "keep", "user.email": "hash"}} (default policy: strings become length placeholders, numbers keep 2 significant digits, NaN and Infinity stay)',
     )
     .option(
       '--hash-key-env <VAR>',

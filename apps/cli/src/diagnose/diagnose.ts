@@ -366,7 +366,10 @@ export async function diagnose(inputs: DiagnoseInputs): Promise<DiagnoseReport> 
       throw new CliError(`environment snapshots: ${(error as Error).message}`, undefined, { cause: error });
     }
     report.envDiff = diff(a, b);
-  } else notChecked.push('environment: needs both --env-a and --env-b snapshots');
+  } else
+    notChecked.push(
+      'environment: needs both --env-a and --env-b snapshots to tell model or config file mismatches, dependency version mismatches and a lower memory limit',
+    );
 
   // 2 and 3. Replay a representative of each (class, input signature); isolate the reproduced ones.
   const service = inputs.service?.service;
@@ -421,8 +424,33 @@ export async function diagnose(inputs: DiagnoseInputs): Promise<DiagnoseReport> 
       'race condition: needs --captures and --pipeline (concurrent replay of the captured inputs)',
     );
 
+  notChecked.push(...memoryLimitGaps(report));
   report.rootCauses = rankRootCauses(report, inputs);
   return report;
+}
+
+/**
+ * A lower memory limit is decided from the env diff (B's ceiling is lower) together with the logs
+ * (the heap runs near it, processes get replaced). With one of the two, say what the other would add.
+ */
+function memoryLimitGaps(report: DiagnoseReport): string[] {
+  const lower = (report.envDiff?.differences ?? []).filter(
+    (d) =>
+      /heapLimitBytes|memoryLimitBytes/.test(d.path) &&
+      typeof d.a === 'number' &&
+      typeof d.b === 'number' &&
+      d.b < d.a,
+  );
+  const logged = report.memory?.processes.some((p) => p.heapLimit !== null) ?? false;
+  if (lower.length > 0 && !logged)
+    return [
+      `memory limit: B's limit is lower (${lower.map((d) => `${d.path} ${d.a} → ${d.b} bytes`).join(', ')}); whether its heap runs near it, or processes crash and restart, needs --logs with heap samples`,
+    ];
+  if (logged && !report.envDiff)
+    return [
+      'memory limit: the logs show how close each heap ran to its limit; whether B runs with a lower limit than A needs --env-a and --env-b',
+    ];
+  return [];
 }
 
 /** Captured failures with the same class and input signature; one of them is replayed. */

@@ -44,8 +44,15 @@ export interface RootCause {
   next: string;
 }
 
-/** A cause while it is being ranked: the failures it accounts for, by failure class. */
+/**
+ * A cause while it is being ranked: the failures it accounts for, keyed by failure class and input
+ * signature (`class\0signature`), or by class alone (`class\0*`) when the evidence is per class
+ * (logged errors carry no signature).
+ */
 type Draft = Omit<RootCause, 'rank' | 'explains' | 'overlaps'> & { accounts: Map<string, number> };
+const ANY = '*';
+const groupKey = (f: { classKey: string; signature: string }) => `${f.classKey}\u0000${f.signature}`;
+const wholeClass = (key: string) => `${key}\u0000${ANY}`;
 
 const weight = { high: 3, medium: 2, low: 1 } as const;
 /** Causes that name no mechanism, only where to look: ranked after the specific ones of equal confidence. */
@@ -89,10 +96,8 @@ export function rankRootCauses(r: DiagnoseReport, inputs: DiagnoseInputs): RootC
   const conc = r.concurrency;
   if (conc?.raceSuspected) {
     const groups = conc.groups.filter((g) => g.changed > 0);
-    for (const g of groups) raced.add(`${g.classKey}\u0000${g.signature}`);
-    const aloneFine = r.replays.filter(
-      (f) => !f.reproduced && raced.has(`${f.classKey}\u0000${f.signature}`),
-    );
+    for (const g of groups) raced.add(groupKey(g));
+    const aloneFine = r.replays.filter((f) => !f.reproduced && raced.has(groupKey(f)));
     const [d] = conc.differences;
     const show = (o: { error?: { name: string; message: string }; result?: unknown }) =>
       o.error ? `${o.error.name}: ${o.error.message}` : formatValue(o.result, 80);
@@ -101,7 +106,7 @@ export function rankRootCauses(r: DiagnoseReport, inputs: DiagnoseInputs): RootC
       title: 'Race condition on shared state: outputs change when requests overlap',
       confidence: aloneFine.length > 0 && conc.unstable.length === 0 ? 'high' : 'medium',
       affected: aloneFine.reduce((n, f) => n + f.count, 0),
-      accounts: accounts(aloneFine.map((f) => [f.classKey, f.count])),
+      accounts: accounts(aloneFine.map((f) => [groupKey(f), f.count])),
       evidence: [
         `Replayed ${conc.records} captured inputs one at a time, twice: ${conc.reproducedAlone} fail, and both runs agree${conc.unstable.length ? ` (except ${conc.unstable.length} nondeterministic record(s), left out)` : ''}.`,
         `Replayed ${conc.concurrency} at a time (${conc.rounds} rounds) on one loaded model: ${conc.differences.length} outcome(s) change.`,
@@ -129,8 +134,8 @@ export function rankRootCauses(r: DiagnoseReport, inputs: DiagnoseInputs): RootC
   }
 
   // Failures that do not reproduce (and no race explains): the environment differs. What in it?
-  const envOnly = r.replays.filter((x) => !x.reproduced && !raced.has(`${x.classKey}\u0000${x.signature}`));
-  const envAccounts = () => accounts(envOnly.map((f) => [f.classKey, f.count]));
+  const envOnly = r.replays.filter((x) => !x.reproduced && !raced.has(groupKey(x)));
+  const envAccounts = () => accounts(envOnly.map((f) => [groupKey(f), f.count]));
   const affectedEnvOnly = envOnly.reduce((n, f) => n + f.count, 0);
   const envEvidence = envOnly.map(
     (f) =>
@@ -340,7 +345,7 @@ export function rankRootCauses(r: DiagnoseReport, inputs: DiagnoseInputs): RootC
         accounts: new Map(),
         evidence: [
           `Requests at p${Math.round(st.quantile * 100)} take ${msText(st.slowThresholdMs)} or more; the median request takes ${msText(st.p50LatencyMs)}.`,
-          `Those requests spend ${pct(stage.slowShare ?? 0)} of their time in ${stage.stage} (mean ${msText(stage.slowMeanMs ?? 0)}), which takes ${msText(stage.p50)} at p50 and ${msText(stage.p99)} at p99.`,
+          `Those requests spend ${pct(stage.slowShare ?? 0)} of their time in ${stage.stage} (mean ${msText(stage.slowMeanMs ?? 0)}; a typical request spends ${pct(stage.typicalShare ?? 0)} there), which takes ${msText(stage.p50)} at p50 and ${msText(stage.p99)} at p99.`,
           ...st.stages
             .filter((s) => s.stage !== stage.stage)
             .slice(0, 3)
@@ -428,7 +433,7 @@ function reproducedCauses(
     ...(iso ? [`Isolation: ${describeIsolation(iso)}.`] : []),
     ...(iso?.issues.slice(0, 3) ?? []),
   ];
-  const own = (): Map<string, number> => new Map([[f.classKey, f.count]]);
+  const own = (): Map<string, number> => new Map([[groupKey(f), f.count]]);
   const patternRefute = `failures of "${f.classKey}" whose inputs do not have this pattern (${f.signature})`;
   const nonFinite = f.anomalies.filter(
     (a) => a.kind === 'nan' || a.kind === 'infinite' || a.kind === 'non-numeric-string' || a.kind === 'null',
@@ -530,7 +535,7 @@ function dataSourceCauses(r: DiagnoseReport): Draft[] {
         : `Failures follow what ${name} served: ${describe(bad)}`,
       confidence: share >= 0.8 && good.errorRate <= 0.01 ? 'high' : 'medium',
       affected: bad.errors,
-      accounts: accounts(bad.errorClasses.map((c) => [c.message || c.name, c.count])),
+      accounts: accounts(bad.errorClasses.map((c) => [wholeClass(c.message || c.name), c.count])),
       evidence: [
         `${bad.errors} of the ${totalErrors} logged errors read ${name} (${bad.stage ? `stage ${bad.stage}, ` : ''}${describe(bad)}): error rate ${pct(bad.errorRate)} over ~${Math.round(bad.requests)} requests.`,
         `Requests that read ${name} with ${describe(good)}: error rate ${pct(good.errorRate)} over ~${Math.round(good.requests)} requests.`,
@@ -625,15 +630,44 @@ function driftCauses(r: DiagnoseReport, causes: readonly Draft[]): Draft[] {
   return out;
 }
 
+/** A draft's accounts per failure class, by signature (`*` for the class as a whole). */
+function byClass(accounts: Map<string, number>): Map<string, Map<string, number>> {
+  const out = new Map<string, Map<string, number>>();
+  for (const [key, n] of accounts) {
+    const [cls, sig] = key.split('\u0000') as [string, string];
+    const m = out.get(cls) ?? new Map<string, number>();
+    m.set(sig, (m.get(sig) ?? 0) + n);
+    out.set(cls, m);
+  }
+  return out;
+}
+
+const total = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);
+
+/**
+ * Failures two drafts both account for: per class, by signature when both know the signatures,
+ * else the smaller of the two class totals.
+ */
+function sharedFailures(a: Map<string, Map<string, number>>, b: Map<string, Map<string, number>>): number {
+  let shared = 0;
+  for (const [cls, sa] of a) {
+    const sb = b.get(cls);
+    if (!sb) continue;
+    if (sa.has(ANY) || sb.has(ANY)) shared += Math.min(total(sa), total(sb));
+    else for (const [sig, n] of sa) shared += Math.min(n, sb.get(sig) ?? 0);
+  }
+  return shared;
+}
+
 /** Ranks the drafts, and tells each cause which others account for the same failures. */
 function finish(drafts: Draft[], classCount: Map<string, number>, totalFailures: number): RootCause[] {
-  const explained = (d: Draft) => {
-    let n = 0;
-    for (const [k, c] of d.accounts) n += Math.min(c, classCount.get(k) ?? c);
-    return n;
-  };
   const ranked = drafts
-    .map((d) => ({ d, failures: explained(d) }))
+    .map((d) => {
+      const classes = byClass(d.accounts);
+      let failures = 0;
+      for (const [cls, m] of classes) failures += Math.min(total(m), classCount.get(cls) ?? total(m));
+      return { d, classes, failures };
+    })
     .sort(
       (a, b) =>
         weight[b.d.confidence] - weight[a.d.confidence] ||
@@ -641,12 +675,11 @@ function finish(drafts: Draft[], classCount: Map<string, number>, totalFailures:
         b.failures - a.failures ||
         b.d.affected - a.d.affected,
     );
-  return ranked.map(({ d, failures }, i) => {
+  return ranked.map(({ d, classes, failures }, i) => {
     const overlaps: string[] = [];
     ranked.forEach((other, j) => {
       if (j === i) return;
-      let shared = 0;
-      for (const [k, c] of d.accounts) shared += Math.min(c, other.d.accounts.get(k) ?? 0);
+      const shared = sharedFailures(classes, other.classes);
       if (shared === 0) return;
       const more =
         failures > other.failures
