@@ -9,13 +9,14 @@
  * that targets hold (bench/quick.test.ts runs it in `pnpm test`).
  *
  * Usage: tsx bench/report.ts [--quick] [--out <dir>] [--only <name,...>]
+ *        tsx bench/report.ts --render   (REPORT.md again from REPORT.json)
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type BenchRow, renderMarkdownTable, renderTable, rowProblems } from './rows.js';
+import { type BenchRow, fmt, renderMarkdownTable, renderTable, rowProblems } from './rows.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -207,7 +208,7 @@ export function renderMarkdown(report: Report): string {
   else {
     for (const r of failed)
       lines.push(
-        `- ${r.measure}${r.size ? ` [${r.size}]` : ''}: ${r.prodprobe.toPrecision(3)} ${r.unit}, target ${r.target}. ${r.note ?? ''}`,
+        `- ${r.measure}${r.size ? ` [${r.size}]` : ''}: ${fmt(r.prodprobe)} ${r.unit}, target ${r.target}. ${r.note ?? ''}`,
       );
     lines.push('');
     const why = readWhy();
@@ -228,6 +229,17 @@ function readWhy(): string | undefined {
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
+  if (argv.includes('--render')) {
+    // Only REPORT.md again, from REPORT.json (after bench/WHY.md or the renderer changed).
+    const dir = join(root, 'bench');
+    const saved = JSON.parse(readFileSync(join(dir, 'REPORT.json'), 'utf8')) as Report;
+    writeFileSync(
+      join(dir, 'REPORT.md'),
+      renderMarkdown({ ...saved, runs: saved.runs.map((r) => ({ ...r, log: '' })) }),
+    );
+    console.log(`written: ${join(dir, 'REPORT.md')}`);
+    return;
+  }
   const quick = argv.includes('--quick');
   const at = (flag: string) => (argv.includes(flag) ? argv[argv.indexOf(flag) + 1] : undefined);
   const outDir = resolve(
