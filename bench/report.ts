@@ -12,7 +12,7 @@
  *        tsx bench/report.ts --render   (REPORT.md again from REPORT.json)
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -132,10 +132,14 @@ export async function runReport(options: {
   const specs = options.only ? BENCHES.filter((b) => options.only!.includes(b.name)) : BENCHES;
   const loadAtStart = loadavg().map((x) => +x.toFixed(2));
   const runs: BenchRun[] = [];
-  for (const spec of specs) {
-    const run = await runOne(spec, options.quick, dir);
-    runs.push(run);
-    options.onRun?.(run);
+  try {
+    for (const spec of specs) {
+      const run = await runOne(spec, options.quick, dir);
+      runs.push(run);
+      options.onRun?.(run);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
   return {
     kind: 'prodprobe.bench-report',
