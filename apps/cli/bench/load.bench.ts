@@ -14,12 +14,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateTransactions } from '@prodprobe/fraud-model';
 import autocannon from 'autocannon';
+import { type BenchOptions, type BenchRow, median, row, runMain } from '../../../bench/rows.js';
 import { type DemoServer, startDemoServer } from '../src/demo/servers.js';
 
-const pairs = Number(process.env.LOAD_PAIRS ?? 12);
-const slicesPerPair = Number(process.env.LOAD_SLICES ?? 4);
-const sliceSeconds = Number(process.env.LOAD_SLICE_SECONDS ?? 1);
-const warmupSeconds = Number(process.env.LOAD_WARMUP_SECONDS ?? 2.5);
+// The report (bench/report.ts) sets a shorter configuration through these variables.
+let pairs = Number(process.env.LOAD_PAIRS ?? 12);
+let slicesPerPair = Number(process.env.LOAD_SLICES ?? 4);
+let sliceSeconds = Number(process.env.LOAD_SLICE_SECONDS ?? 1);
+let warmupSeconds = Number(process.env.LOAD_WARMUP_SECONDS ?? 2.5);
 // LOAD_AA=1 runs the control: two uninstrumented servers, to see the noise floor of the setup.
 const control = process.env.LOAD_AA === '1';
 // LOAD_SAMPLE_RATE: the share of successes the instrumented server logs (the target is for 10%).
@@ -32,7 +34,6 @@ const candidateArgs =
   process.env.LOAD_CANDIDATE?.split(' ').filter(Boolean) ??
   (control ? ['--no-instrumentation'] : ['--log-sample-rate', sampleRate]);
 const custom = process.env.LOAD_BASELINE !== undefined || process.env.LOAD_CANDIDATE !== undefined;
-const work = mkdtempSync(join(tmpdir(), 'prodprobe-load-'));
 const bodies = generateTransactions(64, { seed: 5 }).map((r) => JSON.stringify(r.transaction));
 
 interface Slice {
@@ -83,12 +84,6 @@ async function load(server: DemoServer, seconds: number): Promise<Slice> {
   };
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
-
 /**
  * A 95% confidence interval for the median, distribution-free: the order statistics k and n-k+1,
  * with k the largest such that P(Binomial(n, 1/2) < k) <= 2.5%.
@@ -109,80 +104,119 @@ function medianInterval(xs: number[]): [number, number] {
 
 const pct = (ratio: number) => `${((ratio - 1) * 100).toFixed(1)}%`;
 
-try {
-  const plain: Slice[] = [];
-  const instrumented: Slice[] = [];
-  // Per server pair: the median over its slices of each paired ratio.
-  const pairRps: number[] = [];
-  const pairP99: number[] = [];
-  const pairCpu: number[] = [];
-  for (let p = 0; p < pairs; p++) {
-    const [a, b] = await Promise.all([
-      startDemoServer('staging', join(work, `plain-${p}`), 'x'.repeat(32), process.cwd(), baselineArgs),
-      startDemoServer(
-        'staging',
-        join(work, `instrumented-${p}`),
-        'x'.repeat(32),
-        process.cwd(),
-        candidateArgs,
-      ),
-    ]);
-    try {
-      // Warm-up (JIT, log segments, the drift profile): the figures are discarded.
-      await load(a, warmupSeconds);
-      await load(b, warmupSeconds);
-      const ys: Slice[] = [];
-      const zs: Slice[] = [];
-      for (let s = 0; s < slicesPerPair; s++) {
-        // ABBA: neither side always goes first, so a trend within a pair cancels.
-        const first = (s + p) % 2 === 0;
-        const x = first ? await load(a, sliceSeconds) : undefined;
-        ys.push(await load(b, sliceSeconds));
-        zs.push(x ?? (await load(a, sliceSeconds)));
+/** The demo service with instrumentation on vs off under the same loopback load, ABBA pairs. */
+export async function bench({ quick }: BenchOptions): Promise<BenchRow[]> {
+  if (quick) [pairs, slicesPerPair, sliceSeconds, warmupSeconds] = [1, 1, 0.5, 0.5];
+  const work = mkdtempSync(join(tmpdir(), 'prodprobe-load-'));
+  try {
+    const plain: Slice[] = [];
+    const instrumented: Slice[] = [];
+    // Per server pair: the median over its slices of each paired ratio.
+    const pairRps: number[] = [];
+    const pairP99: number[] = [];
+    const pairCpu: number[] = [];
+    for (let p = 0; p < pairs; p++) {
+      const [a, b] = await Promise.all([
+        startDemoServer('staging', join(work, `plain-${p}`), 'x'.repeat(32), process.cwd(), baselineArgs),
+        startDemoServer(
+          'staging',
+          join(work, `instrumented-${p}`),
+          'x'.repeat(32),
+          process.cwd(),
+          candidateArgs,
+        ),
+      ]);
+      try {
+        // Warm-up (JIT, log segments, the drift profile): the figures are discarded.
+        await load(a, warmupSeconds);
+        await load(b, warmupSeconds);
+        const ys: Slice[] = [];
+        const zs: Slice[] = [];
+        for (let s = 0; s < slicesPerPair; s++) {
+          // ABBA: neither side always goes first, so a trend within a pair cancels.
+          const first = (s + p) % 2 === 0;
+          const x = first ? await load(a, sliceSeconds) : undefined;
+          ys.push(await load(b, sliceSeconds));
+          zs.push(x ?? (await load(a, sliceSeconds)));
+        }
+        plain.push(...zs);
+        instrumented.push(...ys);
+        const ratio = (f: (x: Slice) => number) => median(ys.map((y, i) => f(y) / f(zs[i]!)));
+        pairRps.push(ratio((x) => x.rps));
+        pairP99.push(ratio((x) => x.p99));
+        pairCpu.push(ratio((x) => x.cpuUs));
+      } finally {
+        await Promise.all([a.stop(), b.stop()]);
       }
-      plain.push(...zs);
-      instrumented.push(...ys);
-      const ratio = (f: (x: Slice) => number) => median(ys.map((y, i) => f(y) / f(zs[i]!)));
-      pairRps.push(ratio((x) => x.rps));
-      pairP99.push(ratio((x) => x.p99));
-      pairCpu.push(ratio((x) => x.cpuUs));
-    } finally {
-      await Promise.all([a.stop(), b.stop()]);
+      process.stderr.write(`pair ${p + 1}/${pairs} done\n`);
     }
-    process.stderr.write(`pair ${p + 1}/${pairs} done\n`);
+
+    const [rpsLo, rpsHi] = medianInterval(pairRps);
+    const [p99Lo, p99Hi] = medianInterval(pairP99);
+    const bad = [...plain, ...instrumented].reduce((n, x) => n + x.bad, 0);
+    const side = (xs: Slice[]) =>
+      `${median(xs.map((x) => x.rps)).toFixed(0)} req/s, p50 ${median(xs.map((x) => x.p50)).toFixed(2)} ms, p99 ${median(xs.map((x) => x.p99)).toFixed(2)} ms, server CPU ${median(xs.map((x) => x.cpuUs)).toFixed(1)} µs/request`;
+
+    const setup = custom
+      ? `serve ${baselineArgs.join(' ')} against serve ${candidateArgs.join(' ')}`
+      : `${Number(sampleRate) * 100}% log sampling`;
+    console.log(
+      `load test${control ? ' (A/A control: both servers uninstrumented)' : ''}: ${pairs} fresh server pairs x ${slicesPerPair} slices of ${sliceSeconds} s each side (${warmupSeconds} s warm-up), 16 connections, POST /predict, staging config, ${setup}`,
+    );
+    console.log(
+      `  ${custom ? 'baseline:           ' : 'instrumentation off:'} ${side(plain)} (median slice)`,
+    );
+    console.log(
+      `  ${custom ? 'candidate:          ' : control ? 'second plain server:' : 'capture + logging:  '} ${side(instrumented)} (median slice)`,
+    );
+    const rps = median(pairRps);
+    const p99 = median(pairP99);
+    console.log(
+      `  throughput cost: ${((1 - rps) * 100).toFixed(1)}% (95% CI ${((1 - rpsHi) * 100).toFixed(1)}% to ${((1 - rpsLo) * 100).toFixed(1)}%; target <= 10%); ratio ${rps.toFixed(3)}`,
+    );
+    console.log(
+      `  p99 latency cost: ${pct(p99)} (95% CI ${pct(p99Lo)} to ${pct(p99Hi)}; target <= 10%); ratio ${p99.toFixed(3)}`,
+    );
+    console.log(`  server CPU cost per request: ${pct(median(pairCpu))}`);
+    console.log(
+      `  (median over server pairs of each pair's median ratio over ${slicesPerPair} neighbouring slices)`,
+    );
+    console.log(`  throughput ratio per server pair: ${pairRps.map((x) => x.toFixed(3)).join(' ')}`);
+    console.log(`  p99 ratio per server pair:        ${pairP99.map((x) => x.toFixed(3)).join(' ')}`);
+    console.log(`  errors or non-2xx responses: ${bad}`);
+    if (bad > 0) throw new Error(`${bad} errors or non-2xx responses under load`);
+    const config = `${pairs} fresh server pairs × ${slicesPerPair} ABBA slices of ${sliceSeconds} s, 16 connections, ${setup}; median over pairs of each pair's median ratio`;
+    const plainRps = median(plain.map((x) => x.rps));
+    const instrumentedRps = median(instrumented.map((x) => x.rps));
+    return [
+      row({
+        measure: 'demo server: throughput, instrumentation on vs off (loopback load)',
+        size: null,
+        unit: 'req/s',
+        baselineName: 'instrumentation off',
+        baseline: plainRps,
+        prodprobe: instrumentedRps,
+        ratio: rps,
+        target: '≤ 10% lower (ratio ≥ 0.90)',
+        ok: rps >= 0.9,
+        note: `95% CI of the ratio ${rpsLo.toFixed(3)}–${rpsHi.toFixed(3)}; per pair ${pairRps.map((x) => x.toFixed(2)).join(' ')}; ${config}`,
+      }),
+      row({
+        measure: 'demo server: p99 latency, instrumentation on vs off (loopback load)',
+        size: null,
+        unit: 'ms',
+        baselineName: 'instrumentation off',
+        baseline: median(plain.map((x) => x.p99)),
+        prodprobe: median(instrumented.map((x) => x.p99)),
+        ratio: p99,
+        target: '≤ 10% higher (ratio ≤ 1.10)',
+        ok: p99 <= 1.1,
+        note: `95% CI of the ratio ${p99Lo.toFixed(3)}–${p99Hi.toFixed(3)}; per pair ${pairP99.map((x) => x.toFixed(2)).join(' ')}; ${config}`,
+      }),
+    ];
+  } finally {
+    rmSync(work, { recursive: true, force: true });
   }
-
-  const [rpsLo, rpsHi] = medianInterval(pairRps);
-  const [p99Lo, p99Hi] = medianInterval(pairP99);
-  const bad = [...plain, ...instrumented].reduce((n, x) => n + x.bad, 0);
-  const side = (xs: Slice[]) =>
-    `${median(xs.map((x) => x.rps)).toFixed(0)} req/s, p50 ${median(xs.map((x) => x.p50)).toFixed(2)} ms, p99 ${median(xs.map((x) => x.p99)).toFixed(2)} ms, server CPU ${median(xs.map((x) => x.cpuUs)).toFixed(1)} µs/request`;
-
-  const setup = custom
-    ? `serve ${baselineArgs.join(' ')} against serve ${candidateArgs.join(' ')}`
-    : `${Number(sampleRate) * 100}% log sampling`;
-  console.log(
-    `load test${control ? ' (A/A control: both servers uninstrumented)' : ''}: ${pairs} fresh server pairs x ${slicesPerPair} slices of ${sliceSeconds} s each side (${warmupSeconds} s warm-up), 16 connections, POST /predict, staging config, ${setup}`,
-  );
-  console.log(`  ${custom ? 'baseline:           ' : 'instrumentation off:'} ${side(plain)} (median slice)`);
-  console.log(
-    `  ${custom ? 'candidate:          ' : control ? 'second plain server:' : 'capture + logging:  '} ${side(instrumented)} (median slice)`,
-  );
-  const rps = median(pairRps);
-  const p99 = median(pairP99);
-  console.log(
-    `  throughput cost: ${((1 - rps) * 100).toFixed(1)}% (95% CI ${((1 - rpsHi) * 100).toFixed(1)}% to ${((1 - rpsLo) * 100).toFixed(1)}%; target <= 10%); ratio ${rps.toFixed(3)}`,
-  );
-  console.log(
-    `  p99 latency cost: ${pct(p99)} (95% CI ${pct(p99Lo)} to ${pct(p99Hi)}; target <= 10%); ratio ${p99.toFixed(3)}`,
-  );
-  console.log(`  server CPU cost per request: ${pct(median(pairCpu))}`);
-  console.log(
-    `  (median over server pairs of each pair's median ratio over ${slicesPerPair} neighbouring slices)`,
-  );
-  console.log(`  throughput ratio per server pair: ${pairRps.map((x) => x.toFixed(3)).join(' ')}`);
-  console.log(`  p99 ratio per server pair:        ${pairP99.map((x) => x.toFixed(3)).join(' ')}`);
-  console.log(`  errors or non-2xx responses: ${bad}`);
-} finally {
-  rmSync(work, { recursive: true, force: true });
 }
+
+await runMain(import.meta.url, bench);

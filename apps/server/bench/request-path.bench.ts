@@ -13,9 +13,10 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type BenchOptions, type BenchRow, row as benchRow, runMain } from '../../../bench/rows.js';
 
-const processes = Number(process.env.PATH_PROCESSES ?? 3);
-const blocks = Number(process.env.PATH_BLOCKS ?? 20);
+let processes = Number(process.env.PATH_PROCESSES ?? 3);
+let blocks = Number(process.env.PATH_BLOCKS ?? 20);
 const blockSize = 4000;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 
@@ -113,7 +114,11 @@ if (process.argv[2] === '--child') {
       sampleRate: sides.sampled.sampleRate,
     }),
   );
-} else {
+}
+
+/** What capture + logging add to one prediction on the service's request path, in child processes. */
+export async function bench({ quick }: BenchOptions): Promise<BenchRow[]> {
+  if (quick) [processes, blocks] = [1, 1];
   const work = mkdtempSync(join(tmpdir(), 'prodprobe-path-'));
   const self = fileURLToPath(import.meta.url);
   try {
@@ -153,7 +158,22 @@ if (process.argv[2] === '--child') {
     console.log(
       `  per process, added at ${rate * 100}% on the event loop: ${results.map((r) => r.sampled.loop.toFixed(2)).join(' ')} µs (median of paired blocks)`,
     );
+    const added = (label: string, side: 'sampledOut' | 'sampled') =>
+      benchRow({
+        measure: `demo server: event-loop CPU per prediction, instrumentation ${label} (no HTTP)`,
+        size: null,
+        unit: 'µs',
+        baselineName: 'instrumentation off',
+        baseline: off.loop,
+        prodprobe: off.loop + of((r) => r[side].loop),
+        target: '— (context for the load rows)',
+        ok: null,
+        note: `createPredictor's request path, ${processes} processes × ${blocks} interleaved blocks of ${blockSize}, 16 in flight; a kept entry costs ${kept('sampled', (c) => c.loop)} µs on the event loop`,
+      });
+    return [added('at 0% log sampling', 'sampledOut'), added(`at ${rate * 100}% log sampling`, 'sampled')];
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
 }
+
+if (process.argv[2] !== '--child') await runMain(import.meta.url, bench);

@@ -7,6 +7,7 @@
  * sites stay monomorphic, as in a server), warm-up, then alternating rounds and the median.
  */
 import { performance } from 'node:perf_hooks';
+import { type BenchOptions, type BenchRow, median, row, runMain } from '../../../bench/rows.js';
 import { createMemoryCaptureStore, withCapture } from '../src/index.js';
 
 interface Txn {
@@ -16,9 +17,9 @@ interface Txn {
   country: string;
 }
 
-const N = 1_000_000;
-const ROUNDS = 15;
-const WARMUP_CALLS = 300_000;
+let N = 1_000_000;
+let ROUNDS = 15;
+let WARMUP_CALLS = 300_000;
 
 let seed = 42;
 const rand = () => {
@@ -74,18 +75,12 @@ async function time(fn: (n: number) => number | Promise<number>, n: number): Pro
   return ((performance.now() - t0) * 1e6) / n;
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
-
 async function compare(
   label: string,
   direct: (n: number) => number | Promise<number>,
   wrap: (n: number) => number | Promise<number>,
   n: number,
-): Promise<number> {
+): Promise<{ direct: number; wrapped: number; overhead: number }> {
   await time(direct, WARMUP_CALLS);
   await time(wrap, WARMUP_CALLS);
   const d: number[] = [];
@@ -105,15 +100,38 @@ async function compare(
       `  overhead            ${diff.toFixed(1).padStart(8)} ns/call  (ratio ${(mw / md).toFixed(2)}x; ` +
       `per-round overhead min ${Math.min(...perRound).toFixed(1)} / max ${Math.max(...perRound).toFixed(1)} ns)\n`,
   );
-  return diff;
+  return { direct: md, wrapped: mw, overhead: diff };
 }
 
-const syncOverhead = await compare('sync predict, success path', loopDirect, loopWrapped, N);
-const asyncOverhead = await compare('async predict, success path', loopDirectAsync, loopWrappedAsync, N / 4);
-if (wrapped.stats().failures !== 0 || wrappedAsync.stats().failures !== 0)
-  throw new Error('bench predict failed');
-process.stdout.write(
-  `target: < 200 ns/call overhead -> sync ${syncOverhead < 200 ? 'met' : 'NOT met'} (${syncOverhead.toFixed(1)} ns), ` +
-    `async ${asyncOverhead < 200 ? 'met' : 'NOT met'} (${asyncOverhead.toFixed(1)} ns)\n` +
-    `(checksum ${sink.toFixed(3)})\n`,
-);
+/** withCapture's success path against the bare call, sync and async. */
+export async function bench({ quick }: BenchOptions): Promise<BenchRow[]> {
+  if (quick) {
+    N = 40_000;
+    ROUNDS = 1;
+    WARMUP_CALLS = 10_000;
+  }
+  const sync = await compare('sync predict, success path', loopDirect, loopWrapped, N);
+  const async_ = await compare('async predict, success path', loopDirectAsync, loopWrappedAsync, N / 4);
+  if (wrapped.stats().failures !== 0 || wrappedAsync.stats().failures !== 0)
+    throw new Error('bench predict failed');
+  process.stdout.write(
+    `target: < 200 ns/call overhead -> sync ${sync.overhead < 200 ? 'met' : 'NOT met'} (${sync.overhead.toFixed(1)} ns), ` +
+      `async ${async_.overhead < 200 ? 'met' : 'NOT met'} (${async_.overhead.toFixed(1)} ns)\n` +
+      `(checksum ${sink.toFixed(3)})\n`,
+  );
+  const r = (kind: string, x: typeof sync, calls: number) =>
+    row({
+      measure: `capture: withCapture success path, ${kind} predict`,
+      size: null,
+      unit: 'ns/call',
+      baselineName: 'the bare call',
+      baseline: x.direct,
+      prodprobe: x.wrapped,
+      target: '< 200 ns overhead',
+      ok: x.overhead < 200,
+      note: `overhead ${x.overhead.toFixed(1)} ns/call; median of ${ROUNDS} alternating rounds of ${calls.toLocaleString('en')} calls`,
+    });
+  return [r('sync', sync, N), r('async', async_, N / 4)];
+}
+
+await runMain(import.meta.url, bench);

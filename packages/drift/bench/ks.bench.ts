@@ -1,31 +1,130 @@
 /**
- * Exact KS statistic on 1,000,000 vs 1,000,000 values, including sorting (target < 2 s), with the
- * p-value as `ks_2samp(method='auto')` (asymptotic at this size) and with the exact p-value
- * (`method='exact'`, equal sizes). Baseline: sorting both samples alone.
+ * Two-sample KS test (statistic and `ks_2samp(method='auto')` p-value, sorting included) at 10k,
+ * 100k and 1M values per side, against scipy.stats.ks_2samp run on the same samples from this bench
+ * (python3 with scipy). Target: faster than scipy, the same statistic (1e-9) and p (1e-6).
+ * Without python3 + scipy the last figures recorded here (ks-scipy.json) stand in, said so in the rows.
  */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type BenchOptions, type BenchRow, count, median, row, runMain } from '../../../bench/rows.js';
 import { ksTwoSample } from '../src/stats/ks-test.js';
 import { sampleFrom } from '../src/stats/sample.js';
 
-const N = 1_000_000;
-let seed = 99;
-const rand = () => {
-  seed = (seed * 16807) % 2147483647;
-  return seed / 2147483647;
-};
-const gauss = () => Math.sqrt(-2 * Math.log(rand())) * Math.cos(2 * Math.PI * rand());
-const a = Float64Array.from({ length: N }, gauss);
-const b = Float64Array.from({ length: N }, () => gauss() + 0.002);
+const here = dirname(fileURLToPath(import.meta.url));
+const recordedFile = join(here, 'ks-scipy.json');
 
-function time<T>(fn: () => T): [number, T] {
-  const s = performance.now();
-  const r = fn();
-  return [(performance.now() - s) / 1000, r];
+interface ScipyFigure {
+  statistic: number;
+  pvalue: number;
+  seconds: number;
+  scipy: string;
+  numpy: string;
+}
+interface Recorded {
+  date: string;
+  machine: string;
+  sizes: Record<string, ScipyFigure>;
 }
 
-const [tSort] = time(() => [Float64Array.from(a).sort(), Float64Array.from(b).sort()]);
-for (const method of ['auto', 'exact'] as const) {
-  const [t, r] = time(() => ksTwoSample(sampleFrom(a), sampleFrom(b), method));
-  console.log(
-    `KS 1M vs 1M (${method} -> ${r.method} p): ${t.toFixed(3)} s (target < 2 s), D=${r.statistic.toFixed(6)} p=${r.pValue.toPrecision(4)} | baseline sort only ${tSort.toFixed(3)} s | ratio ${(t / tSort).toFixed(2)}x`,
-  );
+/** The same seeded normal samples every run (b shifted by 0.002 sd), so recorded figures stay comparable. */
+function samples(n: number): [Float64Array, Float64Array] {
+  let seed = 99;
+  const rand = () => {
+    seed = (seed * 16807) % 2147483647;
+    return seed / 2147483647;
+  };
+  const gauss = () => Math.sqrt(-2 * Math.log(rand())) * Math.cos(2 * Math.PI * rand());
+  const a = Float64Array.from({ length: n }, gauss);
+  const b = Float64Array.from({ length: n }, () => gauss() + 0.002);
+  return [a, b];
 }
+
+function scipyOn(a: Float64Array, b: Float64Array, runs: number): ScipyFigure | undefined {
+  const dir = mkdtempSync(join(tmpdir(), 'ks-bench-'));
+  try {
+    writeFileSync(join(dir, 'a.f64'), new Uint8Array(a.buffer));
+    writeFileSync(join(dir, 'b.f64'), new Uint8Array(b.buffer));
+    const r = spawnSync(
+      'python3',
+      [join(here, 'ks_scipy.py'), join(dir, 'a.f64'), join(dir, 'b.f64'), String(runs)],
+      { encoding: 'utf8' },
+    );
+    if (r.status !== 0) {
+      console.log(`scipy not run: ${r.error?.message ?? r.stderr.trim().split('\n').pop()}`);
+      return undefined;
+    }
+    return JSON.parse(r.stdout) as ScipyFigure;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function readRecorded(): Recorded | undefined {
+  try {
+    return JSON.parse(readFileSync(recordedFile, 'utf8')) as Recorded;
+  } catch {
+    return undefined;
+  }
+}
+
+/** KS at three sizes against scipy on the same samples. */
+export async function bench({ quick }: BenchOptions): Promise<BenchRow[]> {
+  const sizes = quick ? [10_000] : [10_000, 100_000, 1_000_000];
+  const recorded = readRecorded();
+  const fresh: Record<string, ScipyFigure> = {};
+  const rows: BenchRow[] = [];
+  for (const n of sizes) {
+    const [a, b] = samples(n);
+    const runs = quick ? 1 : n >= 1_000_000 ? 5 : 15;
+    let result = ksTwoSample(sampleFrom(a), sampleFrom(b));
+    const times: number[] = [];
+    for (let r = 0; r < runs; r++) {
+      const t = performance.now();
+      result = ksTwoSample(sampleFrom(a), sampleFrom(b));
+      times.push((performance.now() - t) / 1000);
+    }
+    const ours = median(times);
+    let scipy = scipyOn(a, b, runs);
+    let source = 'run in this bench';
+    if (scipy) fresh[String(n)] = scipy;
+    else if (recorded?.sizes[String(n)]) {
+      scipy = recorded.sizes[String(n)]!;
+      source = `last recorded figure (${recorded.date}, ${recorded.machine})`;
+    }
+    const dStat = scipy ? Math.abs(result.statistic - scipy.statistic) : Number.NaN;
+    const dP = scipy ? Math.abs(result.pValue - scipy.pvalue) : Number.NaN;
+    console.log(
+      `KS ${count(n)} vs ${count(n)} (${result.method} p): ours ${(ours * 1000).toFixed(1)} ms, D=${result.statistic} p=${result.pValue}` +
+        (scipy
+          ? ` | scipy ${scipy.scipy} (${source}) ${(scipy.seconds * 1000).toFixed(1)} ms, D=${scipy.statistic} p=${scipy.pvalue} | |ΔD|=${dStat.toExponential(1)} |Δp|=${dP.toExponential(1)}`
+          : ' | scipy: not available and no recorded figure'),
+    );
+    rows.push(
+      row({
+        measure: 'drift: KS two-sample (statistic + p, sorting included)',
+        size: `${count(n)} vs ${count(n)}`,
+        unit: 'ms',
+        baselineName: scipy ? 'scipy.stats.ks_2samp' : null,
+        baseline: scipy ? scipy.seconds * 1000 : null,
+        prodprobe: ours * 1000,
+        target: 'faster than scipy, |ΔD| ≤ 1e-9, |Δp| ≤ 1e-6',
+        ok: scipy ? ours < scipy.seconds && dStat <= 1e-9 && dP <= 1e-6 : false,
+        note: scipy
+          ? `${result.method} p; D=${result.statistic.toPrecision(6)}, p=${result.pValue.toPrecision(6)}; |ΔD|=${dStat.toExponential(1)}, |Δp|=${dP.toExponential(1)}; scipy ${scipy.scipy}: ${source}; medians of ${runs}`
+          : 'no python3 with scipy here and no recorded figure',
+      }),
+    );
+  }
+  // Full runs keep the figures for machines without scipy (quick runs are too short to time).
+  if (!quick && Object.keys(fresh).length === sizes.length) {
+    const machine = `${cpus().length} cores, ${cpus()[0]?.model.trim() ?? 'unknown cpu'}, node ${process.version}`;
+    const out: Recorded = { date: new Date().toISOString().slice(0, 10), machine, sizes: fresh };
+    writeFileSync(recordedFile, `${JSON.stringify(out, null, 2)}\n`);
+  }
+  return rows;
+}
+
+await runMain(import.meta.url, bench);

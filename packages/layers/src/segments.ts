@@ -82,6 +82,21 @@ export function planSegments(info: ModelInfo, maxOutputs: number): Segment[] | n
   return segments;
 }
 
+/**
+ * Consecutive segments `from` (inclusive) to `to` (exclusive) of a plan as one: their nodes, outputs
+ * and the inputs none of them produces; `lastReader` keeps the values read after `to` (indices into
+ * the same plan).
+ */
+export function mergeSegments(plan: readonly Segment[], from: number, to: number): Segment {
+  const parts = plan.slice(from, to);
+  const outputs = parts.flatMap((p) => p.outputs);
+  const inside = new Set(outputs);
+  const inputs = [...new Set(parts.flatMap((p) => p.inputs))].filter((name) => !inside.has(name));
+  const lastReader = new Map<string, number>();
+  for (const p of parts) for (const [name, last] of p.lastReader) if (last >= to) lastReader.set(name, last);
+  return { start: parts[0]!.start, end: parts[parts.length - 1]!.end, inputs, outputs, lastReader };
+}
+
 // --- protobuf wire format: enough to copy the fields of a model without decoding them ----------
 
 function readVarint(buf: Uint8Array, pos: number): [value: number, next: number] {

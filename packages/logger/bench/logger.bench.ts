@@ -5,7 +5,7 @@
  *    logging the same fields to the same kind of file (pino.destination, async); target ratio ≥ 1.0;
  * 3. p99 event-loop delay while logging 5,000 full entries a second (target < 10 ms), next to the
  *    same timer loop with no logging.
- * Run: pnpm --filter @prodprobe/logger bench
+ * Run: pnpm --filter @prodprobe/logger bench (`-- --quick` for one short round)
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -15,6 +15,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { createSanitizer, encode, inputHash } from '@prodprobe/sanitize';
 import pino from 'pino';
+import { type BenchOptions, type BenchRow, count, row, runMain } from '../../../bench/rows.js';
 import { createPredictionLogger, type PredictionInput, sampleUnit } from '../src/index.js';
 import { computeInputStats } from '../src/input-stats.js';
 import { inputStatsJsonOf, sanitizedJsonWithStats } from '../src/stats-json.js';
@@ -54,7 +55,7 @@ function makeEntry(i: number): PredictionInput {
 const POOL = Array.from({ length: 4096 }, (_, i) => makeEntry(i));
 
 // 1. Sampled-out log() ------------------------------------------------------------------------
-function benchSampledOut(): { ours: number; pinoDisabled: number } {
+function benchSampledOut(iterations: number, rounds: number): { ours: number; pinoDisabled: number } {
   const logger = createPredictionLogger({
     dir: freshDir(),
     sampleRate: 0.001,
@@ -67,10 +68,9 @@ function benchSampledOut(): { ours: number; pinoDisabled: number } {
     { level: 'info' },
     pino.destination({ dest: join(freshDir() + '.pino'), sync: false, mkdir: true }),
   );
-  const iterations = 2_000_000;
   const oursRuns: number[] = [];
   const pinoRuns: number[] = [];
-  for (let round = 0; round < 5; round++) {
+  for (let round = 0; round < rounds; round++) {
     let t = process.hrtime.bigint();
     for (let i = 0; i < iterations; i++) logger.log(out[i & (out.length - 1)] ?? (out[0] as PredictionInput));
     oursRuns.push(Number(process.hrtime.bigint() - t) / iterations);
@@ -82,10 +82,9 @@ function benchSampledOut(): { ours: number; pinoDisabled: number } {
 }
 
 // 2. Full-entry throughput --------------------------------------------------------------------
-const N = 20_000;
 const BATCH = 500; // yield to the event loop like a server between requests
 
-async function oursFull(): Promise<number> {
+async function oursFull(N: number): Promise<number> {
   const logger = createPredictionLogger({
     dir: freshDir(),
     sampleRate: 1,
@@ -105,7 +104,7 @@ async function oursFull(): Promise<number> {
   return N / secs;
 }
 
-async function pinoFull(): Promise<number> {
+async function pinoFull(N: number): Promise<number> {
   const dest = pino.destination({
     dest: join(freshDir() + '.jsonl'),
     sync: false,
@@ -181,7 +180,10 @@ function breakdown(): Record<string, number> {
 }
 
 // 3. Event-loop delay at 5,000 entries/s ------------------------------------------------------
-async function loopDelay(withLogger: boolean): Promise<{ p99ms: number; maxms: number; logged: number }> {
+async function loopDelay(
+  withLogger: boolean,
+  ms: number,
+): Promise<{ p99ms: number; maxms: number; logged: number }> {
   const logger = withLogger
     ? createPredictionLogger({ dir: freshDir(), sampleRate: 1, modelVersion: 'v1' })
     : undefined;
@@ -196,7 +198,7 @@ async function loopDelay(withLogger: boolean): Promise<{ p99ms: number; maxms: n
         if (logger) logger.log(POOL[logged & 4095] as PredictionInput);
         logged++;
       }
-      if (Date.now() - started >= 3000) {
+      if (Date.now() - started >= ms) {
         clearInterval(timer);
         resolve();
       }
@@ -209,38 +211,90 @@ async function loopDelay(withLogger: boolean): Promise<{ p99ms: number; maxms: n
   return { p99ms: h.percentile(99) / 1e6, maxms: h.max / 1e6, logged };
 }
 
-async function main(): Promise<void> {
-  const so = benchSampledOut();
+/** Sampled-out log(), full entries vs pino at three sizes, and event-loop delay under logging. */
+export async function bench({ quick }: BenchOptions): Promise<BenchRow[]> {
+  const rows: BenchRow[] = [];
+  const rounds = quick ? 1 : 5;
+  const so = benchSampledOut(quick ? 20_000 : 2_000_000, rounds);
   console.log('1. sampled-out log()');
   console.log(`   ours:                         ${so.ours.toFixed(1)} ns/op  (target < 300 ns)`);
   console.log(
     `   baseline pino disabled level: ${so.pinoDisabled.toFixed(1)} ns/op  ratio ours/pino time = ${(so.ours / so.pinoDisabled).toFixed(2)}`,
   );
-
-  const oursRuns: number[] = [];
-  const pinoRuns: number[] = [];
-  for (let round = 0; round < 5; round++) {
-    pinoRuns.push(await pinoFull());
-    oursRuns.push(await oursFull());
-  }
-  const ours = median(oursRuns);
-  const p = median(pinoRuns);
-  console.log(`2. full entries to disk (${N} entries, median of 5 alternating runs)`);
-  console.log(
-    `   ours: ${Math.round(ours).toLocaleString('en')} entries/s (${(1e6 / ours).toFixed(2)} µs/entry)`,
+  rows.push(
+    row({
+      measure: 'logger: a sampled-out log() call',
+      size: null,
+      unit: 'ns/call',
+      baselineName: null,
+      baseline: null,
+      prodprobe: so.ours,
+      target: '< 300 ns',
+      ok: so.ours < 300,
+      note: `median of ${rounds} runs; for scale, pino's disabled-level call: ${so.pinoDisabled.toFixed(1)} ns (it does no sampling decision)`,
+    }),
   );
-  console.log(`   pino: ${Math.round(p).toLocaleString('en')} entries/s (${(1e6 / p).toFixed(2)} µs/entry)`);
-  console.log(`   ratio ours/pino throughput = ${(ours / p).toFixed(2)}  (target >= 1.0)`);
-  console.log('   where a full entry goes (µs):');
-  for (const [k, v] of Object.entries(breakdown())) console.log(`     ${k.padEnd(26)} ${v.toFixed(2)}`);
 
-  const base = await loopDelay(false);
-  const withLog = await loopDelay(true);
-  console.log('3. event-loop delay at 5,000 entries/s for 3 s (monitorEventLoopDelay, 1 ms resolution)');
+  for (const n of quick ? [2000] : [10_000, 50_000, 200_000]) {
+    const oursRuns: number[] = [];
+    const pinoRuns: number[] = [];
+    for (let round = 0; round < rounds; round++) {
+      pinoRuns.push(await pinoFull(n));
+      oursRuns.push(await oursFull(n));
+    }
+    const ours = median(oursRuns);
+    const p = median(pinoRuns);
+    console.log(`2. full entries to disk (${n} entries, median of ${rounds} alternating runs)`);
+    console.log(
+      `   ours: ${Math.round(ours).toLocaleString('en')} entries/s (${(1e6 / ours).toFixed(2)} µs/entry)`,
+    );
+    console.log(
+      `   pino: ${Math.round(p).toLocaleString('en')} entries/s (${(1e6 / p).toFixed(2)} µs/entry)`,
+    );
+    console.log(`   ratio ours/pino throughput = ${(ours / p).toFixed(2)}  (target >= 1.0)`);
+    rows.push(
+      row({
+        measure: 'logger: full entry to a file',
+        size: `${count(n)} entries`,
+        unit: 'entries/s',
+        baselineName: 'pino, same fields',
+        baseline: p,
+        prodprobe: ours,
+        target: "≥ 1.0× pino's entries/s",
+        ok: ours >= p,
+        note: `ours sanitizes, hashes, computes input stats, encodes losslessly and writes; pino gets the fields precomputed (pino.destination, async). Median of ${rounds} alternating runs`,
+      }),
+    );
+  }
+  if (!quick) {
+    console.log('   where a full entry goes (µs):');
+    for (const [k, v] of Object.entries(breakdown())) console.log(`     ${k.padEnd(26)} ${v.toFixed(2)}`);
+  }
+
+  const ms = quick ? 300 : 3000;
+  const base = await loopDelay(false, ms);
+  const withLog = await loopDelay(true, ms);
+  console.log(
+    `3. event-loop delay at 5,000 entries/s for ${ms / 1000} s (monitorEventLoopDelay, 1 ms resolution)`,
+  );
   console.log(`   baseline (timer only): p99 ${base.p99ms.toFixed(2)} ms, max ${base.maxms.toFixed(2)} ms`);
   console.log(
     `   with logger:           p99 ${withLog.p99ms.toFixed(2)} ms, max ${withLog.maxms.toFixed(2)} ms (${withLog.logged} entries, target p99 < 10 ms)`,
   );
+  rows.push(
+    row({
+      measure: 'logger: p99 event-loop delay while logging 5,000 full entries/s',
+      size: null,
+      unit: 'ms',
+      baselineName: 'the same timer loop, no logging',
+      baseline: base.p99ms,
+      prodprobe: withLog.p99ms,
+      target: '< 10 ms',
+      ok: withLog.p99ms < 10,
+      note: `${ms / 1000} s, max ${withLog.maxms.toFixed(1)} ms (baseline max ${base.maxms.toFixed(1)} ms)`,
+    }),
+  );
+  return rows;
 }
 
-await main();
+await runMain(import.meta.url, bench);

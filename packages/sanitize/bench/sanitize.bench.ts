@@ -5,6 +5,7 @@
  *
  * Run: pnpm --filter @prodprobe/sanitize bench
  */
+import { type BenchOptions, type BenchRow, fmt, row, runMain } from '../../../bench/rows.js';
 import { createSanitizer, encode, inputHash } from '../src/index.js';
 
 const PAYMENT = ['card', 'paypal', 'bank_transfer', 'buy_now_pay_later'];
@@ -83,66 +84,99 @@ function opsPerSecondPair(
   return [bestOurs, bestBase];
 }
 
-const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
+const fmtOps = (n: number): string => Math.round(n).toLocaleString('en-US');
 const POOL = 256;
 
-function compare(title: string, ours: (i: number) => unknown, baseline: (i: number) => unknown, n: number) {
-  const [mine, base] = opsPerSecondPair(ours, baseline, n);
+function compare(
+  title: string,
+  ours: (i: number) => unknown,
+  baseline: (i: number) => unknown,
+  n: number,
+  rounds: number,
+) {
+  const [mine, base] = opsPerSecondPair(ours, baseline, n, rounds);
   const ratio = base / mine;
   console.log(`${title}`);
-  console.log(`  JSON.stringify : ${fmt(base).padStart(12)} ops/s`);
-  console.log(`  ours           : ${fmt(mine).padStart(12)} ops/s`);
+  console.log(`  JSON.stringify : ${fmtOps(base).padStart(12)} ops/s`);
+  console.log(`  ours           : ${fmtOps(mine).padStart(12)} ops/s`);
   console.log(`  cost ratio     : ${ratio.toFixed(2)}× JSON.stringify`);
   return { base, mine, ratio };
 }
 
-const records = Array.from({ length: POOL }, (_, i) => makeRecord(i));
-const sanitizer = createSanitizer();
-const r1 = compare(
-  'default sanitizer, 20-field record',
-  (i) => sanitizer.sanitize(records[i % POOL]),
-  (i) => JSON.stringify(records[i % POOL]),
-  200_000,
-);
-console.log(
-  `  target         : ≥ 300,000 records/s and ≤ 3× JSON.stringify → ${r1.mine >= 300_000 && r1.ratio <= 3 ? 'MET' : 'NOT MET'}`,
-);
+/** The default sanitizer on a 20-field record against JSON.stringify of it (other variants are printed). */
+export async function bench({ quick }: BenchOptions): Promise<BenchRow[]> {
+  // Quick: one short round of each, to see that the bench still runs.
+  const scale = quick ? 0.02 : 1;
+  const rounds = quick ? 1 : 9;
+  const records = Array.from({ length: POOL }, (_, i) => makeRecord(i));
+  const sanitizer = createSanitizer();
+  const r1 = compare(
+    'default sanitizer, 20-field record',
+    (i) => sanitizer.sanitize(records[i % POOL]),
+    (i) => JSON.stringify(records[i % POOL]),
+    Math.round(200_000 * scale),
+    rounds,
+  );
+  console.log(
+    `  target         : ≥ 300,000 records/s and ≤ 3× JSON.stringify → ${r1.mine >= 300_000 && r1.ratio <= 3 ? 'MET' : 'NOT MET'}`,
+  );
 
-const ruled = createSanitizer({
-  hashKey: 'bench-key-0123456789abcdef',
-  rules: {
-    payment_method: 'keep',
-    country: { type: 'keepIf', values: COUNTRIES },
-    email: 'detect',
-    amount: { type: 'bucket', size: 10 },
-    transaction_id: 'hash',
-  },
-});
-compare(
-  'sanitizer with 5 rules (keep, keepIf, detect, bucket, hash), 20-field record',
-  (i) => ruled.sanitize(records[i % POOL]),
-  (i) => JSON.stringify(records[i % POOL]),
-  100_000,
-);
+  const ruled = createSanitizer({
+    hashKey: 'bench-key-0123456789abcdef',
+    rules: {
+      payment_method: 'keep',
+      country: { type: 'keepIf', values: COUNTRIES },
+      email: 'detect',
+      amount: { type: 'bucket', size: 10 },
+      transaction_id: 'hash',
+    },
+  });
+  compare(
+    'sanitizer with 5 rules (keep, keepIf, detect, bucket, hash), 20-field record',
+    (i) => ruled.sanitize(records[i % POOL]),
+    (i) => JSON.stringify(records[i % POOL]),
+    Math.round(100_000 * scale),
+    rounds,
+  );
 
-const plain = Array.from({ length: POOL }, (_, i) => makeEntry(i, false));
-compare(
-  'encode, logger entry of plain JSON values (fast path)',
-  (i) => encode(plain[i % POOL]),
-  (i) => JSON.stringify(plain[i % POOL]),
-  200_000,
-);
-const special = Array.from({ length: POOL }, (_, i) => makeEntry(i, true));
-compare(
-  'encode, logger entry with a NaN output (tagging path)',
-  (i) => encode(special[i % POOL]),
-  (i) => JSON.stringify(special[i % POOL]),
-  100_000,
-);
-compare(
-  'inputHash (canonical encoding + sha256), 20-field record',
-  (i) => inputHash(records[i % POOL]),
-  (i) => JSON.stringify(records[i % POOL]),
-  50_000,
-);
-if (sink < 0) console.log(sink);
+  const plain = Array.from({ length: POOL }, (_, i) => makeEntry(i, false));
+  compare(
+    'encode, logger entry of plain JSON values (fast path)',
+    (i) => encode(plain[i % POOL]),
+    (i) => JSON.stringify(plain[i % POOL]),
+    Math.round(200_000 * scale),
+    rounds,
+  );
+  const special = Array.from({ length: POOL }, (_, i) => makeEntry(i, true));
+  compare(
+    'encode, logger entry with a NaN output (tagging path)',
+    (i) => encode(special[i % POOL]),
+    (i) => JSON.stringify(special[i % POOL]),
+    Math.round(100_000 * scale),
+    rounds,
+  );
+  compare(
+    'inputHash (canonical encoding + sha256), 20-field record',
+    (i) => inputHash(records[i % POOL]),
+    (i) => JSON.stringify(records[i % POOL]),
+    Math.round(50_000 * scale),
+    rounds,
+  );
+  if (sink < 0) console.log(sink);
+  const us = (opsPerSecond: number) => 1e6 / opsPerSecond;
+  return [
+    row({
+      measure: 'sanitize: default sanitizer, 20-field record',
+      size: null,
+      unit: 'µs/record',
+      baselineName: 'JSON.stringify',
+      baseline: us(r1.base),
+      prodprobe: us(r1.mine),
+      target: '≥ 300k records/s (≤ 3.33 µs), ≤ 3× stringify',
+      ok: r1.mine >= 300_000 && r1.ratio <= 3,
+      note: `${fmt(r1.mine)} records/s; best of ${rounds} alternating rounds`,
+    }),
+  ];
+}
+
+await runMain(import.meta.url, bench);

@@ -425,3 +425,33 @@ describe('prodprobe drift', () => {
     }
   });
 });
+
+describe('prodprobe drift progress', () => {
+  // More rows than the progress threshold (100k).
+  let big = '';
+  beforeAll(() => {
+    big = join(dir, 'big.csv');
+    const lines = Array.from(
+      { length: 150_000 },
+      (_, i) => `${i},${(i * 7919) % 1000},${i % 3 ? 'card' : 'cash'}`,
+    );
+    writeFileSync(big, `id,amount,method\n${lines.join('\n')}\n`);
+  });
+  const compareBig = async (tty: boolean, json: boolean) => {
+    const m = memoryIo({ cwd: dir, tty });
+    const args = ['node', 'prodprobe', ...(json ? ['--json'] : []), 'drift', 'compare', 'big.csv', 'ref.csv'];
+    expect(await run(args, m.io)).toBe(0);
+    return m.stderr();
+  };
+
+  it('shows progress on stderr for a large file when stderr is a TTY', async () => {
+    const err = await compareBig(true, false);
+    expect(err).toMatch(/big\.csv .*\d\.\d\dM rows/);
+    expect(err.endsWith('\n')).toBe(true);
+  });
+
+  it('shows none when piped or with --json', async () => {
+    expect(await compareBig(false, false)).not.toMatch(/M rows/);
+    expect(await compareBig(true, true)).not.toMatch(/M rows/);
+  });
+});

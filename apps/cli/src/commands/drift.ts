@@ -43,11 +43,13 @@ interface Loaded {
   rows?: Record<string, unknown>[];
 }
 
+/** Progress on stderr for long reads: only on a TTY, and never with --json (`quiet`). */
 function progressBar(
   io: Io,
   label: string,
+  quiet: boolean,
 ): ((read: number, total: number | undefined) => void) & { done(): void } {
-  const tty = io.stderr.isTTY === true;
+  const tty = io.stderr.isTTY === true && !quiet;
   let last = 0;
   let shown = false;
   const fn = (read: number, total: number | undefined) => {
@@ -175,7 +177,7 @@ async function loadCapturedInputs(dir: string, io: Io): Promise<Loaded | undefin
   return { profile: builder.toJSON(), ...(rows.length <= EXACT_ROWS ? { rows } : {}) };
 }
 
-async function load(file: string, io: Io, keepRows: boolean): Promise<Loaded> {
+async function load(file: string, io: Io, keepRows: boolean, json: boolean): Promise<Loaded> {
   const saved = readProfileFile(file, io.cwd);
   if (saved) return { profile: saved };
   const path = resolve(io.cwd, file);
@@ -187,7 +189,7 @@ async function load(file: string, io: Io, keepRows: boolean): Promise<Loaded> {
     : undefined;
   let kept = 0;
   let dateColumns: readonly string[] = [];
-  const progress = progressBar(io, file);
+  const progress = progressBar(io, file, json);
   await readDataFile(
     file,
     io.cwd,
@@ -233,10 +235,11 @@ async function readTimedRows(
   file: string,
   time: string,
   io: Io,
+  json: boolean,
   add: (row: Record<string, unknown>, at: number) => void,
 ): Promise<string> {
   let rows = 0;
-  const progress = progressBar(io, file);
+  const progress = progressBar(io, file, json);
   await readDataFile(
     file,
     io.cwd,
@@ -305,7 +308,7 @@ export const registerDrift: RegisterCommand = (program, io) => {
     .argument('<data>', 'data file')
     .requiredOption('-o, --out <file>', 'where to write the profile JSON')
     .action(async (data: string, opts: { out: string }, command: Command) => {
-      const { profile } = await load(data, io, false);
+      const { profile } = await load(data, io, false, Boolean(command.optsWithGlobals().json));
       writeOut(io, opts.out, `${JSON.stringify(profile)}\n`);
       if (command.optsWithGlobals().json)
         printJson(io, { out: opts.out, rows: profile.rowCount, fields: Object.keys(profile.fields) });
@@ -344,8 +347,9 @@ export const registerDrift: RegisterCommand = (program, io) => {
         if (opts.failOn !== undefined && opts.failOn !== 'drift' && opts.failOn !== 'warning') {
           throw new CliError(`--fail-on: expected "drift" or "warning", got "${opts.failOn}"`);
         }
-        const ref = await load(reference, io, true);
-        const cur = await load(current, io, true);
+        const json = Boolean(command.optsWithGlobals().json);
+        const ref = await load(reference, io, true, json);
+        const cur = await load(current, io, true, json);
         const fields = opts.fields
           ?.split(',')
           .map((s) => s.trim())
@@ -403,7 +407,8 @@ export const registerDrift: RegisterCommand = (program, io) => {
           throw new CliError(
             `${current}: a data file; name its time column with --time (or give a prediction log folder)`,
           );
-        const ref = await load(reference, io, false);
+        const json = Boolean(command.optsWithGlobals().json);
+        const ref = await load(reference, io, false, json);
         const add = (row: Record<string, unknown>, at: number) => {
           try {
             windows.add(row, at);
@@ -423,7 +428,7 @@ export const registerDrift: RegisterCommand = (program, io) => {
                 'not a prediction log folder (no log entries in it)',
               )
             ).source
-          : await readTimedRows(current, opts.time!, io, add);
+          : await readTimedRows(current, opts.time!, io, json, add);
         const fields = opts.fields
           ?.split(',')
           .map((s) => s.trim())

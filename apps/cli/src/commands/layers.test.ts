@@ -140,3 +140,24 @@ describe('prodprobe layers compare', () => {
     expect(bad.stderr).toMatch(/not an ONNX inspection report/);
   });
 });
+
+describe('prodprobe layers inspect progress', () => {
+  // --batch-size 1 splits the 3-node model into several parts, as a big model is split.
+  const inspect = async (tty: boolean, json: boolean) => {
+    const m = memoryIo({ cwd: dir, tty });
+    const args = ['layers', 'inspect', 'a.onnx', '--input', 'feeds.json', '--batch-size', '1'];
+    await run(['node', 'prodprobe', ...(json ? ['--json'] : []), ...args], m.io);
+    return m.stderr();
+  };
+
+  it('shows progress on a TTY', async () => {
+    const err = await inspect(true, false);
+    expect(err).toMatch(/inspected part 1\/\d+/);
+    expect(err).toMatch(/inspected part (\d+)\/\1\n/);
+  });
+
+  it('shows none when piped or with --json', async () => {
+    expect(await inspect(false, false)).not.toContain('inspected part');
+    expect(await inspect(true, true)).not.toContain('inspected part');
+  });
+});

@@ -249,8 +249,10 @@ export const registerLayers: RegisterCommand = (program, io) => {
           return inspectOnnx(resolve(io.cwd, model), feeds, {
             ...(batchSize === undefined ? {} : { batchSize }),
             keepTensors: opts.keepTensors ?? false,
+            // A model split into several parts shows progress, on a TTY only and never with --json.
             onProgress: (done, total) => {
-              if (total > 1) io.stderr.write(`inspected batch ${done}/${total}\n`);
+              if (total > 1 && io.stderr.isTTY === true && !json)
+                io.stderr.write(`\rinspected part ${done}/${total}${done === total ? '\n' : ''}`);
             },
           });
         });

@@ -19,8 +19,68 @@ export function sampleFrom(values: ArrayLike<number>): Sample {
     if (!Number.isNaN(v)) out[n++] = v;
   }
   const sorted = n === out.length ? out : out.slice(0, n);
-  sorted.sort();
+  sortFloat64(sorted);
   return { values: sorted };
+}
+
+const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+/** Below this many values the built-in sort is as fast (the radix sort's 4 tables of 65,536 cost). */
+const RADIX_MIN = 8192;
+
+/**
+ * Sorts a Float64Array (no NaN) ascending, -0 before 0 as `TypedArray.prototype.sort`: an LSD radix
+ * sort on the bits, 16 at a pass, which is 3-4x the built-in sort on large samples (sorting is most
+ * of the time of a KS test). Each double becomes an unsigned key that orders like the number: sign
+ * bit flipped for positives, every bit flipped for negatives.
+ */
+export function sortFloat64(a: Float64Array): void {
+  const n = a.length;
+  if (n < RADIX_MIN || !littleEndian) {
+    a.sort();
+    return;
+  }
+  const u = new Uint32Array(a.buffer, a.byteOffset, 2 * n); // u[2i] low word, u[2i + 1] high word
+  for (let i = 1; i < 2 * n; i += 2) {
+    const hi = u[i]!;
+    if (hi >>> 31) {
+      u[i] = ~hi;
+      u[i - 1] = ~u[i - 1]!;
+    } else u[i] = hi ^ 0x80000000;
+  }
+  let src: Uint32Array = u;
+  let dst: Uint32Array = new Uint32Array(2 * n);
+  const offsets = new Uint32Array(65536);
+  for (let pass = 0; pass < 4; pass++) {
+    const word = pass >> 1;
+    const shift = (pass & 1) * 16;
+    offsets.fill(0);
+    for (let i = word; i < 2 * n; i += 2) offsets[(src[i]! >>> shift) & 0xffff]!++;
+    // A digit every key shares (the exponent bits of most samples) needs no pass.
+    if (offsets[(src[word]! >>> shift) & 0xffff] === n) continue;
+    let at = 0;
+    for (let d = 0; d < 65536; d++) {
+      const c = offsets[d]!;
+      offsets[d] = at;
+      at += c;
+    }
+    for (let i = 0; i < 2 * n; i += 2) {
+      const to = 2 * offsets[(src[i + word]! >>> shift) & 0xffff]!++;
+      dst[to] = src[i]!;
+      dst[to + 1] = src[i + 1]!;
+    }
+    const t = src;
+    src = dst;
+    dst = t;
+  }
+  if (src !== u) u.set(src);
+  for (let i = 1; i < 2 * n; i += 2) {
+    const hi = u[i]!;
+    if (hi >>> 31) u[i] = hi ^ 0x80000000;
+    else {
+      u[i] = ~hi;
+      u[i - 1] = ~u[i - 1]!;
+    }
+  }
 }
 
 /**
