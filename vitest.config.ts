@@ -4,7 +4,7 @@ import { defineConfig } from 'vitest/config';
 // which .ci/run turns into its closing `tests: N passed, M failed` line.
 export default defineConfig({
   test: {
-    projects: ['packages/*', 'apps/*', 'examples/*', 'scripts', 'bench'],
+    projects: ['packages/*', 'apps/*', 'examples/*', 'scripts', 'bench', 'faults'],
     reporters: ['default', 'json'],
     outputFile: { json: '.reports/vitest.json' },
   },
