@@ -4,7 +4,9 @@ import { spawnSync } from 'node:child_process';
 
 const args = process.argv.slice(2);
 if (args.includes('--help') || args.includes('-h')) {
-  console.log('usage: pnpm test:faults [--long] [vitest filters...]\n  --long  the long variants (FAULTS_LONG=1)');
+  console.log(
+    'usage: pnpm test:faults [--long] [vitest filters...]\n  --long  the long variants (FAULTS_LONG=1)',
+  );
   process.exit(0);
 }
 const long = args.includes('--long');
