@@ -11,7 +11,7 @@ import { type BenchOptions, type BenchRow, median, row, runMain } from '../../..
 import { createMemoryCaptureStore, withCapture } from '../src/index.js';
 
 interface Txn {
-  amount: number;
+  order_total: number;
   age: number;
   hour: number;
   country: string;
@@ -27,14 +27,14 @@ const rand = () => {
   return seed / 2 ** 31;
 };
 const inputs: Txn[] = Array.from({ length: 1024 }, () => ({
-  amount: rand() * 500,
+  order_total: rand() * 500,
   age: 18 + Math.floor(rand() * 60),
   hour: Math.floor(rand() * 24),
   country: rand() < 0.5 ? 'DE' : 'FR',
 }));
 
 function predict(x: Txn): { score: number; label: string } {
-  const z = 0.004 * x.amount - 0.01 * x.age + (x.hour < 6 ? 0.8 : 0) + (x.country === 'FR' ? 0.1 : 0);
+  const z = 0.004 * x.order_total - 0.01 * x.age + (x.hour < 6 ? 0.8 : 0) + (x.country === 'FR' ? 0.1 : 0);
   const score = 1 / (1 + Math.exp(-z));
   return { score, label: score > 0.5 ? 'fraud' : 'ok' };
 }

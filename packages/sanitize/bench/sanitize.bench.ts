@@ -18,11 +18,11 @@ function makeRecord(i: number): Record<string, unknown> {
     customer_name: `Customer Number ${i}`,
     email: `customer${i}@example.com`,
     country: COUNTRIES[i % COUNTRIES.length],
-    payment_method: PAYMENT[i % PAYMENT.length],
+    pay_channel: PAYMENT[i % PAYMENT.length],
     merchant: `Merchant ${i % 97}`,
     device: i % 2 === 0 ? 'mobile' : 'desktop',
     ip: `10.0.${i % 256}.${(i * 7) % 256}`,
-    amount: 12.34 + i * 1.7,
+    order_total: 12.34 + i * 1.7,
     account_age_days: 30 + (i % 900),
     transactions_last_24h: i % 13,
     avg_amount_30d: 55.5 + (i % 50),
@@ -124,10 +124,10 @@ export async function bench({ quick }: BenchOptions): Promise<BenchRow[]> {
   const ruled = createSanitizer({
     hashKey: 'bench-key-0123456789abcdef',
     rules: {
-      payment_method: 'keep',
+      pay_channel: 'keep',
       country: { type: 'keepIf', values: COUNTRIES },
       email: 'detect',
-      amount: { type: 'bucket', size: 10 },
+      order_total: { type: 'bucket', size: 10 },
       transaction_id: 'hash',
     },
   });
