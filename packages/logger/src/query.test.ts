@@ -26,7 +26,7 @@ const START = Date.UTC(2024, 4, 1, 10, 0, 0);
 /**
  * 1,200 requests over two model versions, 200 ms apart (two minutes). Every 15th request has a
  * NaN amount and fails with a TypeError; every 40th a missing `country` and a RangeError.
- * Host "leaky" grows 4 KiB per request; host "steady" stays flat.
+ * Host "leaky" grows 40 KiB per request; host "steady" stays flat.
  */
 beforeAll(async () => {
   for (const host of ['leaky', 'steady']) {
@@ -42,7 +42,7 @@ beforeAll(async () => {
       now,
       memorySampleIntervalMs: 0,
       memoryUsage: () => ({
-        rss: host === 'leaky' ? 100e6 + i * 4096 : 100e6 + ((i * 7919) % 13) * 1000,
+        rss: host === 'leaky' ? 100e6 + i * 40_960 : 100e6 + ((i * 7919) % 13) * 1000,
         heapUsed: 50e6,
       }),
     });
@@ -277,8 +277,8 @@ describe('analyses', () => {
     const leaky = trend.processes.find((p) => p.host === 'leaky');
     const steady = trend.processes.find((p) => p.host === 'steady');
     expect(leaky?.verdict).toBe('leak');
-    // 4 KiB per request; this process sees every other request (v1), so ~8 KiB per request of its own.
-    expect(leaky?.rssSlopePer1k).toBeGreaterThan(4096 * 1000);
+    // 40 KiB per request; this process sees every other request (v1), so ~80 KiB per request of its own.
+    expect(leaky?.rssSlopePer1k).toBeGreaterThan(40_960 * 1000);
     expect(leaky?.r2).toBeGreaterThan(0.99);
     expect(steady?.verdict).toBe('stable');
     expect(Math.abs(steady?.rssSlopePer1k ?? Number.POSITIVE_INFINITY)).toBeLessThan(256 * 1024);

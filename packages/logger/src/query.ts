@@ -644,25 +644,29 @@ export interface MemoryTrend {
   verdict: 'leak' | 'stable' | 'insufficient-data';
   processes: ProcessMemoryTrend[];
   /** The thresholds the verdict used. */
-  thresholds: { leakBytesPer1k: number; minR2: number; minPoints: number };
+  thresholds: { leakBytesPer1k: number; minR2: number; minPoints: number; minGrowthBytes: number };
 }
 
 /**
  * Fits rss against the cumulative (weighted) request count per process: a steady climb
  * (slope ≥ `leakBytesPer1k` with R² ≥ `minR2`, over all its requests and over the later half of
- * them, so a warm-up that levels off is not one) is the "cache that grows forever".
+ * them, so a warm-up that levels off is not one) is the "cache that grows forever". A climb of
+ * less than `minGrowthBytes` in all is `insufficient-data`: over a short run a process still
+ * warming up climbs the same way, and only more traffic tells the two apart.
  * @default options.leakBytesPer1k 262144 (256 KiB per 1,000 requests)
  * @default options.minR2 0.5
  * @default options.minPoints 30
+ * @default options.minGrowthBytes 8388608 (8 MiB)
  */
 export async function memoryTrend(
   source: string | LogDatabase,
-  options: { leakBytesPer1k?: number; minR2?: number; minPoints?: number } = {},
+  options: { leakBytesPer1k?: number; minR2?: number; minPoints?: number; minGrowthBytes?: number } = {},
 ): Promise<MemoryTrend> {
   const thresholds = {
     leakBytesPer1k: options.leakBytesPer1k ?? 256 * 1024,
     minR2: options.minR2 ?? 0.5,
     minPoints: options.minPoints ?? 30,
+    minGrowthBytes: options.minGrowthBytes ?? 8 * 1024 * 1024,
   };
   return withDb(source, async (db) => {
     const result = await db.query(
@@ -690,7 +694,8 @@ export async function memoryTrend(
         (r2 ?? 0) >= thresholds.minR2 &&
         (lateSlope ?? 0) >= thresholds.leakBytesPer1k
       )
-        verdict = 'leak';
+        verdict =
+          num(r.lastRss) - num(r.firstRss) >= thresholds.minGrowthBytes ? 'leak' : 'insufficient-data';
       const heapLimit = numOrNull(r.heapLimit);
       const maxHeapUsed = num(r.maxHeap);
       return {

@@ -21,8 +21,8 @@ beforeAll(async () => {
     pid: 1,
     now: () => clock,
     memorySampleIntervalMs: 0,
-    // A cache that grows 8 KiB per request.
-    memoryUsage: () => ({ rss: 50e6 + i * 8192, heapUsed: 20e6 }),
+    // A cache that grows 64 KiB per request.
+    memoryUsage: () => ({ rss: 50e6 + i * 65_536, heapUsed: 20e6 }),
   });
   for (i = 0; i < 200; i++, clock += 1000) {
     const input = { amount: i % 10 === 0 ? Number.NaN : i, country: 'DE' };
@@ -114,7 +114,7 @@ describe('prodprobe logs', () => {
     const memory = await cli('logs', 'memory', 'logs');
     expect(memory.code).toBe(1);
     expect(memory.out).toContain('verdict: leak');
-    expect(memory.out).toMatch(/7.81 MiB/); // 8 KiB x 1,000 requests
+    expect(memory.out).toMatch(/62.50 MiB/); // 64 KiB x 1,000 requests
   });
 
   it('export writes a Parquet file', async () => {

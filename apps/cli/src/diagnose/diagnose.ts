@@ -316,6 +316,12 @@ export async function diagnose(inputs: DiagnoseInputs): Promise<DiagnoseReport> 
         }
         report.latency = await latencyPercentiles(inputs.logs);
         report.memory = await memoryTrend(inputs.logs);
+        if (report.memory.verdict === 'insufficient-data') {
+          const t = report.memory.thresholds;
+          notChecked.push(
+            `memory growth: no process logged ${t.minPoints} memory samples with a climb of ${Math.round(t.minGrowthBytes / 2 ** 20)} MiB or more, too little to tell a leak from a warm-up; a longer run under traffic would decide it`,
+          );
+        }
         await readRuntime(inputs.logs, report);
       }
     } catch (error) {
