@@ -426,7 +426,7 @@ export function createPredictionLogger(options: PredictionLoggerOptions): Predic
   let thread: SerializeThread | undefined;
   let threadFailed = false;
   let nextBatchId = 0;
-  const atWorker = new Map<number, EncodeItem[]>();
+  const atWorker = new Map<number, { items: EncodeItem[]; sentAt: number }>();
   let atWorkerCount = 0;
   let idleWaiters: (() => void)[] = [];
   const buffered = () => queue.count + inFlight + deferred.length + atWorkerCount;
@@ -490,6 +490,10 @@ export function createPredictionLogger(options: PredictionLoggerOptions): Predic
     }
     // A chunk chain in progress writes when it is done.
     if (chunking) return;
+    if (atWorkerCount > 0) {
+      takeBackOverdue(now());
+      if (atWorkerCount > 0) startTimer();
+    }
     if (deferred.length > 0 && dispatchDeferred()) {
       writeInBackground();
       return;
@@ -587,7 +591,7 @@ export function createPredictionLogger(options: PredictionLoggerOptions): Predic
       drainWaiters = [];
       for (const resolve of waiters) resolve();
     }
-    if (queue.count > 0 || deferred.length > 0 || droppedSinceMarker > 0) startTimer();
+    if (queue.count > 0 || deferred.length > 0 || atWorkerCount > 0 || droppedSinceMarker > 0) startTimer();
   }
 
   /** The worker, started on first use; undefined when it is off, failed, or the logger is closed. */
@@ -612,14 +616,16 @@ export function createPredictionLogger(options: PredictionLoggerOptions): Predic
     const items = deferred;
     if (!worker.send({ id, items })) return false;
     deferred = [];
-    atWorker.set(id, items);
+    atWorker.set(id, { items, sentAt: now() });
     atWorkerCount += items.length;
+    // The timer takes back what the worker has not returned within half a flush interval.
+    startTimer();
     return true;
   }
 
   function onWorkerReply(reply: EncodeReply): void {
-    const items = atWorker.get(reply.id);
-    // Already serialized here (by flush(), or after the worker failed): nothing to add.
+    const items = atWorker.get(reply.id)?.items;
+    // Already serialized here (by flush(), the timer, or after the worker failed): nothing to add.
     if (items === undefined) return;
     atWorker.delete(reply.id);
     atWorkerCount -= items.length;
@@ -657,8 +663,25 @@ export function createPredictionLogger(options: PredictionLoggerOptions): Predic
     const batches = [...atWorker.values()];
     atWorker.clear();
     atWorkerCount = 0;
-    for (const items of batches) serializeItems(items);
+    for (const { items } of batches) serializeItems(items);
     wakeIdleWaiters();
+  }
+
+  /**
+   * Serializes here the batches the worker has held for `tickMs` or more (a worker that cannot
+   * keep up, on a busy machine), oldest first, so no entry waits longer than one flush interval
+   * for its write.
+   */
+  function takeBackOverdue(t: number): void {
+    let took = false;
+    for (const [id, batch] of atWorker) {
+      if (t - batch.sentAt < tickMs) break;
+      atWorker.delete(id);
+      atWorkerCount -= batch.items.length;
+      serializeItems(batch.items);
+      took = true;
+    }
+    if (took && atWorkerCount === 0) wakeIdleWaiters();
   }
 
   /** Resolves once the worker holds nothing, or after `timeoutMs`. */

@@ -135,6 +135,21 @@ describe('serializeInWorker', () => {
     expect(logger.stats()).toMatchObject({ kept: 1800, written: 1800, dropped: 0 });
   });
 
+  it('the timer serializes here what the worker has held for half a flush interval (a worker that cannot keep up)', async () => {
+    // Found by the SIGKILL fault test: under full load the worker fell seconds behind, and entries
+    // older than one flush interval were lost at a kill. A real clock: the hold time is measured.
+    const { dir, logger } = workerLogger({ sanitizer: telltale, flushIntervalMs: 2, now: Date.now });
+    const wide = Object.fromEntries(Array.from({ length: 200 }, (_, k) => [`f${k}`, k * 1.5]));
+    for (let i = 0; i < 2000; i++) logger.log({ requestId: `s${i}`, input: wide, output: 1 });
+    await writtenInBackground(logger, 2000); // no flush(): the timer alone
+    await new Promise((resolve) => setTimeout(resolve, 300)); // the late replies arrive
+    await logger.close();
+    const ids = (await readPredictionLogs(dir)).entries.map((e) => e.requestId);
+    expect(new Set(ids).size).toBe(2000);
+    expect(ids).toHaveLength(2000);
+    expect(await writtenHere(dir)).toBeGreaterThan(0);
+  });
+
   it('hands successes over in batches of 64, before the timer fires', async () => {
     const { logger } = workerLogger({ flushIntervalMs: 60_000 });
     for (let i = 0; i < 63; i++) logger.log({ requestId: `b${i}`, input: { i }, output: 1 });

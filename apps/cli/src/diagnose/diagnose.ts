@@ -22,6 +22,7 @@ import {
 } from '@prodprobe/drift';
 import { diff, type EnvDiff, type EnvSnapshot, parseSnapshotJson } from '@prodprobe/env-snapshot';
 import type { Pipeline, Service } from '@prodprobe/layers';
+import { scanSegments } from '@prodprobe/logger';
 import {
   errorSummary,
   type LatencyBucket,
@@ -304,6 +305,11 @@ export async function diagnose(inputs: DiagnoseInputs): Promise<DiagnoseReport> 
       });
       report.totals.loggedEntries = scan.entries;
       loggedSource = `logged inputs: ${scan.source}`;
+      const segments = await scanSegments(inputs.logs);
+      if (segments.tornLines > 0)
+        notChecked.push(
+          `logs: skipped ${segments.tornLines} torn last line(s) (a crash cut a write short) in ${segments.tornFiles.join(', ')}`,
+        );
       if (scan.entries === 0) notChecked.push(`logs: ${inputs.logs} holds no prediction log entries`);
       else {
         const summary = await errorSummary(inputs.logs, { limit: 100 });
