@@ -96,6 +96,25 @@ describe('withCapture', () => {
     expect(r?.failure.kind === 'error' && r.failure.error.stack).toContain('RangeError');
   });
 
+  it('redacts PII and secrets in the captured error message and stack; the caller gets the error untouched', async () => {
+    const store = createMemoryCaptureStore();
+    const message = 'no user jane.doe@example.com; connect postgres://app:hunter22@db/x failed';
+    const boom = new Error(message);
+    const predict = withCapture(
+      (_x: unknown): number => {
+        throw boom;
+      },
+      { store, modelVersion: 'm1' },
+    );
+    expect(() => predict({ a: 1 })).toThrow(message);
+    await predict.flush();
+    const [r] = await store.list();
+    const captured = r?.failure.kind === 'error' ? r.failure.error : undefined;
+    expect(captured?.message).toBe('no user <EMAIL>; connect postgres://app:<SECRET>@db/x failed');
+    expect(captured?.stack).not.toMatch(/jane|hunter22/);
+    expect(boom.message).toBe(message);
+  });
+
   it('wraps an async predict: same resolved value, same rejection, failures captured', async () => {
     const store = createMemoryCaptureStore();
     const predict = withCapture(

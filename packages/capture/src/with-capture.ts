@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createSanitizer, inputHash } from '@prodprobe/sanitize';
+import { createSanitizer, inputHash, redactPii } from '@prodprobe/sanitize';
 import { defaultIsFailure, failureReason, type IsFailure } from './bad-output.js';
 import { CaptureError } from './errors.js';
 import { CAPTURE_SCHEMA_VERSION, type CapturedError, type CaptureRecord, type Failure } from './record.js';
@@ -99,13 +99,18 @@ export function newCaptureId(now: number = Date.now()): string {
   return `${now.toString(36).padStart(9, '0')}-${idCounter.toString(36).padStart(4, '0')}-${randomBytes(4).toString('hex')}`;
 }
 
+/**
+ * `{ name, message, stack }` of what predict threw, with PII and secrets in the message and stack
+ * replaced (`redactPii`): messages quote inputs (`no user jane@example.com`) and credentials
+ * (`connect postgres://app:pw@db failed`), and the input beside them is sanitized too.
+ */
 function captureError(error: unknown): CapturedError {
   if (error instanceof Error) {
-    const out: CapturedError = { name: error.name, message: error.message };
-    if (typeof error.stack === 'string') out.stack = error.stack;
+    const out: CapturedError = { name: error.name, message: redactPii(String(error.message)) };
+    if (typeof error.stack === 'string') out.stack = redactPii(error.stack);
     return out;
   }
-  return { name: 'NonError', message: `thrown value: ${safeString(error)}` };
+  return { name: 'NonError', message: redactPii(`thrown value: ${safeString(error)}`) };
 }
 
 function safeString(value: unknown): string {
@@ -333,7 +338,11 @@ export function withCapture<F extends AnyFunction>(
   };
 
   const captureBadOutput = (args: Parameters<F>, output: unknown, reason: string) => {
-    capture(args, (sanitize) => ({ kind: 'bad-output', reason, output: sanitize(output) }));
+    capture(args, (sanitize) => ({
+      kind: 'bad-output',
+      reason: redactPii(reason),
+      output: sanitize(output),
+    }));
   };
 
   // `arguments` handed straight to `apply` is not materialised by V8, so the success path

@@ -1,4 +1,4 @@
-import { encode } from '@prodprobe/sanitize';
+import { encode, isPlainKey, keyPlaceholder } from '@prodprobe/sanitize';
 import type { InputStats } from './schema.js';
 
 /** Paths deeper than this are not descended; the stats say `truncated`. */
@@ -122,11 +122,24 @@ function field(raw: unknown, clean: unknown, path: string, depth: number, st: St
     clean !== null && typeof clean === 'object' && !Array.isArray(clean)
       ? (clean as Record<string, unknown>)
       : undefined;
+  let index = -1;
   for (const key in raw) {
     if (!Object.hasOwn(raw, key)) continue;
-    const cleanChild = cleanObj !== undefined && Object.hasOwn(cleanObj, key) ? cleanObj[key] : undefined;
-    field((raw as Record<string, unknown>)[key], cleanChild, childPath(path, key), depth + 1, st);
+    index++;
+    const name = isPlainKey(key) ? key : cleanKeyAt(cleanObj, index);
+    const cleanChild = cleanObj !== undefined && Object.hasOwn(cleanObj, name) ? cleanObj[name] : undefined;
+    field((raw as Record<string, unknown>)[key], cleanChild, childPath(path, name), depth + 1, st);
   }
+}
+
+/**
+ * The name the sanitizer gave the `index`-th key of an object (it keeps key order): a key that is
+ * data (an email, a card number) is `<key #i>` under the default policy, so the stats' paths
+ * never carry it either.
+ */
+export function cleanKeyAt(clean: Record<string, unknown> | undefined, index: number): string {
+  const name = clean === undefined ? undefined : Object.keys(clean)[index];
+  return name === undefined || name === '<truncated>' ? keyPlaceholder(index) : name;
 }
 
 /**

@@ -79,6 +79,24 @@ describe('createPredictionLogger', () => {
     expect(Date.now() - Date.parse(entry.timestamp)).toBeLessThan(60_000);
   });
 
+  it('writes a key that is data (an email, a card number) as <key #i>, in the input and in its stats', async () => {
+    const dir = freshDir();
+    const logger = createPredictionLogger({ dir, sampleRate: 1, modelVersion: 'v' });
+    const input = { visits: { 'jane.doe@example.com': 3, '4111111111111111': 1 }, total: 12.5 };
+    logger.log({ requestId: 'k1', input, output: { 'Jane Doe': 0.5 } });
+    await logger.close();
+    const text = readFileSync((await listSegments(dir))[0] as string, 'utf8');
+    expect(text).not.toMatch(/jane|4111|Jane Doe/);
+    const entry = PredictionLogEntrySchema.parse(decode(text.trim()));
+    expect(entry.input).toEqual({ visits: { '<key #0>': 3, '<key #1>': 1 }, total: 13 });
+    expect(entry.output).toEqual({ '<key #0>': 0.5 });
+    expect(Object.keys(entry.inputStats.numeric).sort()).toEqual([
+      'total',
+      'visits["<key #0>"]',
+      'visits["<key #1>"]',
+    ]);
+  });
+
   it('always keeps errors (weight 1), samples successes on the request id (weight 1/rate)', async () => {
     const dir = freshDir();
     const logger = createPredictionLogger({ dir, sampleRate: 0.25, modelVersion: 'v1' });

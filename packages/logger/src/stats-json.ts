@@ -1,5 +1,12 @@
-import { encode, encodeLeaf, encodeNumber, type FlatPolicy, roundSignificant } from '@prodprobe/sanitize';
-import { childPath, isPlainish, MAX_DEPTH } from './input-stats.js';
+import {
+  encode,
+  encodeLeaf,
+  encodeNumber,
+  type FlatPolicy,
+  isPlainKey,
+  roundSignificant,
+} from '@prodprobe/sanitize';
+import { childPath, cleanKeyAt, isPlainish, MAX_DEPTH } from './input-stats.js';
 
 /**
  * The logger's hot path: the statistics of `input-stats.ts` written straight to their JSON text,
@@ -16,19 +23,27 @@ interface PathNode {
   quotedComma: string;
   /** The path in the sanitize syntax (`""` for the root). */
   path: string;
+  /** Whether the last key reads as a field name (`isPlainKey`); else the sanitizer renamed it. */
+  plainKey: boolean;
   children: Map<string, PathNode> | undefined;
 }
 
 const MAX_PATH_NODES = 4096;
 let pathNodes = 0;
-let pathRoot: PathNode = { quoted: '"$":', quotedComma: ',"$":', path: '', children: undefined };
+let pathRoot: PathNode = {
+  quoted: '"$":',
+  quotedComma: ',"$":',
+  path: '',
+  plainKey: true,
+  children: undefined,
+};
 
 function childNode(parent: PathNode, key: string): PathNode {
   let node = parent.children?.get(key);
   if (node === undefined) {
     const path = childPath(parent.path, key);
     const quoted = `${JSON.stringify(path)}:`;
-    node = { quoted, quotedComma: `,${quoted}`, path, children: undefined };
+    node = { quoted, quotedComma: `,${quoted}`, path, plainKey: isPlainKey(key), children: undefined };
     // Bounded: past the limit new paths are not cached (the trie restarts on the next call).
     if (pathNodes < MAX_PATH_NODES) {
       parent.children ??= new Map();
@@ -147,10 +162,19 @@ function fieldJ(raw: unknown, clean: unknown, node: PathNode, depth: number): vo
     clean !== null && typeof clean === 'object' && !Array.isArray(clean)
       ? (clean as Record<string, unknown>)
       : undefined;
+  let index = -1;
   for (const key in raw) {
     if (!Object.hasOwn(raw, key)) continue;
-    const cleanChild = cleanObj !== undefined && Object.hasOwn(cleanObj, key) ? cleanObj[key] : undefined;
-    fieldJ((raw as Record<string, unknown>)[key], cleanChild, childNode(node, key), depth + 1);
+    index++;
+    let child = childNode(node, key);
+    let name = key;
+    // A key that is data: the path takes the name the sanitizer gave it (`<key #i>`).
+    if (!child.plainKey) {
+      name = cleanKeyAt(cleanObj, index);
+      child = childNode(node, name);
+    }
+    const cleanChild = cleanObj !== undefined && Object.hasOwn(cleanObj, name) ? cleanObj[name] : undefined;
+    fieldJ((raw as Record<string, unknown>)[key], cleanChild, child, depth + 1);
   }
 }
 
@@ -168,7 +192,7 @@ function beginStats(maxFields: number): void {
   jArraySizes = '';
   if (pathNodes >= MAX_PATH_NODES) {
     pathNodes = 0;
-    pathRoot = { quoted: '"$":', quotedComma: ',"$":', path: '', children: undefined };
+    pathRoot = { quoted: '"$":', quotedComma: ',"$":', path: '', plainKey: true, children: undefined };
   }
 }
 
@@ -297,6 +321,7 @@ function containerJ(value: object, depth: number, node: PathNode | undefined): s
           : itemJ(child, depth + 1);
     if (fBail) return '';
     out += (count === 1 ? quotedKeyJson(key) : quotedKeyCommaJson(key)) + text;
+    if (fBail) return '';
   }
   return count === 0 ? '{}' : `${out}}`;
 }
@@ -390,6 +415,11 @@ const keyCommaJson = new Map<string, string>();
 function quotedKeyJson(key: string): string {
   let q = keyOpenJson.get(key);
   if (q === undefined) {
+    // A key that is data goes the generic way (the sanitizer renames it); not cached.
+    if (!isPlainKey(key)) {
+      fBail = true;
+      return '';
+    }
     if (keyOpenJson.size >= 4096) keyOpenJson.clear();
     q = `{${JSON.stringify(key)}:`;
     keyOpenJson.set(key, q);
@@ -400,6 +430,10 @@ function quotedKeyJson(key: string): string {
 function quotedKeyCommaJson(key: string): string {
   let q = keyCommaJson.get(key);
   if (q === undefined) {
+    if (!isPlainKey(key)) {
+      fBail = true;
+      return '';
+    }
     if (keyCommaJson.size >= 4096) keyCommaJson.clear();
     q = `,${JSON.stringify(key)}:`;
     keyCommaJson.set(key, q);

@@ -62,6 +62,39 @@ describe('PII detectors: true positives', () => {
   });
 });
 
+describe('secret detector', () => {
+  it.each([
+    [
+      'a JWT',
+      'got eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjMifQ.dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk ok',
+      'got <SECRET> ok',
+    ],
+    ['a Stripe key', 'key sk_live_4eC39HqLyjWDarjtT1zdp7dc', 'key <SECRET>'],
+    ['an AWS access key id', 'AKIAIOSFODNN7EXAMPLE denied', '<SECRET> denied'],
+    ['a GitHub token', 'ghp_abcdefghijklmnopqrstuvwxyz0123456789', '<SECRET>'],
+    ['a bearer token', 'Authorization: Bearer abcdefghijkl', 'Authorization: Bearer <SECRET>'],
+    [
+      'a password in a URL',
+      'connect postgres://app:hunter2@db:5432/x failed',
+      'connect postgres://app:<SECRET>@db:5432/x failed',
+    ],
+    [
+      'password=',
+      'login password=hunter and token: "tok-12"',
+      'login password=<SECRET> and token: "<SECRET>"',
+    ],
+  ])('%s', (_kind, input, expected) => {
+    expect(redactPii(input)).toBe(expected);
+  });
+
+  it.each([
+    ['config words', 'max_tokens=512 tokenizer=bpe tokens: 12 password_policy=strict'],
+    ['a URL without a password', 'https://example.com/a?b=1 and http://host:8080/x'],
+  ])('leaves %s alone', (_kind, input) => {
+    expect(redactPii(input)).toBe(input);
+  });
+});
+
 describe('PII detectors: false positives', () => {
   it.each([
     ['card number failing Luhn', 'order 4111 1111 1111 1112'],

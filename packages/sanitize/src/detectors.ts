@@ -1,7 +1,7 @@
 import { isIPv6 } from 'node:net';
 
 /** The kinds of PII the `detect` rule finds in free text. */
-export const DETECTOR_NAMES = ['email', 'creditCard', 'iban', 'ssn', 'ip', 'phone'] as const;
+export const DETECTOR_NAMES = ['email', 'creditCard', 'iban', 'ssn', 'ip', 'phone', 'secret'] as const;
 /** One kind of PII the `detect` rule can find. */
 export type DetectorName = (typeof DETECTOR_NAMES)[number];
 
@@ -13,6 +13,7 @@ export const DETECTOR_PLACEHOLDERS: Readonly<Record<DetectorName, string>> = Obj
   ssn: '<SSN>',
   ip: '<IP>',
   phone: '<PHONE>',
+  secret: '<SECRET>',
 });
 
 /** Luhn checksum, as card numbers carry. */
@@ -85,6 +86,26 @@ const IPV6 =
 const PHONE =
   /(?<![\w+])(?:\+\d{1,3}(?:[ .-]?\(?\d{1,4}\)?){2,5}|\(\d{3}\)[ .-]?\d{3}[ .-]\d{4}|\d{3}[ .-]\d{3}[ .-]\d{4})(?![\w])/g;
 
+// Credentials: JWTs, API keys of well-known shapes, bearer tokens, the password of a URL, and the
+// value after password=/token=/api_key= and the like. What it keeps (`Bearer `, `user:`) says what was there.
+const JWT = /(?<![\w-])eyJ[\w-]{5,}\.[\w-]{5,}\.[\w-]{5,}/g;
+const API_KEY =
+  /(?<![A-Za-z0-9])(?:[spr]k_(?:live|test)_[A-Za-z0-9]{16,}|gh[pousr]_[A-Za-z0-9]{30,}|github_pat_\w{30,}|AKIA[A-Z0-9]{16}|xox[abprs]-[A-Za-z0-9-]{10,}|AIza[\w-]{35}|glpat-[\w-]{20,})/g;
+const BEARER = /(\b(?:Bearer|Basic|Token)\s+)[\w.~+/=-]{8,}/gi;
+const URL_PASSWORD = /(\b[a-z][a-z0-9+.-]*:\/\/[^/\s:@]*:)[^/\s@]+@/gi;
+const SECRET_PARAM =
+  /(\b(?:password|passwd|pwd|pass|secret|client_secret|token|access_token|refresh_token|api[_-]?key|apikey|access[_-]?key)\b["']?\s*[:=]\s*["']?)[^\s"'&,;]{3,}/gi;
+
+function redactSecrets(text: string): string {
+  const secret = DETECTOR_PLACEHOLDERS.secret;
+  return text
+    .replace(JWT, secret)
+    .replace(API_KEY, secret)
+    .replace(URL_PASSWORD, `$1${secret}@`)
+    .replace(BEARER, `$1${secret}`)
+    .replace(SECRET_PARAM, `$1${secret}`);
+}
+
 const REPLACERS: Record<DetectorName, Replacer> = {
   email: (text) => text.replace(EMAIL, DETECTOR_PLACEHOLDERS.email),
   creditCard: (text) =>
@@ -105,11 +126,13 @@ const REPLACERS: Record<DetectorName, Replacer> = {
       const digits = digitCount(match);
       return digits >= 7 && digits <= 15 ? DETECTOR_PLACEHOLDERS.phone : match;
     }),
+  secret: redactSecrets,
 };
 
 // Order matters: emails and structured numbers first, so phone (the loosest shape) never claims
 // part of a card number or an IBAN, and placeholders hold no digits a later detector could see.
-const ORDER: readonly DetectorName[] = ['email', 'iban', 'creditCard', 'ssn', 'ip', 'phone'];
+// Secrets go first: a token's digits are no card or phone number, and its placeholder keeps none.
+const ORDER: readonly DetectorName[] = ['secret', 'email', 'iban', 'creditCard', 'ssn', 'ip', 'phone'];
 
 /** Characters every detector's match must contain: a quick skip for text that has none. */
 function mayContainPii(text: string): boolean {
@@ -123,15 +146,17 @@ function mayContainPii(text: string): boolean {
 /**
  * Build a function that replaces PII found in free text with placeholders (`<EMAIL>`,
  * `<CREDIT_CARD>` (Luhn-checked), `<IBAN>` (mod-97 checked), `<SSN>`, `<IP>` (v4 and v6),
- * `<PHONE>`), keeping the rest of the text.
+ * `<PHONE>`, `<SECRET>`: JWTs, API keys, bearer tokens, URL passwords, `password=…`), keeping the rest of the text.
  * @default detectors all of `DETECTOR_NAMES`
  */
 export function createDetector(
   detectors: readonly DetectorName[] = DETECTOR_NAMES,
 ): (text: string) => string {
   const chosen = ORDER.filter((name) => detectors.includes(name)).map((name) => REPLACERS[name]);
+  const withSecrets = detectors.includes('secret');
   return (text) => {
-    if (!mayContainPii(text)) return text;
+    // Secrets can be letters only (`password=hunter`, `Bearer abcdefgh`): no quick skip for them.
+    if (!mayContainPii(text)) return withSecrets ? redactSecrets(text) : text;
     let out = text;
     for (const replace of chosen) out = replace(out);
     return out;

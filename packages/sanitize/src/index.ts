@@ -21,6 +21,7 @@ export {
 export { SanitizeError, type SanitizeErrorCode } from './errors.js';
 export { formatIssues } from './format-issues.js';
 export { inputHash } from './input-hash.js';
+export { isPlainKey, keyPlaceholder } from './keys.js';
 export {
   RULE_TYPES,
   type Rule,

@@ -4,6 +4,8 @@ import { describe, expect, it } from 'vitest';
 import {
   createSanitizer,
   encode,
+  isPlainKey,
+  keyPlaceholder,
   SanitizeError,
   type SanitizePolicyInput,
   SanitizePolicySchema,
@@ -479,13 +481,59 @@ function sameShape(input: unknown, output: unknown): boolean {
     const ko = Object.keys(output);
     return (
       ki.length === ko.length &&
-      ki.every((k, i) => k === ko[i] && sameShape((input as never)[k], (output as never)[k]))
+      ki.every(
+        (k, i) =>
+          (k === ko[i] || (!isPlainKey(k) && ko[i] === keyPlaceholder(i))) &&
+          sameShape((input as never)[k], (output as never)[ko[i] as string]),
+      )
     );
   }
   if (typeof input === 'string') return output === `<string length=${input.length}>`;
   if (typeof input === 'number') return typeof output === 'number';
   return Object.is(input, output);
 }
+
+describe('keys that are data', () => {
+  it('default policy: a key that could carry PII becomes <key #i>; field names stay', () => {
+    const input = {
+      order_total: 1,
+      'jane.doe@example.com': { visits: 3 },
+      'Maria Gonzalez': 2,
+      '4111111111111111': true,
+      '+49 151 1234 5678': 'x',
+      '10.1.2.3': 4,
+      sk_live_4eC39HqLyjWDarjtT1zdp7dc: 5,
+      'feature.v2/score-3': 6,
+      größe: 7,
+    };
+    expect(sanitize(input)).toEqual({
+      order_total: 1,
+      '<key #1>': { visits: 3 },
+      '<key #2>': 2,
+      '<key #3>': true,
+      '<key #4>': '<string length=1>',
+      '<key #5>': 4,
+      '<key #6>': 5,
+      'feature.v2/score-3': 6,
+      größe: 7,
+    });
+  });
+
+  it('keeps a key the policy names, and every key below a keep', () => {
+    const s = createSanitizer({ rules: { '["Order Total"]': 'default', raw: 'keep' } });
+    expect(s.sanitize({ 'Order Total': 12.5, 'Jane Doe': 1, raw: { 'Jane Doe': 1 } })).toEqual({
+      'Order Total': 13,
+      '<key #1>': 1,
+      raw: { 'Jane Doe': 1 },
+    });
+  });
+
+  it('isPlainKey / keyPlaceholder', () => {
+    expect(['a', 'user_id', 'items', 'x-user', '2024', 'größe'].every(isPlainKey)).toBe(true);
+    expect(['a b', 'a@b.co', '123456', '291-35-7235', 'x'.repeat(65), ''].some(isPlainKey)).toBe(false);
+    expect(keyPlaceholder(3)).toBe('<key #3>');
+  });
+});
 
 describe('properties', () => {
   it('default policy: no input string of 4+ characters appears in any output string', () => {

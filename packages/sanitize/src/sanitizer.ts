@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import { encode } from './codec.js';
 import { createDetector } from './detectors.js';
 import { SanitizeError } from './errors.js';
+import { isPlainKey, keyPlaceholder } from './keys.js';
 import { type PathSegment, PathSyntaxError, parsePath } from './path.js';
 import {
   PolicyEnvelopeSchema,
@@ -441,8 +442,9 @@ class Walker {
         break;
       }
       const item = (value as Record<string, unknown>)[key];
-      if (key === '__proto__') setOwn(out, key, this.plain(item, depth + 1, w));
-      else out[key] = this.plain(item, depth + 1, w);
+      const name = isPlainKey(key) ? key : keyPlaceholder(count - 1);
+      if (name === '__proto__') setOwn(out, name, this.plain(item, depth + 1, w));
+      else out[name] = this.plain(item, depth + 1, w);
     }
     ancestors.pop();
     return out;
@@ -495,15 +497,26 @@ class Walker {
         break;
       }
       const next = keyStates(states, key);
+      // A key the policy names, or below a 'keep', is a field name; any other key follows the default.
+      const name =
+        isPlainKey(key) || rule?.type === 'keep' || namedByPolicy(states, key)
+          ? key
+          : keyPlaceholder(count - 1);
       setOwn(
         out,
-        key,
+        name,
         this.ruled((value as Record<string, unknown>)[key], depth + 1, next, pick(next, rule), w),
       );
     }
     ancestors.pop();
     return out;
   }
+}
+
+/** Whether a path of the policy names `key` exactly below one of `states`. */
+function namedByPolicy(states: PathNode[], key: string): boolean {
+  for (const s of states) if (s.keys?.has(key)) return true;
+  return false;
 }
 
 /** The rule in force below: the most specific rule among the matched nodes, else the inherited one. */
