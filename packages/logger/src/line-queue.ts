@@ -31,6 +31,14 @@ export interface Batch {
   readonly slab: Buffer;
 }
 
+/** Complete lines (each ends in `\n`: a JSON line holds no raw newline) in the first `bytes` of `data`. */
+export function completeLines(data: Uint8Array, bytes: number): number {
+  let n = 0;
+  const end = Math.min(bytes, data.byteLength);
+  for (let i = data.indexOf(0x0a); i !== -1 && i < end; i = data.indexOf(0x0a, i + 1)) n++;
+  return n;
+}
+
 export class LineQueue {
   private slab: Buffer = Buffer.allocUnsafe(INITIAL_BYTES);
   private spare: Buffer | undefined;
@@ -159,9 +167,18 @@ export class LineQueue {
     }
   }
 
-  /** Puts the error lines of a failed batch back at the front of the queue, before anything queued since. */
-  requeueErrors(batch: Batch): number {
-    const ranges = batch.errorRanges;
+  /**
+   * Puts the error lines of a failed batch back at the front of the queue, before anything queued
+   * since; with `reached`, only those not complete in the first `reached` bytes of `batch.data`
+   * (the part of a short write that is on disk).
+   */
+  requeueErrors(batch: Batch, reached = 0): number {
+    let ranges = batch.errorRanges;
+    if (reached > 0) {
+      let first = 0;
+      while (first < ranges.length && (ranges[first + 1] as number) <= reached) first += 2;
+      ranges = ranges.slice(first);
+    }
     if (ranges.length === 0) return 0;
     const oldSlab = this.slab;
     const oldUsed = this.used;

@@ -5,10 +5,10 @@ import { createSanitizer, formatIssues } from '@prodprobe/sanitize';
 import { z } from 'zod';
 import { LoggerError } from './errors.js';
 import { createLineEncoder, type LineSanitizer, type LineSettings } from './line-encoder.js';
-import { type Batch, LineQueue } from './line-queue.js';
+import { type Batch, completeLines, LineQueue } from './line-queue.js';
 import { sampleUnit } from './sampling.js';
 import { LOG_SCHEMA_VERSION } from './schema.js';
-import { type OpenSegment, openFileSegment, SegmentSink } from './segment.js';
+import { type OpenSegment, openFileSegment, PartialWriteError, SegmentSink } from './segment.js';
 import { type SerializeThread, startSerializeThread } from './serialize-thread.js';
 import type { EncodeItem, EncodeReply } from './serialize-worker.js';
 
@@ -117,7 +117,10 @@ export interface PredictionLogger {
    * (kept successes at the next write with `deferSerialization`).
    */
   log(entry: PredictionInput): LogResult;
-  /** Writes everything queued so far (and anything queued while it waits). */
+  /**
+   * Writes everything queued so far (and anything queued while it waits), and a gap marker for
+   * the successes dropped so far.
+   */
   flush(): Promise<void>;
   /**
    * Resolves `true` when the buffer is below its bound again (immediately when it is), or `false`
@@ -388,6 +391,8 @@ export function createPredictionLogger(options: PredictionLoggerOptions): Predic
   let pushed = 0;
   let settled = 0;
   let droppedSinceMarker = 0;
+  // Drops recorded by gap markers on disk: with `droppedSinceMarker` and a marker being written, `st.dropped`.
+  let dropsMarked = 0;
   let firstDroppedAt = 0;
   let lastDroppedAt = 0;
 
@@ -552,7 +557,10 @@ export function createPredictionLogger(options: PredictionLoggerOptions): Predic
       () => {
         queue.release(batch);
         st.written += entries;
-        if (gap > 0) st.gapMarkers++;
+        if (gap > 0) {
+          st.gapMarkers++;
+          dropsMarked += gap;
+        }
         st.flushes++;
         inFlight = 0;
         settled += batchCount;
@@ -561,20 +569,33 @@ export function createPredictionLogger(options: PredictionLoggerOptions): Predic
         writeSoonIfLarge();
         afterWrite();
       },
-      (cause: unknown) => {
+      (failure: unknown) => {
         st.writeFailures++;
         inFlight = 0;
         writing = undefined;
-        // Errors go back to the front of the queue (never lost); the batch's successes are dropped.
-        const retried = queue.requeueErrors(batch);
+        // A short write (a disk that filled up mid-batch) left the batch's first lines on disk:
+        // those are written, not retried (an error twice on disk) nor counted as dropped.
+        const partial = failure instanceof PartialWriteError ? failure : undefined;
+        const cause = partial === undefined ? failure : partial.cause;
+        const markerBytes = data.byteLength - batch.data.byteLength;
+        const reached = Math.max(0, (partial?.bytesWritten ?? 0) - markerBytes);
+        const markerOnDisk = gap > 0 && (partial?.bytesWritten ?? 0) >= markerBytes;
+        const linesOnDisk = completeLines(batch.data, reached);
+        // The other errors go back to the front of the queue (never lost); the other successes are dropped.
+        const retried = queue.requeueErrors(batch, reached);
+        const errorsOnDisk = batch.errorRanges.length / 2 - retried;
         queue.release(batch);
-        for (let i = 0; i < batch.successes; i++) {
+        st.written += linesOnDisk;
+        for (let i = linesOnDisk - errorsOnDisk; i < batch.successes; i++) {
           st.kept--;
           recordDrop(t);
         }
         // Retried lines stay unsettled: a later batch settles them.
         settled += batchCount - retried;
-        if (gap > 0) {
+        if (markerOnDisk) {
+          st.gapMarkers++;
+          dropsMarked += gap;
+        } else if (gap > 0) {
           droppedSinceMarker += gap;
           firstDroppedAt = Math.min(firstDroppedAt || gapFirst, gapFirst);
         }
@@ -821,9 +842,12 @@ export function createPredictionLogger(options: PredictionLoggerOptions): Predic
     takeBackFromWorker();
     serializeDeferred();
     const target = pushed;
-    // Each batch settles what was queued when it started; loop until our entries are settled.
+    const dropTarget = st.dropped;
+    // Each batch settles what was queued when it started; loop until our entries are settled,
+    // and the successes dropped so far are on disk as a gap marker (a drop that no entry
+    // follows, e.g. just before close(), would otherwise never be recorded).
     // A batch takes everything queued, so the first batch started after this call covers it.
-    while (settled < target) await writeBatch();
+    while (settled < target || dropsMarked < dropTarget) await writeBatch();
   }
 
   return {

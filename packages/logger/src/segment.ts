@@ -19,6 +19,25 @@ export interface SegmentWriter {
  */
 export type OpenSegment = (path: string) => Promise<SegmentWriter>;
 
+/**
+ * A batch write that failed after `bytesWritten` of its bytes reached the file (0: none did), as
+ * the default writer reports it: a disk that fills up mid-batch takes a short write, then refuses
+ * the rest. The complete lines among those bytes are on disk; `cause` is the system error.
+ */
+export class PartialWriteError extends Error {
+  override readonly name = 'PartialWriteError';
+
+  constructor(
+    readonly bytesWritten: number,
+    options: { cause: unknown },
+  ) {
+    super(`write failed after ${bytesWritten} bytes`, options);
+  }
+}
+
+/** Failures where a write left nothing in the file and the same file can take the next batch. */
+const NO_SPACE = new Set(['ENOSPC', 'EDQUOT']);
+
 /** The default: create the partition folder, open the file with `ax` (append, fail if it exists). */
 export const openFileSegment: OpenSegment = async (path) => {
   await mkdir(dirname(path), { recursive: true });
@@ -30,10 +49,15 @@ export const openFileSegment: OpenSegment = async (path) => {
       // One write(2) per batch as a rule (appendFile would split it into 512 KiB chunks, each
       // waiting for a turn of the event loop); loop on a short write.
       let offset = 0;
-      while (offset < data.byteLength) {
-        const { bytesWritten } = await handle.write(data, offset, data.byteLength - offset);
-        if (bytesWritten <= 0) throw new Error(`write to ${path} made no progress`);
-        offset += bytesWritten;
+      try {
+        while (offset < data.byteLength) {
+          const { bytesWritten } = await handle.write(data, offset, data.byteLength - offset);
+          if (bytesWritten <= 0) throw new Error(`write to ${path} made no progress`);
+          offset += bytesWritten;
+        }
+      } catch (cause) {
+        // The logger keeps what reached the file and retries only the rest.
+        throw new PartialWriteError(offset, { cause });
       }
     },
     close: () => handle.close(),
@@ -108,6 +132,15 @@ export class SegmentSink {
       if (writer.writeBytes !== undefined) await writer.writeBytes(data);
       else await writer.write(Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf8'));
     } catch (error) {
+      const reached = error instanceof PartialWriteError ? error.bytesWritten : undefined;
+      if (reached !== undefined) {
+        target.bytes += reached;
+        this.bytesWritten += reached;
+      }
+      // A full disk that took nothing of the batch: the same segment takes the next one (a new
+      // segment per failed batch would leave an empty file per retry, thousands in an outage).
+      const code = (error as { cause?: { code?: unknown } }).cause?.code;
+      if (reached === 0 && typeof code === 'string' && NO_SPACE.has(code)) throw error;
       // A failed write may have left a torn line: never append after it; the next batch starts a new segment.
       await this.rotate().catch(() => undefined);
       throw error;
