@@ -34,6 +34,26 @@ const zodIssues = (
     message: i.message,
   }));
 
+/**
+ * Why the JSON parser refused a body, in words: its syntax error with the position, or the
+ * prototype key (valid JSON that would let a body reach `Object.prototype`).
+ */
+function jsonBodyError(body: string): Error & { statusCode: number; code: string } {
+  const text = body.charCodeAt(0) === 0xfeff ? body.slice(1) : body; // the parser skips a BOM too
+  try {
+    JSON.parse(text);
+  } catch (cause) {
+    return Object.assign(new Error(`body is not valid JSON (${(cause as Error).message})`), {
+      statusCode: 400,
+      code: 'FST_ERR_CTP_INVALID_JSON_BODY',
+    });
+  }
+  return Object.assign(
+    new Error('body has a "__proto__" key, or a "constructor" key holding "prototype": refused'),
+    { statusCode: 400, code: 'ForbiddenKey' },
+  );
+}
+
 /** One transaction through the service: what `POST /predict` runs for each row. */
 export interface Predictor {
   predictOne(input: unknown, requestId: string): Promise<Prediction>;
@@ -120,15 +140,35 @@ export async function createFraudService(config: ResolvedServerConfig): Promise<
     },
   });
 
+  // Fastify's JSON parser (which refuses `__proto__` and `constructor.prototype` keys) says "not
+  // valid JSON" for both a syntax error and a refused key, with no position. On that error path
+  // only, say which it was: the syntax error with its position, or the key.
+  const defaultJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    defaultJson(request, body as string, (error, value) => {
+      if ((error as { code?: string } | null)?.code !== 'FST_ERR_CTP_INVALID_JSON_BODY') {
+        done(error, value);
+        return;
+      }
+      done(jsonBodyError(body as string), undefined);
+    });
+  });
+
   // Bad JSON, bodies over the limit, wrong content types: 4xx with a message, never a 5xx.
   app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
     const status =
       error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
     if (status === 500) request.log.error(error);
+    const type = request.headers['content-type'];
+    const message =
+      error.code !== 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
+        ? error.message
+        : `${type === undefined ? 'no content-type' : `unsupported content-type ${JSON.stringify(type)}`}: send application/json`;
     void reply.status(status).send({
       requestId: request.id,
       error: status === 500 ? 'InternalError' : (error.code ?? 'BadRequest'),
-      message: status === 500 ? 'internal error' : error.message,
+      message: status === 500 ? 'internal error' : message,
     });
   });
 
