@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createSanitizer, inputHash, redactPii } from '@prodprobe/sanitize';
+import { createSanitizer, inputHash, redactErrorText } from '@prodprobe/sanitize';
 import { defaultIsFailure, failureReason, type IsFailure } from './bad-output.js';
 import { CaptureError } from './errors.js';
 import { CAPTURE_SCHEMA_VERSION, type CapturedError, type CaptureRecord, type Failure } from './record.js';
@@ -101,16 +101,16 @@ export function newCaptureId(now: number = Date.now()): string {
 
 /**
  * `{ name, message, stack }` of what predict threw, with PII and secrets in the message and stack
- * replaced (`redactPii`): messages quote inputs (`no user jane@example.com`) and credentials
+ * replaced (`redactErrorText`): messages quote inputs (`no user jane@example.com`) and credentials
  * (`connect postgres://app:pw@db failed`), and the input beside them is sanitized too.
  */
 function captureError(error: unknown): CapturedError {
   if (error instanceof Error) {
-    const out: CapturedError = { name: error.name, message: redactPii(String(error.message)) };
-    if (typeof error.stack === 'string') out.stack = redactPii(error.stack);
+    const out: CapturedError = { name: error.name, message: redactErrorText(String(error.message)) };
+    if (typeof error.stack === 'string') out.stack = redactErrorText(error.stack);
     return out;
   }
-  return { name: 'NonError', message: redactPii(`thrown value: ${safeString(error)}`) };
+  return { name: 'NonError', message: redactErrorText(`thrown value: ${safeString(error)}`) };
 }
 
 function safeString(value: unknown): string {
@@ -340,7 +340,7 @@ export function withCapture<F extends AnyFunction>(
   const captureBadOutput = (args: Parameters<F>, output: unknown, reason: string) => {
     capture(args, (sanitize) => ({
       kind: 'bad-output',
-      reason: redactPii(reason),
+      reason: redactErrorText(reason),
       output: sanitize(output),
     }));
   };

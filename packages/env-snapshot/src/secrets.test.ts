@@ -72,6 +72,16 @@ describe('secret detection', () => {
     expect([...hidden].sort()).toEqual(['-----BEGIN', 'abc', 'postgres://u:p4ss@h/db']);
   });
 
+  it('scrubStrings also hides secrets it was not told about, by their shape', () => {
+    const probe = {
+      error:
+        'connect redis://:Hs3Kd8Wq1Zn6@cache:6379 refused (token ghp_Q7rT2mXv9LpK4sWd8NcB1yHf6JzU3aEo5GiR)',
+    };
+    expect(scrubStrings(probe, [])).toEqual({
+      error: 'connect redis://:<SECRET>@cache:6379 refused (token <SECRET>)',
+    });
+  });
+
   it('scrubStrings replaces secret values inside any string, keys included, ignoring very short ones', () => {
     expect(
       scrubStrings({ msg: 'bad token hunter22 here', hunter22: 1, list: ['xhunter22x'], n: 3 }, [

@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import { createDetector } from '@prodprobe/sanitize';
 import type { EnvSection, EnvVar, JsonValue } from './schema.js';
 
 /**
@@ -173,12 +174,13 @@ export function scrubStrings<T>(value: T, secrets: readonly string[]): T {
   const list = [...new Set(secrets.filter((s) => s.length >= MIN_SCRUB_LENGTH))].sort(
     (x, y) => y.length - x.length,
   );
-  if (list.length === 0) return value;
   const scrub = (v: unknown): unknown => {
     if (typeof v === 'string') {
       let out = v;
       for (const secret of list) if (out.includes(secret)) out = out.split(secret).join('[redacted]');
-      return out;
+      // Secrets the snapshot was not told about (a token from argv quoted in a probe's error):
+      // found by their shape.
+      return redactSecretShapes(out);
     }
     if (Array.isArray(v)) return v.map(scrub);
     if (v !== null && typeof v === 'object') {
@@ -190,6 +192,9 @@ export function scrubStrings<T>(value: T, secrets: readonly string[]): T {
   };
   return scrub(value) as T;
 }
+
+/** JWTs, API keys, bearer tokens, URL passwords, `password=…` values → `<SECRET>` (`@prodprobe/sanitize`). */
+const redactSecretShapes = createDetector(['secret']);
 
 /** Values of `env` that are secrets by name or by shape: what must never appear in a snapshot. */
 export function secretValues(

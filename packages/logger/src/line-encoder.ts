@@ -1,4 +1,10 @@
-import { encode, type FlatPolicy, inputHash, redactPii, type SanitizePolicyInput } from '@prodprobe/sanitize';
+import {
+  encode,
+  type FlatPolicy,
+  inputHash,
+  redactErrorText,
+  type SanitizePolicyInput,
+} from '@prodprobe/sanitize';
 import { isoTime } from './iso-time.js';
 import type { PredictionInput, SourceReadInput } from './logger.js';
 import { LOG_SCHEMA_VERSION } from './schema.js';
@@ -54,8 +60,9 @@ function errorFields(error: unknown, maxLength: number): { name: string; message
     message = typeof error === 'string' ? error : encode(error);
   }
   if (message.length > maxLength) message = message.slice(0, maxLength);
-  // Messages often quote the input ("invalid email a@b.c"): free-text PII detectors run on them.
-  return { name, message: redactPii(message) };
+  // Messages often quote the input ("invalid email a@b.c"): free-text PII detectors run on them,
+  // and long numbers (ids of every kind) go too.
+  return { name, message: redactErrorText(message) };
 }
 
 function numberJson(n: number): string {

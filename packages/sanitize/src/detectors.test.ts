@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createDetector, ibanValid, luhnValid, redactPii } from './index.js';
+import { createDetector, ibanValid, luhnValid, redactErrorText, redactPii } from './index.js';
 
 describe('PII detectors: true positives', () => {
   it.each([
@@ -92,6 +92,16 @@ describe('secret detector', () => {
     ['a URL without a password', 'https://example.com/a?b=1 and http://host:8080/x'],
   ])('leaves %s alone', (_kind, input) => {
     expect(redactPii(input)).toBe(input);
+  });
+});
+
+describe('redactErrorText', () => {
+  it('also replaces bare numbers of 7+ digits, not decimals or shorter ones', () => {
+    expect(redactErrorText('no account 52487448805 (user a@b.io), retry 3 of 1234567.5, order 1182.')).toBe(
+      'no account <NUMBER> (user <EMAIL>), retry 3 of 1234567.5, order 1182.',
+    );
+    expect(redactErrorText('id 5553495525.')).toBe('id <NUMBER>.');
+    expect(redactErrorText('v1.2.3 at file.ts:12:5')).toBe('v1.2.3 at file.ts:12:5');
   });
 });
 

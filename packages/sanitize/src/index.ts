@@ -16,6 +16,7 @@ export {
   type DetectorName,
   ibanValid,
   luhnValid,
+  redactErrorText,
   redactPii,
 } from './detectors.js';
 export { SanitizeError, type SanitizeErrorCode } from './errors.js';
