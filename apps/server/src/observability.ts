@@ -1,13 +1,20 @@
 import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type CaptureStore, createFileCaptureStore, type SettledCall } from '@prodprobe/capture';
+import {
+  CaptureError,
+  type CaptureRecord,
+  type CaptureStore,
+  createFileCaptureStore,
+  type SettledCall,
+} from '@prodprobe/capture';
 import { compare, createProfileBuilder, mergeProfiles, type Profile, parseProfile } from '@prodprobe/drift';
 import { type EnvSnapshot, snapshot } from '@prodprobe/env-snapshot';
 import type { PipelineTrace } from '@prodprobe/layers';
 import {
   createPredictionLogger,
   isSampled,
+  LoggerError,
   type LoggerStats,
   type PredictionLogger,
 } from '@prodprobe/logger';
@@ -200,13 +207,31 @@ export async function createObservability(
       return { window, ...compare(reference, recent) };
     },
     async captures() {
-      const records = await captureStore.list();
+      let records: CaptureRecord[];
+      try {
+        records = await captureStore.list();
+      } catch (error) {
+        // No failure captured yet: the store creates its folder with the first record.
+        const missing =
+          error instanceof CaptureError &&
+          error.code === 'DIR_NOT_FOUND' &&
+          (error.cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
+        if (!missing) throw error;
+        records = [];
+      }
       // Lossless form: a NaN in a captured input must not turn into null on the way out.
       return { count: records.length, records: toStorable(records.slice(-50)) };
     },
     async errorSummary() {
       await logger.flush();
-      return errorSummary(`${config.dataDir}/logs`);
+      try {
+        return await errorSummary(`${config.dataDir}/logs`);
+      } catch (error) {
+        // No entry kept yet: the logger writes its first segment with the first one.
+        if (error instanceof LoggerError && error.code === 'NO_SEGMENTS')
+          return { estimatedRequests: 0, errors: 0, errorRate: 0, groups: [] };
+        throw error;
+      }
     },
     flush() {
       profileWaiting();
