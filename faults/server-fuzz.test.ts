@@ -1,6 +1,5 @@
-// By path: the faults project's tsconfig does not resolve workspace package names.
-
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+// By path: faults/tsconfig.json maps the packages' names, not the apps'.
 import { createRng, generateTransactions } from '../apps/fraud-model/src/index.ts';
 import {
   jsonBody,
