@@ -1,4 +1,5 @@
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -115,20 +116,48 @@ describe('createFileCaptureStore', () => {
     writeFileSync(join(d, 'garbage-1.json'), '\u0000\u0001 not json');
     writeFileSync(join(d, 'empty-1.json'), '');
     writeFileSync(join(d, 'invalid-1.json'), '{"schemaVersion":1,"id":"invalid-1"}\n');
-    writeFileSync(join(d, 'notes.txt'), 'ignored: not a record file');
+    writeFileSync(join(d, 'notes.txt'), 'not a record file: named, not read');
+    writeFileSync(join(d, '.DS_Store'), 'hidden files are left alone');
     const { records, skipped } = await store.scan();
     expect(records.map((r) => r.id)).toEqual(good.map((r) => r.id));
     expect(skipped.map((s) => s.file).sort()).toEqual([
       'empty-1.json',
       'garbage-1.json',
       'invalid-1.json',
+      'notes.txt',
       'truncated-1.json',
     ]);
     expect(skipped.find((s) => s.file === 'truncated-1.json')?.reason).toMatch(/truncated/);
     expect(skipped.find((s) => s.file === 'invalid-1.json')?.reason).toMatch(/requestId/);
-    expect(warnings).toHaveLength(4);
-    expect(store.stats().skipped).toBe(4);
+    expect(skipped.find((s) => s.file === 'notes.txt')?.reason).toMatch(/not a capture record file/);
+    // The control characters the JSON error quotes from the file are escaped, never printed raw.
+    expect(skipped.find((s) => s.file === 'garbage-1.json')?.reason).toContain('\\u0000');
+    expect(warnings).toHaveLength(5);
+    expect(store.stats().skipped).toBe(5);
     await expect(store.get('truncated-1')).rejects.toMatchObject({ code: 'CORRUPT_RECORD' });
+  });
+
+  it('never follows a symbolic link, never blocks on a FIFO, names a folder named like a record (regression, faults/capture-store.test.ts)', async () => {
+    const d = dir();
+    const store = createFileCaptureStore(d);
+    const good = makeRecord();
+    await store.write(good);
+    symlinkSync('/etc/passwd', join(d, 'passwd-1.json'));
+    symlinkSync(join(d, 'nowhere'), join(d, 'dangling-1.json'));
+    mkdirSync(join(d, 'folder-1.json'));
+    const fifo = spawnSync('mkfifo', [join(d, 'fifo-1.json')]).status === 0;
+    const { records, skipped } = await store.scan();
+    expect(records.map((r) => r.id)).toEqual([good.id]);
+    const reasons = Object.fromEntries(skipped.map((s) => [s.file, s.reason]));
+    expect(reasons['passwd-1.json']).toMatch(/symbolic link, not a record file/);
+    expect(reasons['dangling-1.json']).toMatch(/symbolic link, not a record file/);
+    expect(reasons['folder-1.json']).toMatch(/a directory, not a record file/);
+    if (fifo) expect(reasons['fifo-1.json']).toMatch(/a FIFO, not a record file/);
+    expect(JSON.stringify(skipped)).not.toContain('root:');
+    await expect(store.get('passwd-1')).rejects.toMatchObject({ code: 'CORRUPT_RECORD' });
+    // Retention counts and deletes record files only: the folder named like one is left alone.
+    await createFileCaptureStore(d, { maxRecords: 1 }).write(makeRecord({ at: Date.UTC(2030, 0, 1) }));
+    expect(readdirSync(d)).toContain('folder-1.json');
   });
 
   it('filters by time range, error name and model version', async () => {

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { lstat, mkdir, open, readdir, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { decode } from '@prodprobe/sanitize';
 import { CaptureError } from './errors.js';
@@ -13,7 +14,10 @@ export interface FileCaptureStoreOptions {
   maxRecords?: number;
   /** Keep at most this many bytes of records; the oldest are deleted first. @default 104_857_600 (100 MiB) */
   maxBytes?: number;
-  /** Called for each record file that is skipped because it is corrupt or truncated. */
+  /**
+   * Called for each file that is skipped while reading: a corrupt or truncated record, or anything
+   * else in the folder (another file, a folder, a symbolic link, a FIFO).
+   */
   onWarning?: (warning: SkippedFile) => void;
   /**
    * Flush each record to the disk (fsync) before it is renamed into place, so a power cut cannot
@@ -24,7 +28,7 @@ export interface FileCaptureStoreOptions {
   fsync?: boolean;
 }
 
-/** A record file that could not be read as a `CaptureRecord`. */
+/** A file of the store's folder that could not be read as a `CaptureRecord`. */
 export interface SkippedFile {
   /** File name inside the store directory. */
   file: string;
@@ -38,7 +42,7 @@ export interface FileCaptureStoreStats {
   written: number;
   /** Record files deleted by retention. */
   deleted: number;
-  /** Corrupt or truncated files skipped while reading. */
+  /** Files skipped while reading (corrupt, truncated, or not a record file). */
   skipped: number;
 }
 
@@ -80,6 +84,28 @@ function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/**
+ * Control characters escaped (`\u001b`), so a reason quoting a file's bytes (a JSON error shows
+ * its first characters) cannot move the cursor or color the terminal it is printed on.
+ */
+function printable(text: string): string {
+  return text.replace(
+    /[\u0000-\u001f\u007f-\u009f]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
+
+/** Opens a record file for reading: never through a symbolic link, never blocking on a FIFO. */
+const READ_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+
+/** What a directory entry that is not a regular file is, for the reason it is skipped. */
+function kindOf(s: { isDirectory(): boolean; isFIFO(): boolean; isSocket(): boolean }): string {
+  if (s.isDirectory()) return 'a directory';
+  if (s.isFIFO()) return 'a FIFO';
+  if (s.isSocket()) return 'a socket';
+  return 'a device';
+}
+
 async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const out = new Array<R>(items.length);
   let next = 0;
@@ -97,8 +123,9 @@ async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) 
  * A capture store writing one file per record (`<id>.json`, lossless encoding of
  * `@prodprobe/sanitize`) into `dir`, created on first write. Writes are atomic (temp file, fsync,
  * rename), so a reader never sees half a record and a power cut leaves none empty; retention
- * deletes the oldest records beyond `maxRecords`/`maxBytes`; corrupt or truncated files are
- * skipped, reported and counted.
+ * deletes the oldest records beyond `maxRecords`/`maxBytes`; corrupt or truncated files, and
+ * anything else in the folder (other files, folders, symbolic links, which are never followed),
+ * are skipped, reported and counted.
  * @throws CaptureError `INVALID_OPTIONS` for a non-positive limit.
  */
 export function createFileCaptureStore(dir: string, options: FileCaptureStoreOptions = {}): FileCaptureStore {
@@ -147,7 +174,9 @@ export function createFileCaptureStore(dir: string, options: FileCaptureStoreOpt
         const isTemp = name.startsWith(TEMP_PREFIX);
         if (!isTemp && !name.endsWith(RECORD_SUFFIX)) return undefined;
         try {
-          const s = await stat(join(dir, name));
+          // Only regular files are records: a link or a folder named like one is neither counted nor deleted.
+          const s = await lstat(join(dir, name));
+          if (!s.isFile()) return undefined;
           if (isTemp) {
             if (now - s.mtimeMs > STALE_TEMP_MS) await unlink(join(dir, name)).catch(() => undefined);
             return undefined;
@@ -201,10 +230,22 @@ export function createFileCaptureStore(dir: string, options: FileCaptureStoreOpt
   const readRecord = async (name: string): Promise<CaptureRecord | SkippedFile | undefined> => {
     let text: string;
     try {
-      text = await readFile(join(dir, name), 'utf8');
+      // The store writes regular files only: a symbolic link (to /etc/passwd, to /dev/zero) is
+      // not followed, and a FIFO or a directory named like a record is not read.
+      const handle = await open(join(dir, name), READ_FLAGS);
+      try {
+        const s = await handle.stat();
+        if (!s.isFile()) return { file: name, reason: `${kindOf(s)}, not a record file` };
+        text = await handle.readFile('utf8');
+      } finally {
+        await handle.close();
+      }
     } catch (error) {
-      if (errnoCode(error) === 'ENOENT') return undefined; // removed by retention while listing
-      return { file: name, reason: `unreadable: ${message(error)}` };
+      const code = errnoCode(error);
+      if (code === 'ENOENT') return undefined; // removed by retention while listing
+      if (code === 'ELOOP')
+        return { file: name, reason: 'a symbolic link, not a record file (links are not followed)' };
+      return { file: name, reason: printable(`unreadable: ${message(error)}`) };
     }
     try {
       const record = parseCaptureRecord(decode(text), `capture record ${name}`);
@@ -214,7 +255,7 @@ export function createFileCaptureStore(dir: string, options: FileCaptureStoreOpt
       return record;
     } catch (error) {
       const truncated = text.length === 0 || !text.endsWith('\n') ? ' (file looks truncated)' : '';
-      return { file: name, reason: `${message(error)}${truncated}` };
+      return { file: name, reason: printable(`${message(error)}${truncated}`) };
     }
   };
 
@@ -225,8 +266,14 @@ export function createFileCaptureStore(dir: string, options: FileCaptureStoreOpt
 
   const scan = async (filter?: CaptureFilter) => {
     const match = compileFilter(filter);
-    const names = (await readNames()).filter((n) => n.endsWith(RECORD_SUFFIX) && !n.startsWith(TEMP_PREFIX));
-    const results = await mapLimit(names, READ_CONCURRENCY, readRecord);
+    // Hidden files are left alone: the store's temp files (writes in progress, or a dead writer's,
+    // removed by retention) and the likes of .DS_Store or .gitkeep. Anything else is named.
+    const names = (await readNames()).filter((n) => !n.startsWith('.'));
+    const results = await mapLimit(names, READ_CONCURRENCY, async (name) =>
+      name.endsWith(RECORD_SUFFIX)
+        ? readRecord(name)
+        : { file: name, reason: `not a capture record file (records are named <id>${RECORD_SUFFIX})` },
+    );
     const records: CaptureRecord[] = [];
     const skipped: SkippedFile[] = [];
     for (const r of results) {

@@ -63,11 +63,17 @@ function storeFor(io: Io, dir: string) {
   return createFileCaptureStore(abs);
 }
 
-async function scan(io: Io, dir: string, filter: CaptureFilter): Promise<CaptureRecord[]> {
+async function scanWithSkipped(io: Io, dir: string, filter: CaptureFilter) {
   const store = storeFor(io, dir);
-  const { records, skipped } = await userErrors(() => store.scan(filter));
-  for (const s of skipped) io.stderr.write(`warning: skipped ${s.file}: ${s.reason}\n`);
-  return records;
+  const result = await userErrors(() => store.scan(filter));
+  // The name as JSON when it holds control characters: a file name cannot write to the terminal.
+  const shown = (name: string) => (/[\u0000-\u001f\u007f-\u009f]/.test(name) ? JSON.stringify(name) : name);
+  for (const s of result.skipped) io.stderr.write(`warning: skipped ${shown(s.file)}: ${s.reason}\n`);
+  return result;
+}
+
+async function scan(io: Io, dir: string, filter: CaptureFilter): Promise<CaptureRecord[]> {
+  return (await scanWithSkipped(io, dir, filter)).records;
 }
 
 async function getRecord(io: Io, dir: string, id: string): Promise<CaptureRecord> {
@@ -165,9 +171,9 @@ export const registerCapture: RegisterCommand = (program, io) => {
     .option('--since <iso>', 'only failures at or after this time')
     .option('--until <iso>', 'only failures before this time')
     .action(async (dir: string, flags: FilterFlags, command: Command) => {
-      const records = await scan(io, dir, toFilter(flags));
+      const { records, skipped } = await scanWithSkipped(io, dir, toFilter(flags));
       if (isJson(command)) {
-        printJson(io, { dir, count: records.length, records: records.map(summary) });
+        printJson(io, { dir, count: records.length, records: records.map(summary), skipped });
         return;
       }
       if (records.length === 0) {

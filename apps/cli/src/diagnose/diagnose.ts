@@ -243,12 +243,17 @@ export async function diagnose(inputs: DiagnoseInputs): Promise<DiagnoseReport> 
     const scan = await createFileCaptureStore(inputs.captures).scan();
     records = scan.records;
     report.totals.captures = records.length;
-    const [first] = scan.skipped;
-    if (first)
+    if (scan.skipped.length > 0) {
+      // Every one named (up to 20), each with its reason: a folder can hold several kinds of bad file.
+      const named = scan.skipped
+        .slice(0, 20)
+        .map((s) => `${s.file}: ${s.reason}`)
+        .join('; ');
+      const more = scan.skipped.length > 20 ? `; and ${scan.skipped.length - 20} more` : '';
       notChecked.push(
-        `captures: ${scan.skipped.length} record file(s) in ${inputs.captures} could not be read and were skipped (${first.file}: ${first.reason})`,
+        `captures: ${scan.skipped.length} record file(s) in ${inputs.captures} could not be read and were skipped (${named}${more})`,
       );
-    else if (records.length === 0)
+    } else if (records.length === 0)
       notChecked.push(`captures: ${inputs.captures} holds no capture records, so nothing was replayed`);
   } else notChecked.push('captures: not given (--captures DIR), so nothing was replayed');
 
