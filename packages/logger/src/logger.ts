@@ -67,6 +67,8 @@ const MAX_DEFERRED = 512;
 const DEFER_CHUNK = 16;
 /** Deferred successes handed to the serialization worker at once (serializeInWorker). */
 const WORKER_BATCH = 64;
+/** How long batches wait for a worker that has not answered once yet (loading its modules). */
+const WORKER_START_GRACE_MS = 2000;
 
 const KEPT: LogResult = Object.freeze({ accepted: true, reason: 'kept', backpressure: false });
 const KEPT_FULL: LogResult = Object.freeze({ accepted: true, reason: 'kept', backpressure: true });
@@ -179,7 +181,10 @@ export interface PredictionLoggerOptions {
    * `sanitizer.policy`. An input structured clone refuses (a function, a class with private state)
    * is serialized on the calling thread instead. `flush()` waits for the worker at most
    * `flushIntervalMs`, then serializes here what it has not sent back; a worker that dies hands
-   * its work back the same way, so nothing accepted is lost.
+   * its work back the same way, so nothing accepted is lost. A worker that cannot keep up (a busy
+   * machine) has what it has held for half a flush interval serialized here by the timer, so no
+   * entry waits longer than one interval for its write. The worker starts with the logger; until
+   * it first answers (at most 2 s), batches wait for it.
    * @default false
    */
   serializeInWorker?: boolean;
@@ -433,6 +438,8 @@ export function createPredictionLogger(options: PredictionLoggerOptions): Predic
   let nextBatchId = 0;
   const atWorker = new Map<number, { items: EncodeItem[]; sentAt: number }>();
   let atWorkerCount = 0;
+  // When the worker first sent lines back: until then it is starting (loading its modules).
+  let workerAnsweredAt: number | undefined;
   let idleWaiters: (() => void)[] = [];
   const buffered = () => queue.count + inFlight + deferred.length + atWorkerCount;
   const isFull = () => buffered() >= maxQueue || queue.bytes >= maxQueueBytes;
@@ -645,6 +652,7 @@ export function createPredictionLogger(options: PredictionLoggerOptions): Predic
   }
 
   function onWorkerReply(reply: EncodeReply): void {
+    workerAnsweredAt ??= now();
     const items = atWorker.get(reply.id)?.items;
     // Already serialized here (by flush(), the timer, or after the worker failed): nothing to add.
     if (items === undefined) return;
@@ -691,12 +699,17 @@ export function createPredictionLogger(options: PredictionLoggerOptions): Predic
   /**
    * Serializes here the batches the worker has held for `tickMs` or more (a worker that cannot
    * keep up, on a busy machine), oldest first, so no entry waits longer than one flush interval
-   * for its write.
+   * for its write. A worker that has not answered once yet is starting: its batches wait for it
+   * up to WORKER_START_GRACE_MS, and the time they waited for it to start does not count.
    */
   function takeBackOverdue(t: number): void {
     let took = false;
     for (const [id, batch] of atWorker) {
-      if (t - batch.sentAt < tickMs) break;
+      const held =
+        workerAnsweredAt === undefined
+          ? t - batch.sentAt - WORKER_START_GRACE_MS
+          : t - Math.max(batch.sentAt, workerAnsweredAt);
+      if (held < tickMs) break;
       atWorker.delete(id);
       atWorkerCount -= batch.items.length;
       serializeItems(batch.items);
@@ -849,6 +862,9 @@ export function createPredictionLogger(options: PredictionLoggerOptions): Predic
     // A batch takes everything queued, so the first batch started after this call covers it.
     while (settled < target || dropsMarked < dropTarget) await writeBatch();
   }
+
+  // Started now, so its modules are loaded before the first hand-over.
+  if (inWorker) serializeThread();
 
   return {
     log,
