@@ -107,7 +107,8 @@ async function killOnce(dir: string, run: string, worker: boolean): Promise<Kill
   // A random point 300-1,000 ms into the load: several flush intervals, never a fixed phase.
   const after = 300 + Math.floor(rand() * 700);
   const deadline = Date.now() + 30_000;
-  while ((ready === 0 || Date.now() - ready < after) && Date.now() < deadline)
+  // And after the first acknowledgement: a kill before any flush() resolved checks nothing.
+  while ((ready === 0 || Date.now() - ready < after || acked < 0) && Date.now() < deadline)
     await new Promise((r) => setTimeout(r, 5));
   const killAt = Date.now();
   child.kill('SIGKILL');
