@@ -1,16 +1,13 @@
 import { spawnSync } from 'node:child_process';
 import {
-  closeSync,
   mkdirSync,
   mkdtempSync,
-  openSync,
   readdirSync,
   readFileSync,
   rmSync,
   symlinkSync,
   unlinkSync,
   writeFileSync,
-  writeSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,7 +18,7 @@ import {
   withCapture,
 } from '@prodprobe/capture';
 import { afterAll, describe, expect, it } from 'vitest';
-import { recordFault, repoRoot } from './table.ts';
+import { fillDisk, recordFault, repoRoot } from './table.ts';
 
 /**
  * Capture store, bad files and a broken disk. A capture folder holding truncated, corrupted and
@@ -440,22 +437,7 @@ describe('capture: a broken disk under withCapture', () => {
       size: '4m',
       code: 'ENOSPC',
       break: (mnt) => {
-        const fd = openSync(filler(mnt), 'w');
-        try {
-          for (const size of [256 * 1024, 4096, 512, 1]) {
-            const chunk = Buffer.alloc(size, 0x66);
-            for (;;) {
-              try {
-                writeSync(fd, chunk);
-              } catch (error) {
-                if ((error as NodeJS.ErrnoException).code === 'ENOSPC') break;
-                throw error;
-              }
-            }
-          }
-        } finally {
-          closeSync(fd);
-        }
+        fillDisk(mnt);
         return undefined;
       },
       restore: (mnt) => unlinkSync(filler(mnt)),

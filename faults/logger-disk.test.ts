@@ -1,21 +1,11 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import {
-  closeSync,
-  mkdirSync,
-  mkdtempSync,
-  openSync,
-  rmSync,
-  statfsSync,
-  statSync,
-  unlinkSync,
-  writeSync,
-} from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statfsSync, statSync, unlinkSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { listSegments, readPredictionLogs } from '@prodprobe/logger';
 import { afterAll, describe, expect, it } from 'vitest';
-import { recordFault, repoRoot } from './table.ts';
+import { fillDisk, recordFault, repoRoot } from './table.ts';
 
 /**
  * Logger, full or read-only disk: a real service (a child process answering HTTP on 127.0.0.1)
@@ -167,26 +157,6 @@ async function waitFor(svc: Service, done: (s: Stats) => boolean, timeoutMs: num
 }
 
 /** Fills the file system holding `dir` with one file until it refuses a page; its path. */
-function fillDisk(dir: string): string {
-  const path = join(dir, 'filler');
-  const fd = openSync(path, 'w');
-  try {
-    for (const size of [256 * 1024, 4096, 512]) {
-      const chunk = Buffer.alloc(size, 0x66);
-      for (;;) {
-        try {
-          writeSync(fd, chunk);
-        } catch (error) {
-          if ((error as NodeJS.ErrnoException).code === 'ENOSPC') break;
-          throw error;
-        }
-      }
-    }
-  } finally {
-    closeSync(fd);
-  }
-  return path;
-}
 
 interface DiskCase {
   fault: string;

@@ -1,4 +1,4 @@
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { appendFileSync, closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -32,4 +32,29 @@ export function recordFault(row: FaultRow, testFile?: string): void {
   mkdirSync(dirname(rowsFile), { recursive: true });
   const test = testFile === undefined ? row.test : testFile.replace(`${repoRoot}/`, '');
   appendFileSync(rowsFile, `${JSON.stringify({ ...row, test })}\n`);
+}
+
+/**
+ * Fills the file system of `dir` to the last byte with one file, `<dir>/filler` (writes of
+ * 256 KiB, then smaller ones, until ENOSPC), and returns its path: unlink it to give the space back.
+ */
+export function fillDisk(dir: string): string {
+  const path = join(dir, 'filler');
+  const fd = openSync(path, 'w');
+  try {
+    for (const size of [256 * 1024, 4096, 512, 1]) {
+      const chunk = Buffer.alloc(size, 0x66);
+      for (;;) {
+        try {
+          writeSync(fd, chunk);
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code === 'ENOSPC') break;
+          throw error;
+        }
+      }
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return path;
 }
