@@ -54,6 +54,39 @@ describe('tensorStats', () => {
     });
   });
 
+  it("gives float32 the generic path's stats on large tensors, with NaN/Inf in any block", () => {
+    let seed = 11;
+    const rand = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    // Half zeros like a ReLU's output, an odd length, and blocks of 4096 with and without non-finite values.
+    const n = 4096 * 5 + 3;
+    const base = Float32Array.from({ length: n }, () => (rand() < 0.5 ? 0 : rand() * 8 - 2));
+    const cases: [string, number[], number[]][] = [
+      ['all finite', [], []],
+      ['leading NaN and Inf', [0, 1], [Number.NaN, Number.NEGATIVE_INFINITY]],
+      ['NaN in the middle of a block', [4096 + 17], [Number.NaN]],
+      ['Inf first and last of a block', [8192, 12287], [Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]],
+      ['+Inf and -Inf in one block', [100, 200], [Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]],
+      ['the odd last element', [n - 1], [Number.NaN]],
+    ];
+    for (const [label, at, values] of cases) {
+      const data = base.slice();
+      at.forEach((i, k) => {
+        data[i] = values[k]!;
+      });
+      const fast = tensorStats(data);
+      const generic = tensorStats(Float64Array.from(data));
+      const { mean, std, ...exact } = fast;
+      const { mean: gMean, std: gStd, ...gExact } = generic;
+      expect(exact, label).toEqual(gExact);
+      expect(Math.abs(mean! - gMean!), label).toBeLessThan(1e-12);
+      expect(Math.abs(std! / gStd! - 1), label).toBeLessThan(1e-12);
+    }
+    expect(tensorStats(new Float32Array(5000).fill(Number.NaN))).toMatchObject({ nan: 5000, min: null });
+  });
+
   it('handles int64 and empty tensors', () => {
     expect(tensorStats(BigInt64Array.from([1n, -3n, 0n]))).toMatchObject({ min: -3, max: 1, zero: 1 });
     expect(tensorStats(new Float32Array(0))).toMatchObject({ count: 0, min: null, mean: null });
