@@ -136,6 +136,67 @@ describe('withCapture', () => {
     });
   });
 
+  it("hands back an async predict's own promise, checked before the caller resumes, with every argument kept", async () => {
+    const store = createMemoryCaptureStore();
+    const seen: unknown[][] = [];
+    const predict = withCapture(
+      async (...args: unknown[]) => {
+        await new Promise((r) => setImmediate(r));
+        if (args.length === 0) throw new Error('no arguments');
+        return args.length === 3 ? Number.NaN : args.length;
+      },
+      { store, modelVersion: 'm2', selectInput: (args) => args, onSettled: (call) => seen.push(call.args) },
+    );
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const pending = Promise.resolve(41);
+      const same = withCapture((x: number) => (x > 0 ? pending : Promise.resolve(0)), {
+        store,
+        modelVersion: 'm2',
+      });
+      expect(same(1)).toBe(pending);
+      expect(await predict(7, 8)).toBe(2);
+      expect(await predict(7, 8, 9)).toBeNaN();
+      // The bad output was judged and queued before this line ran.
+      expect(predict.stats().failures).toBe(1);
+      await expect(predict()).rejects.toThrow('no arguments');
+      expect(predict.stats().failures).toBe(2);
+      expect(await predict(1, 2, 3, 4)).toBe(4);
+      await predict.flush();
+      await new Promise((r) => setImmediate(r));
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+    expect(unhandled).toEqual([]);
+    expect(seen).toEqual([[7, 8], [7, 8, 9], [], [1, 2, 3, 4]]);
+    const inputs = (await store.list()).map((r) => r.input);
+    expect(inputs).toContainEqual([7, 8, 9]);
+    expect(inputs).toContainEqual([]);
+  });
+
+  it('awaits a thenable that is not a native promise once and returns a promise of its outcome', async () => {
+    const store = createMemoryCaptureStore();
+    let calls = 0;
+    const thenable = {
+      // biome-ignore lint/suspicious/noThenProperty: the point of the test is a hand-made thenable
+      then(resolve: (v: number) => void) {
+        calls++;
+        resolve(Number.POSITIVE_INFINITY);
+      },
+    };
+    const predict = withCapture((_x: number) => thenable as unknown as Promise<number>, {
+      store,
+      modelVersion: 'm2',
+    });
+    const out = predict(1);
+    expect(out).toBeInstanceOf(Promise);
+    expect(await out).toBe(Number.POSITIVE_INFINITY);
+    expect(calls).toBe(1);
+    expect(predict.stats().failures).toBe(1);
+  });
+
   it('uses a custom isFailure (boolean or reason string)', async () => {
     const store = createMemoryCaptureStore();
     const predict = withCapture((x: number) => ({ label: x > 0 ? 'ok' : 'unknown' }), {

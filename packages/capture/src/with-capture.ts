@@ -121,6 +121,12 @@ function safeString(value: unknown): string {
   }
 }
 
+/** The arguments of a call kept by position (see `track` in withCapture) as an array. */
+function argsOf(n: number, a0: unknown, a1: unknown, rest: unknown[] | undefined): unknown[] {
+  if (rest !== undefined) return rest;
+  return n === 0 ? [] : n === 1 ? [a0] : [a0, a1];
+}
+
 /**
  * Wraps a sync or async predict function so every failing call (a throw or a bad output) is
  * captured as a `CaptureRecord`: sanitized input, hash of the raw input, the error or bad-output
@@ -345,6 +351,38 @@ export function withCapture<F extends AnyFunction>(
     }));
   };
 
+  /**
+   * Checks a native promise's outcome as a reaction registered before the caller's, so the checks run
+   * before the caller resumes and the caller gets the promise itself (no extra hop to await). The
+   * reaction's own promise never rejects, so it is never an unhandled rejection; a rejection reaches
+   * the caller as it was. The first two arguments are kept by position and made an array only when
+   * a failure is captured or onSettled is called (copying `arguments` would cost more than the rest
+   * of the wrapper).
+   */
+  const track = (
+    promise: Promise<unknown>,
+    n: number,
+    a0: unknown,
+    a1: unknown,
+    rest: Parameters<F> | undefined,
+    started: number,
+  ) => {
+    promise.then(
+      (value: unknown) => {
+        const reason = judge(value);
+        if (reason === undefined && onSettled === undefined) return;
+        const args = argsOf(n, a0, a1, rest) as Parameters<F>;
+        if (reason !== undefined) captureBadOutput(args, value, reason);
+        settled(args, value, false, undefined, reason, started);
+      },
+      (error: unknown) => {
+        const args = argsOf(n, a0, a1, rest) as Parameters<F>;
+        onThrow(args, error);
+        settled(args, undefined, true, error, undefined, started);
+      },
+    );
+  };
+
   // `arguments` handed straight to `apply` is not materialised by V8, so the success path
   // allocates nothing; the arguments are copied only when a failure has to be captured (or
   // when onSettled, which sees them, is set).
@@ -361,10 +399,28 @@ export function withCapture<F extends AnyFunction>(
       settled(args, undefined, true, error, undefined, started);
       throw error;
     }
+    if ((output as unknown) instanceof Promise) {
+      // biome-ignore lint/complexity/noArguments: read by position, never copied on the success path
+      const n = arguments.length;
+      track(
+        output,
+        n,
+        // biome-ignore lint/complexity/noArguments: see above
+        arguments[0],
+        // biome-ignore lint/complexity/noArguments: see above
+        n > 1 ? arguments[1] : undefined,
+        // biome-ignore lint/complexity/noArguments: more than two arguments are copied
+        n > 2 ? (Array.prototype.slice.call(arguments) as Parameters<F>) : undefined,
+        started,
+      );
+      return output;
+    }
     if (output !== null && typeof output === 'object' && typeof output.then === 'function') {
+      // Another thenable is adopted by a native promise (its then is called once), and the caller
+      // gets a native promise of its outcome.
       // biome-ignore lint/complexity/noArguments: an async call keeps its arguments until it settles
       const args = Array.prototype.slice.call(arguments) as Parameters<F>;
-      return output.then(
+      return Promise.resolve(output as unknown).then(
         (value: unknown) => {
           const reason = judge(value);
           if (reason !== undefined) captureBadOutput(args, value, reason);
@@ -376,7 +432,7 @@ export function withCapture<F extends AnyFunction>(
           settled(args, undefined, true, error, undefined, started);
           throw error;
         },
-      );
+      ) as ReturnType<F>;
     }
     const reason = judge(output);
     if (reason !== undefined || onSettled !== undefined) {
