@@ -38,6 +38,7 @@ export const BENCHES: readonly BenchSpec[] = [
     env: { TSX_TSCONFIG_PATH: 'test/fixtures/tsconfig.json' },
   },
   { name: 'capture', cwd: 'packages/capture', file: 'bench/with-capture.bench.ts' },
+  { name: 'capture-store', cwd: 'packages/capture', file: 'bench/store.bench.ts' },
   { name: 'sanitize', cwd: 'packages/sanitize', file: 'bench/sanitize.bench.ts' },
   { name: 'drift-profile', cwd: 'packages/drift', file: 'bench/profile.bench.ts' },
   { name: 'drift-ks', cwd: 'packages/drift', file: 'bench/ks.bench.ts' },

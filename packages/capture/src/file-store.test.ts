@@ -92,6 +92,32 @@ describe('createFileCaptureStore', () => {
     expect(store.stats().deleted).toBe(25);
   });
 
+  it('keeps retention after writes in memory; records another store adds are counted at the next listing', async () => {
+    const d = dir();
+    const a = createFileCaptureStore(d, { maxRecords: 5 });
+    const at = (i: number) => makeRecord({ at: Date.UTC(2024, 0, 1) + i });
+    for (let i = 0; i < 5; i++) await a.write(at(i));
+    await new Promise((r) => setTimeout(r, 20)); // later mtimes for the other store's records
+    const b = createFileCaptureStore(d);
+    const others = [at(100), at(101), at(102)];
+    for (const r of others) await b.write(r);
+    await a.write(at(6));
+    // a deleted its own oldest (it knows its 6 records), and has not listed the folder again.
+    expect(readdirSync(d)).toHaveLength(8);
+    expect(a.stats().deleted).toBe(1);
+    // Asked for, retention lists the folder: the oldest by time go, whoever wrote them.
+    await a.enforceRetention();
+    const kept = (await a.list()).map((r) => r.id).sort();
+    expect(kept).toHaveLength(5);
+    expect(kept).toEqual(expect.arrayContaining(others.map((r) => r.id)));
+    // Records deleted behind its back are not an error, and the count holds over many writes.
+    for (const name of readdirSync(d).slice(0, 2)) spawnSync('rm', [join(d, name)]);
+    const many = Array.from({ length: 130 }, (_, i) => at(200 + i));
+    for (const r of many) await a.write(r);
+    expect(readdirSync(d)).toHaveLength(5);
+    expect((await a.list()).map((r) => r.id)).toEqual(many.slice(-5).map((r) => r.id));
+  });
+
   it('enforces maxBytes', async () => {
     const d = dir();
     const one = createFileCaptureStore(d);

@@ -52,7 +52,12 @@ export interface FileCaptureStore extends CaptureStore {
   readonly dir: string;
   /** Like `list`, and also returns the files it had to skip. */
   scan(filter?: CaptureFilter): Promise<{ records: CaptureRecord[]; skipped: SkippedFile[] }>;
-  /** Deletes the oldest records until both limits hold (also run after every write). */
+  /**
+   * Lists the folder and deletes the oldest records until both limits hold. After each write the
+   * store does the same from what it knows (the last listing plus its own writes since), and lists
+   * the folder again every max(100, maxRecords / 10) writes, so records other processes add to a
+   * shared folder are counted from then on.
+   */
   enforceRetention(): Promise<{ deleted: number }>;
   /** Counters since creation. */
   stats(): FileCaptureStoreStats;
@@ -166,7 +171,39 @@ export function createFileCaptureStore(dir: string, options: FileCaptureStoreOpt
     }
   };
 
-  const runRetention = async (): Promise<{ deleted: number }> => {
+  // What the last full pass found (oldest first) plus the records written since, so retention after
+  // a write deletes from memory instead of listing the folder and stat-ing every file again (that
+  // cost 2-3 ms of CPU per write with a full store of 5,000 records). Files other writers add (a
+  // folder shared by processes) are seen at the next full pass, every `rescanEvery` writes.
+  type Known = { name: string; size: number; mtimeMs: number };
+  let known: Known[] | undefined;
+  let knownBytes = 0;
+  let writesSinceScan = 0;
+  const rescanEvery = Math.max(100, Math.ceil(maxRecords / 10));
+
+  const unlinkOldest = async (files: Known[]): Promise<number> => {
+    let deleted = 0;
+    while (files.length > 0 && (files.length > maxRecords || knownBytes > maxBytes)) {
+      const f = files[0]!;
+      try {
+        await unlink(join(dir, f.name));
+        deleted++;
+      } catch (error) {
+        if (errnoCode(error) !== 'ENOENT') throw error;
+      }
+      files.shift();
+      knownBytes -= f.size;
+    }
+    counters.deleted += deleted;
+    return deleted;
+  };
+
+  const runRetention = async (full: boolean): Promise<{ deleted: number }> => {
+    if (!full && known !== undefined && writesSinceScan < rescanEvery) {
+      return { deleted: await unlinkOldest(known) };
+    }
+    known = undefined;
+    writesSinceScan = 0;
     const names = await readNames();
     const now = Date.now();
     const files = (
@@ -186,38 +223,32 @@ export function createFileCaptureStore(dir: string, options: FileCaptureStoreOpt
           return undefined; // deleted meanwhile by another writer's retention
         }
       })
-    ).filter((f): f is { name: string; size: number; mtimeMs: number } => f !== undefined);
+    ).filter((f): f is Known => f !== undefined);
     files.sort((a, b) => a.mtimeMs - b.mtimeMs || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    let count = files.length;
-    let bytes = files.reduce((sum, f) => sum + f.size, 0);
-    let deleted = 0;
-    for (const f of files) {
-      if (count <= maxRecords && bytes <= maxBytes) break;
-      try {
-        await unlink(join(dir, f.name));
-        deleted++;
-      } catch (error) {
-        if (errnoCode(error) !== 'ENOENT') throw error;
-      }
-      count--;
-      bytes -= f.size;
-    }
-    counters.deleted += deleted;
+    knownBytes = files.reduce((sum, f) => sum + f.size, 0);
+    const deleted = await unlinkOldest(files);
+    known = files;
     return { deleted };
   };
 
-  // Concurrent writes coalesce into one running pass plus at most one more after it.
-  const enforceRetention = (): Promise<{ deleted: number }> => {
+  // Concurrent writes coalesce into one running pass plus at most one more after it. After a write
+  // the pass works from what the store knows (see `known`); asked for by the caller, it is a full one.
+  let fullAgain = false;
+  const enforceRetention = (full: boolean): Promise<{ deleted: number }> => {
     if (retention) {
       retentionAgain = true;
+      fullAgain ||= full;
       return retention;
     }
     retention = (async () => {
       let deleted = 0;
+      let asFull = full;
       try {
         do {
           retentionAgain = false;
-          deleted += (await runRetention()).deleted;
+          deleted += (await runRetention(asFull)).deleted;
+          asFull = fullAgain;
+          fullAgain = false;
         } while (retentionAgain);
       } finally {
         retention = undefined;
@@ -312,7 +343,13 @@ export function createFileCaptureStore(dir: string, options: FileCaptureStoreOpt
         });
       }
       counters.written++;
-      await enforceRetention();
+      writesSinceScan++;
+      if (known !== undefined) {
+        const size = Buffer.byteLength(text);
+        known.push({ name: `${record.id}${RECORD_SUFFIX}`, size, mtimeMs: Date.now() });
+        knownBytes += size;
+      }
+      await enforceRetention(false);
     },
     async list(filter) {
       return (await scan(filter)).records;
@@ -340,7 +377,7 @@ export function createFileCaptureStore(dir: string, options: FileCaptureStoreOpt
       }
       return result;
     },
-    enforceRetention,
+    enforceRetention: () => enforceRetention(true),
     stats: () => ({ ...counters }),
   };
 }
