@@ -199,7 +199,7 @@ export async function bench({ quick }: BenchOptions): Promise<BenchRow[]> {
         ratio: rps,
         target: '≤ 10% lower (ratio ≥ 0.90)',
         ok: rps >= 0.9,
-        note: `95% CI of the ratio ${rpsLo.toFixed(3)}–${rpsHi.toFixed(3)}; per pair ${pairRps.map((x) => x.toFixed(2)).join(' ')}; ${config}`,
+        note: `95% CI of the ratio ${rpsLo.toFixed(3)}–${rpsHi.toFixed(3)}; per pair ${pairRps.map((x) => x.toFixed(2)).join(' ')}; server CPU (all its threads) ${median(plain.map((x) => x.cpuUs)).toFixed(0)} → ${median(instrumented.map((x) => x.cpuUs)).toFixed(0)} µs/request (${pct(median(pairCpu))} more), on the 2 cores the load generator also runs on; ${config}`,
       }),
       row({
         measure: 'demo server: p99 latency, instrumentation on vs off (loopback load)',
