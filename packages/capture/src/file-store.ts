@@ -226,9 +226,9 @@ export function createFileCaptureStore(dir: string, options: FileCaptureStoreOpt
     ).filter((f): f is Known => f !== undefined);
     files.sort((a, b) => a.mtimeMs - b.mtimeMs || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     knownBytes = files.reduce((sum, f) => sum + f.size, 0);
-    const deleted = await unlinkOldest(files);
+    // Known before the deletes, so writes that finish while they run are counted too.
     known = files;
-    return { deleted };
+    return { deleted: await unlinkOldest(files) };
   };
 
   // Concurrent writes coalesce into one running pass plus at most one more after it. After a write

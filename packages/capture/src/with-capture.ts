@@ -352,7 +352,7 @@ export function withCapture<F extends AnyFunction>(
   };
 
   /**
-   * Checks a native promise's outcome as a reaction registered before the caller's, so the checks run
+   * Checks a promise's outcome as a reaction registered before the caller's, so the checks run
    * before the caller resumes and the caller gets the promise itself (no extra hop to await). The
    * reaction's own promise never rejects, so it is never an unhandled rejection; a rejection reaches
    * the caller as it was. The first two arguments are kept by position and made an array only when
@@ -399,11 +399,15 @@ export function withCapture<F extends AnyFunction>(
       settled(args, undefined, true, error, undefined, started);
       throw error;
     }
-    if ((output as unknown) instanceof Promise) {
+    if (output !== null && typeof output === 'object' && typeof output.then === 'function') {
+      // A native promise is handed back as it is; another thenable is adopted by a native promise
+      // (its then is called once), and the caller gets that.
+      const promise: Promise<unknown> =
+        (output as unknown) instanceof Promise ? output : Promise.resolve(output as unknown);
       // biome-ignore lint/complexity/noArguments: read by position, never copied on the success path
       const n = arguments.length;
       track(
-        output,
+        promise,
         n,
         // biome-ignore lint/complexity/noArguments: see above
         arguments[0],
@@ -413,26 +417,7 @@ export function withCapture<F extends AnyFunction>(
         n > 2 ? (Array.prototype.slice.call(arguments) as Parameters<F>) : undefined,
         started,
       );
-      return output;
-    }
-    if (output !== null && typeof output === 'object' && typeof output.then === 'function') {
-      // Another thenable is adopted by a native promise (its then is called once), and the caller
-      // gets a native promise of its outcome.
-      // biome-ignore lint/complexity/noArguments: an async call keeps its arguments until it settles
-      const args = Array.prototype.slice.call(arguments) as Parameters<F>;
-      return Promise.resolve(output as unknown).then(
-        (value: unknown) => {
-          const reason = judge(value);
-          if (reason !== undefined) captureBadOutput(args, value, reason);
-          settled(args, value, false, undefined, reason, started);
-          return value;
-        },
-        (error: unknown) => {
-          onThrow(args, error);
-          settled(args, undefined, true, error, undefined, started);
-          throw error;
-        },
-      ) as ReturnType<F>;
+      return promise as ReturnType<F>;
     }
     const reason = judge(output);
     if (reason !== undefined || onSettled !== undefined) {
