@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import ort from 'onnxruntime-node';
 import { type BenchOptions, type BenchRow, median, row, runMain } from '../../../bench/rows.js';
 import { inspectOnnx } from '../src/onnx.js';
+import { tensorStats } from '../src/tensor-stats.js';
 import { runEveryOutput } from './every-output.js';
 
 const asset = (name: string) =>
@@ -87,11 +88,42 @@ function childMemory(c: Case, mode: string, children: number): number {
   return median(deltas);
 }
 
+/**
+ * The scan every inspected output gets: tensorStats on float32 values half of which are zero (as
+ * after a ReLU), in M values/s, for the float32 path and, on the same values as a Float64Array, the
+ * generic path (a loop with branches on each value).
+ */
+function statsThroughput(n: number, rounds: number): { float32: number; generic: number } {
+  let seed = 7;
+  const rand = () => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed / 2 ** 31;
+  };
+  const f32 = Float32Array.from({ length: n }, () => (rand() < 0.5 ? 0 : rand() * 4 - 1));
+  const f64 = Float64Array.from(f32);
+  const best = (data: Float32Array | Float64Array) => {
+    let ms = Number.POSITIVE_INFINITY;
+    for (let r = 0; r < rounds; r++) {
+      const t0 = performance.now();
+      tensorStats(data);
+      ms = Math.min(ms, performance.now() - t0);
+    }
+    return n / ms / 1e3;
+  };
+  best(f32);
+  best(f64);
+  return { float32: best(f32), generic: best(f64) };
+}
+
 /** Time and peak memory of inspectOnnx vs a plain run, per model and input size. */
 export async function bench({ quick }: BenchOptions): Promise<BenchRow[]> {
   const rounds = quick ? 1 : Number(process.env.BENCH_ROUNDS ?? 7);
   const children = quick ? 1 : Number(process.env.BENCH_CHILDREN ?? 3);
   const rows: BenchRow[] = [];
+  const stats = statsThroughput(quick ? 100_000 : 4_000_000, quick ? 2 : 10);
+  console.log(
+    `tensorStats on half-zero values: float32 path ${stats.float32.toFixed(0)} M values/s, generic path (Float64Array, branches) ${stats.generic.toFixed(0)} M values/s`,
+  );
   for (const c of quick ? CASES.slice(0, 1) : CASES) {
     const data = input(c.dims);
     await plain(c, data);
