@@ -279,6 +279,8 @@ async function runCase(c: DiskCase, mntName: string): Promise<void> {
     expect(during.reasons.kept ?? 0).toBeGreaterThan(0);
     expect(fullP99).toBeLessThanOrEqual(P99_BOUND_MS);
     expect(disk.invalidLines).toBe(0);
+    // A write cut short is truncated back to its last whole line (packages/logger segment.ts).
+    expect(disk.tornLines).toBe(0);
     expect(emptySegments).toBeLessThanOrEqual(1);
     expect(after.latencies.length).toBe(AFTER);
   } finally {

@@ -31,11 +31,15 @@ export interface Batch {
   readonly slab: Buffer;
 }
 
-/** Complete lines (each ends in `\n`: a JSON line holds no raw newline) in the first `bytes` of `data`. */
+/**
+ * Lines (each ends in `\n`: a JSON line holds no raw newline) that the first `bytes` of `data`
+ * put on disk. A line cut just before its newline counts: it is the file's last line (the segment
+ * is never appended to after a failed write) and every reader takes it, as a valid entry.
+ */
 export function completeLines(data: Uint8Array, bytes: number): number {
+  if (bytes <= 0) return 0;
   let n = 0;
-  const end = Math.min(bytes, data.byteLength);
-  for (let i = data.indexOf(0x0a); i !== -1 && i < end; i = data.indexOf(0x0a, i + 1)) n++;
+  for (let i = data.indexOf(0x0a); i !== -1 && i <= bytes; i = data.indexOf(0x0a, i + 1)) n++;
   return n;
 }
 
@@ -169,14 +173,15 @@ export class LineQueue {
 
   /**
    * Puts the error lines of a failed batch back at the front of the queue, before anything queued
-   * since; with `reached`, only those not complete in the first `reached` bytes of `batch.data`
-   * (the part of a short write that is on disk).
+   * since; with `reached`, only those the first `reached` bytes of `batch.data` (the part of a
+   * short write that is on disk) did not put on disk, as `completeLines` counts them.
    */
   requeueErrors(batch: Batch, reached = 0): number {
     let ranges = batch.errorRanges;
     if (reached > 0) {
       let first = 0;
-      while (first < ranges.length && (ranges[first + 1] as number) <= reached) first += 2;
+      // A line [start, end) is on disk once its bytes before the newline are: end - 1 <= reached.
+      while (first < ranges.length && (ranges[first + 1] as number) <= reached + 1) first += 2;
       ranges = ranges.slice(first);
     }
     if (ranges.length === 0) return 0;

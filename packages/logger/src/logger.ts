@@ -586,7 +586,8 @@ export function createPredictionLogger(options: PredictionLoggerOptions): Predic
         const cause = partial === undefined ? failure : partial.cause;
         const markerBytes = data.byteLength - batch.data.byteLength;
         const reached = Math.max(0, (partial?.bytesWritten ?? 0) - markerBytes);
-        const markerOnDisk = gap > 0 && (partial?.bytesWritten ?? 0) >= markerBytes;
+        // As for lines (completeLines), a marker cut just before its newline is on disk: readers take it.
+        const markerOnDisk = gap > 0 && (partial?.bytesWritten ?? 0) >= markerBytes - 1;
         const linesOnDisk = completeLines(batch.data, reached);
         // The other errors go back to the front of the queue (never lost); the other successes are dropped.
         const retried = queue.requeueErrors(batch, reached);

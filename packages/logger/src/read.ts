@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { open, readdir, stat } from 'node:fs/promises';
+import { type FileHandle, open, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { decode } from '@prodprobe/sanitize';
 import { LoggerError } from './errors.js';
@@ -28,14 +28,34 @@ export async function listSegments(dir: string): Promise<string[]> {
 export interface SegmentScan {
   files: number;
   bytes: number;
-  /** Segments whose last line has no newline: cut by a crash mid-write; readers skip that line. */
+  /**
+   * Segments whose last line has no newline and is not a valid line: cut by a crash or a full disk
+   * mid-write; readers skip that line. (One cut just before its newline is whole: readers take it.)
+   */
   tornLines: number;
   /** Paths of those segments. */
   tornFiles: string[];
 }
 
+/** The bytes after the last newline of a file of `size` bytes (read backwards, 64 KiB at a time). */
+async function unterminatedTail(handle: FileHandle, size: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for (let end = size; end > 0; ) {
+    const start = Math.max(0, end - TAIL_CHUNK);
+    const chunk = Buffer.alloc(end - start);
+    await handle.read(chunk, 0, chunk.length, start);
+    const nl = chunk.lastIndexOf(0x0a);
+    chunks.unshift(nl === -1 ? chunk : chunk.subarray(nl + 1));
+    if (nl !== -1) break;
+    end = start;
+  }
+  return Buffer.concat(chunks);
+}
+const TAIL_CHUNK = 64 * 1024;
+
 /**
- * Counts segments and torn last lines without reading whole files (one byte per file).
+ * Counts segments and torn last lines without reading whole files (one byte per file, and the
+ * last line of a file that does not end in a newline).
  * @throws LoggerError `NO_SEGMENTS` when `dir` does not exist.
  */
 export async function scanSegments(dir: string): Promise<SegmentScan> {
@@ -49,7 +69,8 @@ export async function scanSegments(dir: string): Promise<SegmentScan> {
       scan.bytes += size;
       if (size === 0) continue;
       await handle.read(last, 0, 1, size - 1);
-      if (last[0] !== 0x0a) {
+      if (last[0] === 0x0a) continue;
+      if (parseLine((await unterminatedTail(handle, size)).toString('utf8')) === undefined) {
         scan.tornLines++;
         scan.tornFiles.push(file);
       }

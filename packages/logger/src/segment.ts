@@ -38,10 +38,17 @@ export class PartialWriteError extends Error {
 /** Failures where a write left nothing in the file and the same file can take the next batch. */
 const NO_SPACE = new Set(['ENOSPC', 'EDQUOT']);
 
-/** The default: create the partition folder, open the file with `ax` (append, fail if it exists). */
+/**
+ * The default: create the partition folder, open the file with `ax` (append, fail if it exists).
+ * A batch cut short (a disk that filled up, a file size limit) is truncated back to its last whole
+ * line, so a full disk leaves no torn line behind; if the truncate fails too, the torn bytes stay
+ * and readers skip them.
+ */
 export const openFileSegment: OpenSegment = async (path) => {
   await mkdir(dirname(path), { recursive: true });
   const handle = await open(path, 'ax');
+  // Bytes in the file: the logger is its only writer ('ax' created it).
+  let size = 0;
   return {
     // FileHandle.appendFile loops until every byte is written, on the libuv thread pool.
     write: (data) => handle.appendFile(data, 'utf8'),
@@ -56,9 +63,19 @@ export const openFileSegment: OpenSegment = async (path) => {
           offset += bytesWritten;
         }
       } catch (cause) {
+        const whole = offset === 0 ? 0 : data.lastIndexOf(0x0a, offset - 1) + 1;
+        if (whole < offset) {
+          // Shrinking a file takes no free space: this works on a full disk.
+          try {
+            await handle.truncate(size + whole);
+            offset = whole;
+          } catch {}
+        }
+        size += offset;
         // The logger keeps what reached the file and retries only the rest.
         throw new PartialWriteError(offset, { cause });
       }
+      size += offset;
     },
     close: () => handle.close(),
   };
