@@ -122,6 +122,46 @@ categorical = [
     categorical_case("single category both", ["only"] * 10, ["only"] * 30),
 ]
 
+
+# Large samples for ksTwoSampleValues' bucketed path (over 16,384 values in all). Too big to store,
+# so they come from a generator the test repeats bit for bit: the Park-Miller LCG
+# (seed = seed * 16807 mod 2^31-1, u = seed / (2^31-1)) and a transform of plain IEEE
+# arithmetic, no libm function whose last bit could differ between numpy and V8.
+def lcg(seed, n):
+    out = np.empty(n)
+    for i in range(n):
+        seed = (seed * 16807) % 2147483647
+        out[i] = seed / 2147483647
+    return out
+
+
+TRANSFORMS = {
+    "uniform": lambda u: u,
+    "integers": lambda u: np.floor(u * 200.0),
+    "reciprocal": lambda u: 1.0 / u,
+}
+
+
+def ks_large_case(name, transform, n1, seed1, n2, seed2, scale, shift):
+    f = TRANSFORMS[transform]
+    ref = f(lcg(seed1, n1))
+    cur = f(lcg(seed2, n2)) * scale + shift
+    ks = stats.ks_2samp(ref, cur, alternative="two-sided", method="auto")
+    return {
+        "name": name, "transform": transform, "n1": n1, "seed1": seed1, "n2": n2, "seed2": seed2,
+        "scale": scale, "shift": shift,
+        "ks": {"statistic": float(ks.statistic), "pValue": float(ks.pvalue)},
+    }
+
+
+ks_large = [
+    ks_large_case("uniform 30000 vs 25000, shifted", "uniform", 30000, 11, 25000, 12, 1.0, 0.004),
+    ks_large_case("uniform 40000 vs 40000, no drift", "uniform", 40000, 13, 40000, 14, 1.0, 0.0),
+    ks_large_case("ties: integers 40000 vs 20000", "integers", 40000, 15, 20000, 16, 1.0, 1.0),
+    ks_large_case("heavy tail 1/u 20000 vs 20000, scaled", "reciprocal", 20000, 17, 20000, 18, 1.01, 0.0),
+    ks_large_case("exact p, 9000 vs 8000", "uniform", 9000, 19, 8000, 20, 1.02, 0.0),
+]
+
 kstwo = []
 for n in [3, 10, 50, 100, 140, 141, 500, 5000, 100000, 250000, 2000000]:
     for d in [0.001, 0.004, 0.01, 0.03, 0.06, 0.1, 0.2, 0.35, 0.5, 0.6, 0.9]:
@@ -142,6 +182,7 @@ out = {
     "bins": BINS,
     "numeric": numeric,
     "categorical": categorical,
+    "ksLarge": ks_large,
     "kstwo": kstwo,
     "smirnov": smirnov,
     "chi2": chi2,

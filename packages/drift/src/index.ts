@@ -50,7 +50,7 @@ export {
 } from './stats/binned.js';
 export { type ChiSquareResult, chiSquare } from './stats/chi-square.js';
 export { kstwoSf } from './stats/kolmogorov.js';
-export { KS_MAX_EXACT_N, type KsResult, ksTwoSample } from './stats/ks-test.js';
+export { KS_MAX_EXACT_N, type KsResult, ksTwoSample, ksTwoSampleValues } from './stats/ks-test.js';
 export { quantiles, type Sample, sampleFrom, sampleSize } from './stats/sample.js';
 export { chiSquareSf, gammaIncUpper, logGamma, smirnovSf } from './stats/special.js';
 export { wasserstein1 } from './stats/wasserstein.js';

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { binCounts, jensenShannon, psi, quantileEdges } from './binned.js';
 import { chiSquare } from './chi-square.js';
 import { kstwoSf } from './kolmogorov.js';
-import { ksTwoSample } from './ks-test.js';
+import { ksTwoSample, ksTwoSampleValues } from './ks-test.js';
 import { sampleFrom } from './sample.js';
 import { chiSquareSf, smirnovSf } from './special.js';
 import { wasserstein1 } from './wasserstein.js';
@@ -31,6 +31,17 @@ interface Golden {
     psi: number;
     jensenShannon: number;
   }[];
+  ksLarge: {
+    name: string;
+    transform: 'uniform' | 'integers' | 'reciprocal';
+    n1: number;
+    seed1: number;
+    n2: number;
+    seed2: number;
+    scale: number;
+    shift: number;
+    ks: { statistic: number; pValue: number };
+  }[];
   kstwo: { n: number; d: number; sf: number }[];
   smirnov: { n: number; d: number; sf: number }[];
   chi2: { df: number; x: number; sf: number }[];
@@ -46,6 +57,25 @@ const closeStat = (actual: number, expected: number) =>
 /** p-values: 1e-6 relative, or 1e-12 absolute for p-values that are essentially zero. */
 const closeP = (actual: number, expected: number) =>
   expect(Math.abs(actual - expected)).toBeLessThanOrEqual(Math.max(1e-6 * Math.abs(expected), 1e-12));
+
+/** scripts/golden.py's `lcg` and transforms, repeated bit for bit (plain IEEE arithmetic only). */
+function lcgSample(
+  transform: Golden['ksLarge'][number]['transform'],
+  seed0: number,
+  n: number,
+  scale: number,
+  shift: number,
+): Float64Array {
+  const out = new Float64Array(n);
+  let seed = seed0;
+  for (let i = 0; i < n; i++) {
+    seed = (seed * 16807) % 2147483647;
+    const u = seed / 2147483647;
+    const v = transform === 'uniform' ? u : transform === 'integers' ? Math.floor(u * 200) : 1 / u;
+    out[i] = v * scale + shift;
+  }
+  return out;
+}
 
 describe('golden values from scipy (scripts/golden.py)', () => {
   for (const c of golden.numeric) {
@@ -79,6 +109,17 @@ describe('golden values from scipy (scripts/golden.py)', () => {
       closeP(chi.pValue, c.chiSquare.pValue);
       closeStat(psi(rc, cc).value, c.psi);
       closeStat(jensenShannon(rc, cc), c.jensenShannon);
+    });
+  }
+
+  for (const c of golden.ksLarge) {
+    it(`KS on raw values, bucketed: ${c.name}`, () => {
+      const ref = lcgSample(c.transform, c.seed1, c.n1, 1, 0);
+      const cur = lcgSample(c.transform, c.seed2, c.n2, c.scale, c.shift);
+      const ks = ksTwoSampleValues(ref, cur);
+      closeStat(ks.statistic, c.ks.statistic);
+      closeP(ks.pValue, c.ks.pValue);
+      expect(ks).toEqual(ksTwoSample(sampleFrom(ref), sampleFrom(cur)));
     });
   }
 

@@ -117,7 +117,8 @@ export function sortFloat64(a: Float64Array): void {
 /**
  * Walks the distinct values of two sorted samples in ascending order (a merge, counts as weights)
  * and calls `step(x, fa, fb)` with each sample's empirical CDF just after x. `n1` and `n2` are the
- * sample sizes. KS and Wasserstein are both functions of this walk.
+ * sample sizes. KS and Wasserstein are both functions of this walk. `before1` and `before2` are
+ * the counts below the samples' first values, for a walk over a slice of two larger samples.
  */
 export function forEachEcdfStep(
   a: Sample,
@@ -125,6 +126,8 @@ export function forEachEcdfStep(
   n1: number,
   n2: number,
   step: (x: number, fa: number, fb: number) => void,
+  before1 = 0,
+  before2 = 0,
 ): void {
   const av = a.values;
   const bv = b.values;
@@ -132,8 +135,8 @@ export function forEachEcdfStep(
   const bc = b.counts;
   let i = 0;
   let j = 0;
-  let ca = 0;
-  let cb = 0;
+  let ca = before1;
+  let cb = before2;
   while (i < av.length || j < bv.length) {
     const x = i < av.length && (j >= bv.length || av[i]! <= bv[j]!) ? av[i]! : bv[j]!;
     for (; i < av.length && av[i] === x; i++) ca += ac ? ac[i]! : 1;
