@@ -78,6 +78,23 @@ export async function bench({ quick }: BenchOptions): Promise<BenchRow[]> {
   const recorded = readRecorded();
   const fresh: Record<string, ScipyFigure> = {};
   const rows: BenchRow[] = [];
+  // Small samples: where bucketing stops paying (ksTwoSampleValues sorts below 1,024 values in all).
+  for (const n of quick ? [] : [500, 1000, 5000]) {
+    const [a, b] = samples(n);
+    const bucketed: number[] = [];
+    const sorted: number[] = [];
+    for (let r = 0; r < 200; r++) {
+      let t = performance.now();
+      ksTwoSampleValues(a, b);
+      bucketed.push(performance.now() - t);
+      t = performance.now();
+      ksTwoSample(sampleFrom(a), sampleFrom(b));
+      sorted.push(performance.now() - t);
+    }
+    console.log(
+      `KS ${count(n)} vs ${count(n)}: ksTwoSampleValues ${(median(bucketed) * 1000).toFixed(0)} µs, sorting both whole ${(median(sorted) * 1000).toFixed(0)} µs (medians of 200)`,
+    );
+  }
   for (const n of sizes) {
     const [a, b] = samples(n);
     const runs = quick ? 1 : n >= 1_000_000 ? 5 : 15;
@@ -96,6 +113,24 @@ export async function bench({ quick }: BenchOptions): Promise<BenchRow[]> {
     }
     const ours = median(times);
     const sortedMs = median(sortedTimes);
+    // Where the sorted path's time goes: copying + sorting both samples (sampleFrom, a radix sort),
+    // against the built-in sort of the same values.
+    const sortTimes: number[] = [];
+    const builtinTimes: number[] = [];
+    for (let r = 0; r < runs; r++) {
+      let t = performance.now();
+      sampleFrom(a);
+      sampleFrom(b);
+      sortTimes.push(performance.now() - t);
+      const ca = Float64Array.from(a);
+      const cb = Float64Array.from(b);
+      t = performance.now();
+      ca.sort();
+      cb.sort();
+      builtinTimes.push(performance.now() - t);
+    }
+    const sortMs = median(sortTimes);
+    const builtinMs = median(builtinTimes);
     let scipy = scipyOn(a, b, runs);
     let source = 'run in this bench';
     if (scipy) fresh[String(n)] = scipy;
@@ -112,7 +147,7 @@ export async function bench({ quick }: BenchOptions): Promise<BenchRow[]> {
           : ' | scipy: not available and no recorded figure'),
     );
     console.log(
-      `  the same test sorting both samples whole (ksTwoSample(sampleFrom(a), sampleFrom(b))): ${sortedMs.toFixed(1)} ms`,
+      `  the same test sorting both samples whole (ksTwoSample(sampleFrom(a), sampleFrom(b))): ${sortedMs.toFixed(1)} ms, of which copying + sorting ${sortMs.toFixed(1)} ms (${((sortMs * 1e6) / (2 * n)).toFixed(0)} ns/value; the built-in sort of the same: ${builtinMs.toFixed(1)} ms, ${((builtinMs * 1e6) / (2 * n)).toFixed(0)} ns/value)`,
     );
     rows.push(
       row({

@@ -51,8 +51,9 @@ function digitOf(lo: number, hi: number, pass: number): number {
  * Sorts a Float64Array (no NaN) ascending, -0 before 0 as `TypedArray.prototype.sort`: an LSD radix
  * sort on the bits, 11 at a pass (six passes; 2,048 buckets stay in cache, where 16-bit digits
  * scattered over 65,536 did not), with all six histograms counted in the one pass that makes the
- * keys. Sorting is most of the time of a KS test; this is about 1.4-1.5x the built-in sort at 100k
- * and 1M values (the KS bench prints both). Each double becomes an unsigned key that orders like the number: sign bit
+ * keys. Sorting is most of the time of `ksTwoSample(sampleFrom(a), sampleFrom(b))`; this is about
+ * 1.4-1.8x faster than the built-in sort at 100k and 1M values (the KS bench prints both). Each
+ * double becomes an unsigned key that orders like the number: sign bit
  * flipped for positives, every bit flipped for negatives.
  */
 export function sortFloat64(a: Float64Array): void {
